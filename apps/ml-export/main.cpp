@@ -1,0 +1,262 @@
+// ml-export: exports TorchScript models to ONNX and validates the result in ONNX Runtime.
+// Argument parsing and printing only; the work happens in mlexport::export_model.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "log.h"
+#include "mlexport/export.h"
+
+namespace {
+
+using mlexport::ExitCode;
+using mlexport::cli::Log;
+
+struct Flags {
+  std::string checkpoint_path, output_path, format = "onnx", onnx_path, sample_input, runtime;
+  std::vector<std::string> input_shapes, input_dtypes, disabled_passes;
+  std::string input_names, output_names;
+  int batch_size = 0, opset = 17, num_samples = 1, threads = 0;
+  uint64_t seed = 0;
+  bool dynamic_axes = false, validate = true, validate_only = false, verbose = false,
+       json = false, simplify = true, external_data = false;
+  std::optional<double> atol, rtol;
+};
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::vector<int64_t> parse_shape(const std::string& text) {
+  std::vector<int64_t> dims;
+  for (const std::string& part : split_list(text)) {
+    size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(part, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != part.size() || v <= 0)
+      throw mlexport::bad_input("--input_shape '" + text +
+                                "' is not a list of positive integers like 1,3,224,224");
+    dims.push_back(v);
+  }
+  if (dims.empty()) throw mlexport::bad_input("--input_shape '" + text + "' is empty");
+  return dims;
+}
+
+mlexport::ExportRequest make_request(const Flags& f) {
+  mlexport::ExportRequest r;
+  r.model_path = f.checkpoint_path;
+  r.output_path = f.output_path;
+  r.format = f.format;
+  if (!f.input_dtypes.empty() && f.input_dtypes.size() != f.input_shapes.size() &&
+      !(f.input_shapes.empty() && f.input_dtypes.size() == 1))
+    throw mlexport::bad_input("give one --input_dtype per --input_shape (" +
+                              std::to_string(f.input_shapes.size()) + " shapes, " +
+                              std::to_string(f.input_dtypes.size()) + " dtypes)");
+  for (size_t k = 0; k < f.input_shapes.size(); ++k) {
+    mlexport::InputSpec spec;
+    spec.shape = parse_shape(f.input_shapes[k]);
+    if (k < f.input_dtypes.size()) spec.dtype = f.input_dtypes[k];
+    r.inputs.push_back(spec);
+  }
+  if (f.input_shapes.empty() && f.input_dtypes.size() == 1)
+    r.inputs.push_back({{1, 3, 224, 224}, f.input_dtypes[0]});
+  if (f.batch_size < 0) throw mlexport::bad_input("--batch_size must be positive");
+  if (f.batch_size > 0) {
+    if (r.inputs.empty()) r.inputs.push_back({{1, 3, 224, 224}, "float32"});
+    for (auto& spec : r.inputs) spec.shape[0] = f.batch_size;
+  }
+  r.opset_version = f.opset;
+  r.dynamic_axes = f.dynamic_axes;
+  r.simplify = f.simplify;
+  r.disabled_passes = f.disabled_passes;
+  r.external_data = f.external_data;
+  r.input_names = split_list(f.input_names);
+  r.output_names = split_list(f.output_names);
+  r.validation.enabled = f.validate;
+  r.validation.seed = f.seed;
+  r.validation.num_samples = f.num_samples;
+  r.validation.sample_input = f.sample_input;
+  r.validation.runtime = f.runtime.empty() ? "onnxruntime" : f.runtime;
+  r.validation.atol = f.atol;
+  r.validation.rtol = f.rtol;
+  r.validate_only = f.validate_only;
+  r.onnx_path = f.onnx_path;
+  r.verbose = f.verbose;
+  return r;
+}
+
+std::string sci(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2e", v);
+  return buf;
+}
+
+std::string fixed6(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6f", v);
+  return buf;
+}
+
+nlohmann::json metrics_json(const mlexport::OutputMetrics& m) {
+  auto finite = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"name", m.name},
+          {"shape", m.shape},
+          {"status", m.status},
+          {"max_diff", finite(m.max_diff)},
+          {"scaled_max_diff", finite(m.scaled_max_diff)},
+          {"mse", finite(m.mse)},
+          {"cosine_similarity", finite(m.cosine_similarity)},
+          {"max_abs_reference", finite(m.max_abs_reference)}};
+}
+
+nlohmann::json result_json(const mlexport::ExportRequest& request,
+                           const mlexport::ExportResult& r) {
+  nlohmann::json j;
+  j["source_path"] = request.model_path;
+  j["output_path"] = r.output_path;
+  j["format"] = r.format;
+  j["file_size"] = r.output_bytes;
+  j["node_count"] = r.node_count;
+  j["opset_version"] = request.opset_version;
+  j["input_names"] = r.input_names;
+  j["output_names"] = r.output_names;
+  j["timings"] = r.timings;
+  const auto& v = r.validation;
+  nlohmann::json val = {{"ran", v.ran}};
+  if (v.ran) {
+    auto finite = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); };
+    val["passed"] = v.passed;
+    val["status"] = v.status;
+    val["runtime"] = v.runtime;
+    val["max_diff"] = finite(v.max_diff);
+    val["scaled_max_diff"] = finite(v.scaled_max_diff);
+    val["mse"] = finite(v.mse);
+    val["cosine_similarity"] = finite(v.cosine_similarity);
+    val["seconds"] = v.seconds;
+    val["notes"] = v.notes;
+    val["outputs"] = nlohmann::json::array();
+    for (const auto& m : v.outputs) val["outputs"].push_back(metrics_json(m));
+  }
+  j["validation"] = val;
+  if (request.verbose) j["pass_log"] = r.pass_log;
+  return j;
+}
+
+void print_validation(Log& log, const mlexport::ValidationResult& v, bool validate_only) {
+  log.info("Validation metrics (" + v.runtime + "):");
+  const bool many = v.outputs.size() > 1;
+  for (const auto& m : v.outputs) {
+    const std::string prefix = many ? "  [" + m.name + "] " : "  ";
+    log.info(prefix + "Max difference: " + sci(m.max_diff) + " (scaled: " +
+             sci(m.scaled_max_diff) + ")");
+    log.info(prefix + "MSE: " + sci(m.mse));
+    log.info(prefix + "Cosine similarity: " + fixed6(m.cosine_similarity));
+  }
+  for (const auto& note : v.notes) log.warning(note);
+  const std::string what = validate_only ? "ONNX model" : "ONNX export";
+  if (v.status == "PASS")
+    log.success("✓ PASS - " + what + " validation successful");
+  else if (v.status == "WARN")
+    log.warning("⚠ WARN - " + what + " has minor differences");
+  else
+    log.error("✗ FAIL - " + what + " validation failed");
+}
+
+int run(const Flags& flags, Log& log) {
+  mlexport::ExportRequest request = make_request(flags);
+  if (request.validate_only) {
+    log.info("Loading model from " + request.model_path);
+    log.info("Validating " + request.onnx_path + " against " + request.model_path + "...");
+  } else {
+    log.info("Loading model from " + request.model_path);
+    log.info("Exporting to ONNX format...");
+  }
+  mlexport::ExportResult result = mlexport::export_model(request);
+  if (flags.verbose) {
+    for (const auto& line : result.pass_log) log.info("pass " + line);
+    if (!result.ir_text.empty()) std::fprintf(stderr, "%s", result.ir_text.c_str());
+  }
+  if (!request.validate_only) {
+    char size[64];
+    std::snprintf(size, sizeof size, "%.1f MB, %d nodes", result.output_bytes / 1e6,
+                  result.node_count);
+    log.success("✓ Model exported to: " + result.output_path + " (" + size + ")");
+  }
+  if (result.validation.ran) {
+    if (!request.validate_only) log.info("Validating ONNX export...");
+    print_validation(log, result.validation, request.validate_only);
+  }
+  if (flags.json) std::cout << result_json(request, result).dump(2) << std::endl;
+  return result.validation.ran && !result.validation.passed
+             ? static_cast<int>(ExitCode::kValidationFailed)
+             : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ml-export: export PyTorch models to ONNX and validate them in ONNX Runtime"};
+  Flags f;
+  app.add_option("--checkpoint_path", f.checkpoint_path, "TorchScript model (.pt/.ts)")->required();
+  app.add_option("--output_path", f.output_path, "Output file (default: beside the input, .onnx)");
+  app.add_option("--format", f.format, "Output format")->default_val("onnx");
+  app.add_option("--input_shape", f.input_shapes, "Input shape, one per input (e.g. 1,3,224,224)");
+  app.add_option("--input_dtype", f.input_dtypes,
+                 "Input dtype, one per input: float32 float16 float64 int64 int32 bool");
+  app.add_option("--batch_size", f.batch_size, "Batch size (dim 0 of every input)");
+  app.add_option("--opset_version", f.opset, "ONNX opset (11-17)")->default_val(17);
+  app.add_flag("--dynamic_axes", f.dynamic_axes, "Make dim 0 of inputs/outputs 'batch_size'");
+  app.add_flag("--validate,!--no-validate", f.validate, "Validate the export (default: on)");
+  app.add_flag("--validate_only", f.validate_only, "Only validate --onnx_path against the model");
+  app.add_option("--onnx_path", f.onnx_path, "ONNX file for --validate_only");
+  app.add_flag("--simplify,!--no-simplify", f.simplify, "Run the simplifying passes (default: on)");
+  app.add_option("--disable_pass", f.disabled_passes, "Skip a named pass (repeatable)");
+  app.add_flag("--external_data", f.external_data, "Store weights in a .data file beside the model");
+  app.add_option("--input_names", f.input_names, "Comma-separated ONNX input names");
+  app.add_option("--output_names", f.output_names, "Comma-separated ONNX output names");
+  app.add_option("--seed", f.seed, "Seed of the random validation inputs")->default_val(0);
+  app.add_option("--num_samples", f.num_samples, "Random input samples to validate on")
+      ->default_val(1);
+  app.add_option("--sample_input", f.sample_input, "Validate on the arrays of this .npy/.npz");
+  app.add_option("--runtime", f.runtime, "Runtime for validation: onnxruntime or opencv")
+      ->check(CLI::IsMember({"onnxruntime", "opencv"}));
+  app.add_option("--atol", f.atol, "Absolute tolerance (replaces the PASS/WARN/FAIL bands)");
+  app.add_option("--rtol", f.rtol, "Relative tolerance (replaces the PASS/WARN/FAIL bands)");
+  app.add_flag("--verbose", f.verbose, "Print the IR and the pass log");
+  app.add_flag("--json", f.json, "Print one JSON document with paths, timings and metrics");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return static_cast<int>(ExitCode::kBadInput);
+  }
+  Log log(f.json ? stderr : stdout);
+  try {
+    return run(f, log);
+  } catch (const mlexport::UnsupportedOpsError& e) {
+    log.error(e.what());
+    return static_cast<int>(ExitCode::kUnsupportedOps);
+  } catch (const mlexport::Error& e) {
+    log.error(e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    log.error("internal error: " + what.substr(0, what.find('\n')));
+    return static_cast<int>(ExitCode::kInternal);
+  }
+}

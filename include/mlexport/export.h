@@ -1,0 +1,85 @@
+// The one library entry point every front end (CLI, C++ API, batch, service) calls.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mlexport/diagnostics.h"
+
+namespace mlexport {
+
+struct InputSpec {
+  std::vector<int64_t> shape;  // includes the batch dimension
+  std::string dtype = "float32";
+};
+
+struct ValidationOptions {
+  bool enabled = true;
+  uint64_t seed = 0;
+  int num_samples = 1;
+  std::string sample_input;        // .npy / .npz with the inputs to use instead of random ones
+  std::string runtime = "onnxruntime";  // or "opencv"
+  std::optional<double> atol;      // with rtol: element-wise |a-b| <= atol + rtol*|a|
+  std::optional<double> rtol;
+};
+
+struct ExportRequest {
+  std::string model_path;          // TorchScript archive
+  std::string output_path;         // default: beside the input with the format's extension
+  std::string format = "onnx";
+  std::vector<InputSpec> inputs;   // empty: taken from the archive's metadata if present
+  int opset_version = 17;
+  bool dynamic_axes = false;
+  bool simplify = true;
+  std::vector<std::string> disabled_passes;
+  bool external_data = false;
+  std::vector<std::string> input_names;
+  std::vector<std::string> output_names;
+  ValidationOptions validation;
+  bool validate_only = false;      // validate `onnx_path` against the model, write nothing
+  std::string onnx_path;
+  bool verbose = false;            // keep the IR text and pass log in the result
+};
+
+struct OutputMetrics {
+  std::string name;
+  std::vector<int64_t> shape;
+  double max_diff = 0;          // max |a - b|
+  double scaled_max_diff = 0;   // max |a - b| / max(1, max |a|)
+  double mse = 0;
+  double cosine_similarity = 1;
+  double max_abs_reference = 0;
+  bool within_tolerance = true; // only meaningful with atol/rtol
+  std::string status;           // PASS / WARN / FAIL
+};
+
+struct ValidationResult {
+  bool ran = false;
+  std::string runtime;          // "onnxruntime 1.30.0", ...
+  std::string status;           // PASS / WARN / FAIL (worst of the outputs)
+  bool passed = false;          // PASS or WARN
+  double max_diff = 0, scaled_max_diff = 0, mse = 0, cosine_similarity = 1;
+  std::vector<OutputMetrics> outputs;
+  std::vector<std::string> notes;  // e.g. "axis 0 of output stayed fixed at 1"
+  double seconds = 0;
+};
+
+struct ExportResult {
+  std::string output_path;
+  std::string format;
+  uint64_t output_bytes = 0;
+  int node_count = 0;
+  std::map<std::string, double> timings;  // seconds per stage
+  std::vector<std::string> input_names, output_names;
+  ValidationResult validation;
+  std::string ir_text;                    // with verbose
+  std::vector<std::string> pass_log;      // "constant-folding: changed", ...
+};
+
+// Exports (or, with validate_only, validates) one model. Throws mlexport::Error on failure.
+ExportResult export_model(const ExportRequest& request);
+
+}  // namespace mlexport

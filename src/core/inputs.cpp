@@ -1,0 +1,69 @@
+#include "core/inputs.h"
+
+#include <random>
+
+#include "io/npy.h"
+#include "mlexport/diagnostics.h"
+
+namespace mlexport::core {
+
+std::vector<std::pair<ir::DType, std::vector<int64_t>>> parse_input_specs(
+    const std::vector<InputSpec>& specs) {
+  std::vector<std::pair<ir::DType, std::vector<int64_t>>> out;
+  for (const InputSpec& spec : specs) {
+    auto dtype = ir::parse_dtype(spec.dtype);
+    if (!dtype)
+      throw bad_input("unknown input dtype '" + spec.dtype +
+                      "' (use float32, float16, float64, int64, int32 or bool)");
+    if (spec.shape.empty()) throw bad_input("an input shape has no dimensions");
+    int64_t numel = 1;
+    for (int64_t d : spec.shape) {
+      if (d <= 0) throw bad_input("input shape " + ir::shape_to_string(spec.shape) +
+                                  " has a dimension that is not positive");
+      if (numel > (int64_t{1} << 34) / d)
+        throw bad_input("input shape " + ir::shape_to_string(spec.shape) + " is too large");
+      numel *= d;
+    }
+    out.emplace_back(*dtype, spec.shape);
+  }
+  return out;
+}
+
+std::vector<ir::Tensor> random_inputs(
+    const std::vector<std::pair<ir::DType, std::vector<int64_t>>>& specs, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<ir::Tensor> out;
+  for (const auto& [dtype, shape] : specs) {
+    ir::Tensor f32(ir::DType::Float32, shape);
+    const int64_t n = f32.numel();
+    if (ir::is_floating(dtype)) {
+      for (int64_t i = 0; i < n; ++i) f32.data<float>()[i] = normal(rng);
+    } else {
+      for (int64_t i = 0; i < n; ++i) f32.data<float>()[i] = static_cast<float>(rng() & 1u);
+    }
+    out.push_back(dtype == ir::DType::Float32 ? f32 : f32.cast(dtype));
+  }
+  return out;
+}
+
+std::vector<ir::Tensor> load_sample_inputs(const std::string& path) {
+  const bool is_npz = path.size() > 4 && path.substr(path.size() - 4) == ".npz";
+  std::vector<ir::Tensor> out;
+  if (is_npz) {
+    for (auto& [name, tensor] : io::read_npz(path)) out.push_back(std::move(tensor));
+    if (out.empty()) throw bad_input(path + ": the archive holds no arrays");
+  } else {
+    out.push_back(io::read_npy(path));
+  }
+  return out;
+}
+
+std::vector<std::pair<ir::DType, std::vector<int64_t>>> with_batch(
+    std::vector<std::pair<ir::DType, std::vector<int64_t>>> specs, int64_t batch) {
+  for (auto& [dtype, shape] : specs)
+    if (!shape.empty()) shape[0] = batch;
+  return specs;
+}
+
+}  // namespace mlexport::core

@@ -1,0 +1,27 @@
+// Example inputs for conversion and validation: seeded random tensors or a user's .npy/.npz.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/tensor.h"
+#include "mlexport/export.h"
+
+namespace mlexport::core {
+
+// Checks specs (dtype names, positive dims) and returns them as (dtype, shape) pairs.
+std::vector<std::pair<ir::DType, std::vector<int64_t>>> parse_input_specs(
+    const std::vector<InputSpec>& specs);
+
+// Seeded inputs: floats ~ N(0, 1), integers uniform in [0, 2), bools fair coins.
+std::vector<ir::Tensor> random_inputs(
+    const std::vector<std::pair<ir::DType, std::vector<int64_t>>>& specs, uint64_t seed);
+
+// Inputs from a .npy (one input) or .npz (inputs in archive order).
+std::vector<ir::Tensor> load_sample_inputs(const std::string& path);
+
+// The same specs with dim 0 set to `batch`.
+std::vector<std::pair<ir::DType, std::vector<int64_t>>> with_batch(
+    std::vector<std::pair<ir::DType, std::vector<int64_t>>> specs, int64_t batch);
+
+}  // namespace mlexport::core

@@ -1,0 +1,553 @@
+#include "emit/onnx/opset_adapt.h"
+
+#include <onnx/defs/schema.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <string_view>
+
+#include "mlexport/diagnostics.h"
+
+namespace mlexport::emit::detail {
+
+static_assert(std::endian::native == std::endian::little,
+              "raw_data is little-endian; IR tensor bytes are copied as they are");
+
+namespace {
+
+using ir::Node;
+using ir::Tensor;
+using ir::Value;
+
+constexpr int kLatestCheckableOpset = 17;  // libonnx 1.12
+
+Error unsupported(const std::string& message) {
+  return Error(ExitCode::kUnsupportedOps, message);
+}
+
+std::string needs(const std::string& what, int needed, int requested) {
+  return what + " needs opset " + std::to_string(needed) + " (requested " +
+         std::to_string(requested) + ")";
+}
+
+// Ops the opset range cares about. The registry of libonnx 1.12 answers for ops up to opset 17;
+// this table also covers newer ops it has never heard of.
+const std::map<std::string, int, std::less<>>& min_opset_table() {
+  static const std::map<std::string, int, std::less<>> table = {
+      {"Celu", 12},
+      {"Einsum", 12},
+      {"GreaterOrEqual", 12},
+      {"LessOrEqual", 12},
+      {"NegativeLogLikelihoodLoss", 12},
+      {"SoftmaxCrossEntropyLoss", 12},
+      {"HardSwish", 14},
+      {"Trilu", 14},
+      {"Bernoulli", 15},
+      {"CastLike", 15},
+      {"Optional", 15},
+      {"OptionalHasElement", 15},
+      {"OptionalGetElement", 15},
+      {"GridSample", 16},
+      {"LayerNormalization", 17},
+      {"DFT", 17},
+      {"STFT", 17},
+      {"BlackmanWindow", 17},
+      {"HannWindow", 17},
+      {"HammingWindow", 17},
+      {"MelWeightMatrix", 17},
+      {"SequenceMap", 17},
+      {"GroupNormalization", 18},
+      {"Mish", 18},
+      {"BitwiseAnd", 18},
+      {"BitwiseOr", 18},
+      {"BitwiseXor", 18},
+      {"BitwiseNot", 18},
+      {"CenterCropPad", 18},
+      {"Col2Im", 18},
+      {"DeformConv", 19},
+      {"Gelu", 20},
+      {"AffineGrid", 20},
+      {"ImageDecoder", 20},
+      {"RegexFullMatch", 20},
+      {"StringConcat", 20},
+      {"StringSplit", 20},
+      {"RMSNormalization", 23},
+      {"RotaryEmbedding", 23},
+      {"Attention", 23},
+      {"Swish", 24},
+  };
+  return table;
+}
+
+// Attributes added to an existing op after opset 11; at older opsets only their default value
+// can be expressed (by leaving them out).
+struct LateAttribute {
+  std::string_view op;
+  std::string_view attr;
+  int since;
+};
+constexpr LateAttribute kLateAttributes[] = {
+    {"ArgMax", "select_last_index", 12},
+    {"ArgMin", "select_last_index", 12},
+    {"GatherND", "batch_dims", 12},
+    {"Reshape", "allowzero", 14},
+    {"BatchNormalization", "training_mode", 14},
+    {"ScatterElements", "reduction", 16},
+    {"ScatterND", "reduction", 16},
+};
+
+bool is_default_value(const ir::Attribute& a) {
+  if (auto* i = std::get_if<int64_t>(&a)) return *i == 0;
+  if (auto* s = std::get_if<std::string>(&a)) return *s == "none";
+  return false;
+}
+
+// Reduce ops that keep `axes` as an attribute up to opset 17 (ReduceSum moved it at 13).
+bool is_attribute_axes_reduce(std::string_view op) {
+  static constexpr std::string_view kOps[] = {"ReduceMean",   "ReduceMax",       "ReduceMin",
+                                              "ReduceProd",   "ReduceL1",        "ReduceL2",
+                                              "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"};
+  return std::find(std::begin(kOps), std::end(kOps), op) != std::end(kOps);
+}
+
+std::vector<double> attr_doubles(const Node& n, const std::string& key) {
+  auto it = n.attrs.find(key);
+  if (it == n.attrs.end()) return {};
+  if (auto* v = std::get_if<std::vector<double>>(&it->second)) return *v;
+  if (auto* v = std::get_if<std::vector<int64_t>>(&it->second))
+    return std::vector<double>(v->begin(), v->end());
+  if (auto* v = std::get_if<double>(&it->second)) return {*v};
+  if (auto* v = std::get_if<int64_t>(&it->second)) return {static_cast<double>(*v)};
+  return {};
+}
+
+std::optional<double> attr_double(const Node& n, const std::string& key) {
+  if (!n.has(key)) return std::nullopt;
+  auto v = attr_doubles(n, key);
+  if (v.size() != 1) return std::nullopt;
+  return v[0];
+}
+
+bool integral(double d) {
+  return std::isfinite(d) && d == std::floor(d);
+}
+
+// Writes one IR attribute, converting between int and float forms where the op's schema wants
+// the other one (frontends are not always careful about 2 vs 2.0).
+void set_attribute(onnx::AttributeProto* out, const std::string& key, const ir::Attribute& value,
+                   const onnx::OpSchema* schema) {
+  using AP = onnx::AttributeProto;
+  out->set_name(key);
+  std::optional<AP::AttributeType> want;
+  if (schema) {
+    auto it = schema->attributes().find(key);
+    if (it != schema->attributes().end()) want = it->second.type;
+  }
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, int64_t>) {
+          if (want == AP::FLOAT) {
+            out->set_type(AP::FLOAT);
+            out->set_f(static_cast<float>(v));
+          } else {
+            out->set_type(AP::INT);
+            out->set_i(v);
+          }
+        } else if constexpr (std::is_same_v<T, double>) {
+          if (want == AP::INT && integral(v)) {
+            out->set_type(AP::INT);
+            out->set_i(static_cast<int64_t>(v));
+          } else {
+            out->set_type(AP::FLOAT);
+            out->set_f(static_cast<float>(v));
+          }
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          out->set_type(AP::STRING);
+          out->set_s(v);
+        } else if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+          if (want == AP::FLOATS) {
+            out->set_type(AP::FLOATS);
+            for (int64_t x : v) out->add_floats(static_cast<float>(x));
+          } else {
+            out->set_type(AP::INTS);
+            for (int64_t x : v) out->add_ints(x);
+          }
+        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+          if (want == AP::INTS && std::all_of(v.begin(), v.end(), integral)) {
+            out->set_type(AP::INTS);
+            for (double x : v) out->add_ints(static_cast<int64_t>(x));
+          } else {
+            out->set_type(AP::FLOATS);
+            for (double x : v) out->add_floats(static_cast<float>(x));
+          }
+        } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+          out->set_type(AP::STRINGS);
+          for (const auto& s : v) out->add_strings(s);
+        } else if constexpr (std::is_same_v<T, Tensor>) {
+          out->set_type(AP::TENSOR);
+          fill_tensor(out->mutable_t(), v, "");
+        }
+      },
+      value);
+}
+
+class NodeEmitter {
+ public:
+  NodeEmitter(const Node& node, GraphWriter& w)
+      : n_(node), w_(w), schema_(onnx::OpSchemaRegistry::Schema(node.op, w.opset(), "")) {}
+
+  void run() {
+    const std::string& op = n_.op;
+    int opset = w_.opset();
+    if (op == "Squeeze" || op == "Unsqueeze") {
+      moved_to_input("axes", 13);
+    } else if (op == "ReduceSum") {
+      reduce_sum();
+    } else if (op == "Split") {
+      moved_to_input("split", 13);
+    } else if (is_attribute_axes_reduce(op)) {
+      axes_stay_attribute();
+    } else if (op == "Clip") {
+      clip();
+    } else if (op == "Pad") {
+      pad();
+    } else if (op == "Resize") {
+      resize();
+    } else if ((op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") && opset < 13) {
+      old_softmax();
+    } else {
+      plain();
+    }
+  }
+
+ private:
+  const Node& n_;
+  GraphWriter& w_;
+  const onnx::OpSchema* schema_;
+
+  std::string name_of(const Value* v) { return w_.name_of(v); }
+
+  // A NodeProto for this IR node with its outputs and every attribute except `skip`.
+  onnx::NodeProto* start(const std::vector<std::string>& inputs,
+                         std::initializer_list<std::string_view> skip = {}) {
+    onnx::NodeProto* p = w_.add_node(n_.op, n_.name);
+    if (!n_.source.empty()) p->set_doc_string(n_.source);
+    std::vector<std::string> in = inputs;
+    while (!in.empty() && in.back().empty()) in.pop_back();  // omitted trailing optionals
+    for (const auto& s : in) p->add_input(s);
+    for (const Value* v : n_.outputs) p->add_output(name_of(v));
+    for (const auto& [key, value] : n_.attrs) {
+      if (std::find(skip.begin(), skip.end(), key) != skip.end()) continue;
+      if (drop_late_attribute(key, value)) continue;
+      set_attribute(p->add_attribute(), key, value, schema_);
+    }
+    return p;
+  }
+
+  bool drop_late_attribute(const std::string& key, const ir::Attribute& value) {
+    for (const auto& late : kLateAttributes) {
+      if (late.op != n_.op || late.attr != key || w_.opset() >= late.since) continue;
+      if (is_default_value(value)) return true;
+      throw unsupported(needs(n_.op + " with " + key, late.since, w_.opset()) + " at node " +
+                        n_.name);
+    }
+    return false;
+  }
+
+  std::vector<std::string> input_names(size_t count) {
+    std::vector<std::string> out;
+    for (size_t k = 0; k < count; ++k) out.push_back(name_of(n_.input(k)));
+    return out;
+  }
+
+  std::string int64_initializer(const std::vector<int64_t>& values, const std::string& what) {
+    return w_.add_initializer(Tensor::vector_int64(values), n_.name + "_" + what);
+  }
+
+  // The value of input k as ints when it is a constant; throws when it is computed at run time.
+  std::vector<int64_t> constant_ints(size_t k, const std::string& what, int needed) {
+    const Value* v = n_.input(k);
+    if (!v->is_constant())
+      throw unsupported(needs(n_.op + " with run-time " + what, needed, w_.opset()) + " at node " +
+                        n_.name);
+    return v->constant->to_int_vector();
+  }
+
+  void plain() { start(input_names(n_.inputs.size())); }
+
+  // Squeeze/Unsqueeze axes and Split split: attributes before `since`, inputs from it on.
+  void moved_to_input(const std::string& key, int since) {
+    std::vector<std::string> in = {name_of(n_.input(0))};
+    bool as_input = w_.opset() >= since;
+    if (n_.input(1)) {
+      if (as_input) {
+        in.push_back(name_of(n_.input(1)));
+        start(in, {key});
+      } else {
+        auto values = constant_ints(1, key, since);
+        onnx::NodeProto* p = start(in, {key});
+        set_attribute(p->add_attribute(), key, values, schema_);
+      }
+      return;
+    }
+    auto values = n_.ints(key);
+    if (!n_.has(key) || values.empty()) {  // Squeeze of every 1-dim, Split into equal parts
+      start(in, {key});
+      return;
+    }
+    if (!as_input) {
+      start(in);  // the attribute is copied as it is
+      return;
+    }
+    in.push_back(int64_initializer(values, key));
+    start(in, {key});
+  }
+
+  void reduce_sum() {
+    int opset = w_.opset();
+    std::vector<std::string> in = {name_of(n_.input(0))};
+    if (opset >= 13) {  // axes is an optional input
+      if (n_.input(1))
+        in.push_back(name_of(n_.input(1)));
+      else if (!n_.ints("axes").empty())
+        in.push_back(int64_initializer(n_.ints("axes"), "axes"));
+      start(in, {"axes"});
+      return;
+    }
+    std::vector<int64_t> axes = n_.input(1) ? constant_ints(1, "axes", 13) : n_.ints("axes");
+    // ReduceSum-11 has no noop_with_empty_axes: an empty axes list always reduces everything.
+    if (n_.i("noop_with_empty_axes", 0) != 0 && axes.empty())
+      throw unsupported(needs("ReduceSum with noop_with_empty_axes", 13, opset) + " at node " +
+                        n_.name);
+    onnx::NodeProto* p = start(in, {"axes", "noop_with_empty_axes"});
+    if (!axes.empty()) set_attribute(p->add_attribute(), "axes", axes, schema_);
+  }
+
+  void axes_stay_attribute() {
+    if (!n_.input(1)) {
+      plain();
+      return;
+    }
+    auto axes = constant_ints(1, "axes", 18);
+    onnx::NodeProto* p = start({name_of(n_.input(0))}, {"axes"});
+    if (!axes.empty()) set_attribute(p->add_attribute(), "axes", axes, schema_);
+  }
+
+  // A scalar of the data input's dtype, as Clip bounds and Pad's constant value must be.
+  std::string scalar_like_input(double value, const std::string& what) {
+    ir::DType dtype = n_.input(0) ? n_.input(0)->dtype : ir::DType::Float32;
+    return w_.add_initializer(Tensor::scalar_of(dtype, value), n_.name + "_" + what);
+  }
+
+  void clip() {
+    std::vector<std::string> in = {name_of(n_.input(0)), "", ""};
+    const char* keys[] = {"min", "max"};
+    for (size_t k = 1; k <= 2; ++k) {
+      if (n_.input(k)) {
+        in[k] = name_of(n_.input(k));
+      } else if (auto v = attr_double(n_, keys[k - 1])) {
+        in[k] = scalar_like_input(*v, keys[k - 1]);
+      }
+    }
+    start(in, {"min", "max"});
+  }
+
+  void pad() {
+    std::vector<std::string> in = {name_of(n_.input(0)), "", ""};
+    if (n_.input(1))
+      in[1] = name_of(n_.input(1));
+    else if (n_.has("pads"))
+      in[1] = int64_initializer(n_.ints("pads"), "pads");
+    if (n_.input(2))
+      in[2] = name_of(n_.input(2));
+    else if (auto v = attr_double(n_, "value"))
+      in[2] = scalar_like_input(*v, "value");
+    start(in, {"pads", "value"});
+  }
+
+  std::string empty_float_initializer(const std::string& what) {
+    return w_.add_initializer(Tensor(ir::DType::Float32, {0}), n_.name + "_" + what);
+  }
+
+  void resize() {
+    // Resize(X, roi, scales, sizes). Resize-11 requires roi and scales to be present: empty
+    // tensors stand in for the ones that do not apply.
+    bool old = w_.opset() < 13;
+    std::vector<std::string> in = {name_of(n_.input(0)), "", "", ""};
+    for (size_t k = 1; k <= 3; ++k)
+      if (n_.input(k)) in[k] = name_of(n_.input(k));
+    if (in[2].empty() && n_.has("scales")) {
+      auto scales = attr_doubles(n_, "scales");
+      Tensor t(ir::DType::Float32, {static_cast<int64_t>(scales.size())});
+      for (size_t k = 0; k < scales.size(); ++k) t.data<float>()[k] = static_cast<float>(scales[k]);
+      in[2] = w_.add_initializer(t, n_.name + "_scales");
+    }
+    if (in[3].empty() && n_.has("sizes")) in[3] = int64_initializer(n_.ints("sizes"), "sizes");
+    if (old) {
+      if (in[1].empty()) in[1] = empty_float_initializer("roi");
+      if (in[2].empty()) in[2] = empty_float_initializer("scales");
+    }
+    start(in, {"scales", "sizes", "roi"});
+  }
+
+  // Before opset 13, Softmax flattens to 2-D at `axis`: the same as opset 13 only for the last
+  // axis. Other axes are moved last with a Transpose and back.
+  void old_softmax() {
+    int64_t axis = n_.i("axis", -1);
+    const Value* x = n_.input(0);
+    std::optional<int64_t> rank;
+    if (x && x->shape) rank = static_cast<int64_t>(x->shape->size());
+    bool last = axis == -1 || (rank && axis == *rank - 1);
+    if (last) {
+      onnx::NodeProto* p = start({name_of(x)}, {"axis"});
+      set_attribute(p->add_attribute(), "axis", int64_t{-1}, schema_);
+      return;
+    }
+    if (!rank)
+      throw unsupported(
+          needs(n_.op + " over a non-last axis of a tensor of unknown rank", 13, w_.opset()) +
+          " at node " + n_.name);
+    if (axis < 0) axis += *rank;
+    std::vector<int64_t> perm(static_cast<size_t>(*rank));
+    for (int64_t k = 0; k < *rank; ++k) perm[static_cast<size_t>(k)] = k;
+    std::swap(perm[static_cast<size_t>(axis)], perm.back());  // a swap is its own inverse
+
+    const onnx::OpSchema* transpose = onnx::OpSchemaRegistry::Schema("Transpose", w_.opset(), "");
+    std::string moved = w_.fresh(n_.name + "_moved");
+    std::string result = w_.fresh(n_.name + "_result");
+    onnx::NodeProto* before = w_.add_node("Transpose", n_.name + "_to_last");
+    before->add_input(name_of(x));
+    before->add_output(moved);
+    set_attribute(before->add_attribute(), "perm", perm, transpose);
+
+    onnx::NodeProto* p = w_.add_node(n_.op, n_.name);
+    if (!n_.source.empty()) p->set_doc_string(n_.source);
+    p->add_input(moved);
+    p->add_output(result);
+    set_attribute(p->add_attribute(), "axis", int64_t{-1}, schema_);
+
+    onnx::NodeProto* after = w_.add_node("Transpose", n_.name + "_from_last");
+    after->add_input(result);
+    after->add_output(name_of(n_.outputs.at(0)));
+    set_attribute(after->add_attribute(), "perm", perm, transpose);
+  }
+};
+
+}  // namespace
+
+int onnx_elem_type(ir::DType dtype) {
+  using T = onnx::TensorProto;
+  switch (dtype) {
+    case ir::DType::Float32:
+      return T::FLOAT;
+    case ir::DType::Float16:
+      return T::FLOAT16;
+    case ir::DType::Float64:
+      return T::DOUBLE;
+    case ir::DType::BFloat16:
+      return T::BFLOAT16;
+    case ir::DType::Int8:
+      return T::INT8;
+    case ir::DType::UInt8:
+      return T::UINT8;
+    case ir::DType::Int16:
+      return T::INT16;
+    case ir::DType::Int32:
+      return T::INT32;
+    case ir::DType::Int64:
+      return T::INT64;
+    case ir::DType::Bool:
+      return T::BOOL;
+  }
+  return T::UNDEFINED;
+}
+
+void fill_tensor(onnx::TensorProto* out, const Tensor& tensor, const std::string& name) {
+  size_t expected = static_cast<size_t>(tensor.numel()) * ir::dtype_size(tensor.dtype);
+  if (tensor.nbytes() != expected)
+    throw Error(ExitCode::kInternal, "constant %" + name + " holds " +
+                                         std::to_string(tensor.nbytes()) + " bytes, its shape " +
+                                         ir::shape_to_string(tensor.shape) + " needs " +
+                                         std::to_string(expected));
+  if (!name.empty()) out->set_name(name);
+  out->set_data_type(onnx_elem_type(tensor.dtype));
+  for (int64_t d : tensor.shape) out->add_dims(d);
+  // Bool is one byte per element in the IR as in raw_data; float16/bfloat16 keep their bits.
+  if (expected > 0) out->set_raw_data(reinterpret_cast<const char*>(tensor.raw()), expected);
+}
+
+std::string GraphWriter::fresh(const std::string& hint) {
+  std::string base = hint.empty() ? "v" : hint;
+  std::string name = base;
+  for (int k = 1; used_values_.count(name); ++k) name = base + "_" + std::to_string(k);
+  used_values_.insert(name);
+  return name;
+}
+
+std::string GraphWriter::name_of(const ir::Value* v) const {
+  if (!v) return "";
+  auto it = renamed_.find(v);
+  return it != renamed_.end() ? it->second : v->name;
+}
+
+std::string GraphWriter::add_initializer(const Tensor& tensor, const std::string& hint) {
+  std::string name = fresh(hint);
+  fill_tensor(graph_->add_initializer(), tensor, name);
+  return name;
+}
+
+onnx::NodeProto* GraphWriter::add_node(const std::string& op, const std::string& name_hint) {
+  std::string name = name_hint.empty() ? op : name_hint;
+  for (int k = 1; used_nodes_.count(name); ++k) name = name_hint + "_" + std::to_string(k);
+  used_nodes_.insert(name);
+  onnx::NodeProto* p = graph_->add_node();
+  p->set_op_type(op);
+  p->set_name(name);
+  return p;
+}
+
+void emit_node(const Node& node, GraphWriter& writer) {
+  NodeEmitter(node, writer).run();
+}
+
+int min_opset_for(const std::string& op) {
+  const auto& table = min_opset_table();
+  if (auto it = table.find(op); it != table.end()) return it->second;
+  // Any other op the registry knows: the first opset that has a schema for it.
+  if (!onnx::OpSchemaRegistry::Schema(op, kLatestCheckableOpset, "")) return 0;
+  for (int v = 1; v <= kLatestCheckableOpset; ++v)
+    if (onnx::OpSchemaRegistry::Schema(op, v, "")) return v;
+  return 0;
+}
+
+std::string unavailable_ops_report(const ir::Graph& graph, int opset) {
+  struct Miss {
+    std::string op;
+    int needed;
+    int count;
+  };
+  std::vector<Miss> misses;
+  for (const auto& n : graph.nodes()) {
+    int needed = min_opset_for(n->op);
+    if (needed <= opset) continue;
+    auto it =
+        std::find_if(misses.begin(), misses.end(), [&](const Miss& m) { return m.op == n->op; });
+    if (it == misses.end())
+      misses.push_back({n->op, needed, 1});
+    else
+      ++it->count;
+  }
+  std::string report;
+  for (const auto& m : misses) {
+    if (!report.empty()) report += "; ";
+    report += needs(m.op, m.needed, opset);
+    if (m.count > 1) report += " [" + std::to_string(m.count) + " nodes]";
+  }
+  return report;
+}
+
+}  // namespace mlexport::emit::detail

@@ -1,0 +1,253 @@
+#include "frontend/torchscript/graph_import.h"
+
+#include <map>
+#include <set>
+
+#include "frontend/torchscript/op_table.h"
+#include "frontend/torchscript/tensor_convert.h"
+#include "mlexport/diagnostics.h"
+
+namespace mlexport::torchscript {
+namespace {
+
+using torch::jit::Block;
+
+// Ops whose result differs from run to run: never folded even with constant inputs.
+const std::set<std::string> kNondeterministic = {
+    "aten::rand",      "aten::randn",     "aten::rand_like", "aten::randn_like",
+    "aten::randint",   "aten::bernoulli", "aten::normal",    "aten::uniform_",
+    "aten::multinomial", "aten::randperm", "aten::empty",    "aten::empty_like"};
+
+constexpr int64_t kMaxUnrolledIterations = 4096;
+
+std::string describe_source(const JitNode* const_node) {
+  auto* node = const_cast<JitNode*>(const_node);  // scope() is not const in LibTorch
+  std::string where;
+  if (node->scope() && !node->scope()->isBlank()) {
+    where = node->scope()->namesFromRoot();
+  }
+  const auto& range = node->sourceRange();
+  if (range.source()) {
+    if (auto loc = range.file_line_col()) {
+      auto [file, line, col] = *loc;
+      (void)col;
+      if (!file.empty()) {
+        if (!where.empty()) where += " ";
+        where += file + ":" + std::to_string(line);
+      }
+    }
+  }
+  return where;
+}
+
+class GraphWalker {
+ public:
+  GraphWalker(ir::Graph& graph, bool dynamic_batch) : ctx_(graph) {
+    ctx_.dynamic_batch = dynamic_batch;
+  }
+
+  TranslateContext& ctx() { return ctx_; }
+
+  void walk(const Block* block) {
+    for (const JitNode* node : block->nodes()) visit(node);
+  }
+
+  std::vector<UnsupportedOp> unsupported() const {
+    std::vector<UnsupportedOp> out;
+    for (const auto& [kind, op] : unsupported_) out.push_back(op);
+    return out;
+  }
+
+ private:
+  void report(const JitNode* node, const std::string& kind, const std::string& source) {
+    UnsupportedOp& op = unsupported_[kind];
+    op.kind = kind;
+    ++op.count;
+    if (op.where.size() < 3 && !source.empty()) op.where.push_back(source);
+    for (const JitValue* out : node->outputs()) ctx_.record(out, run_failed_, false);
+  }
+
+  void visit(const JitNode* node) {
+    const std::string kind = node->kind().toQualString();
+    const std::string source = describe_source(node);
+    ctx_.set_current(node, source);
+    if (node->kind() == c10::prim::Constant) {
+      ctx_.record(node->output(), torch::jit::toIValue(node->output()).value(), true);
+      return;
+    }
+    if (node->kind() == c10::prim::If) return visit_if(node, source);
+    if (node->kind() == c10::prim::Loop) return visit_loop(node, source);
+
+    bool all_static = true;
+    for (const JitValue* in : node->inputs()) all_static = all_static && ctx_.is_static(in);
+
+    std::vector<c10::IValue> outputs;
+    if (!run_node(node, outputs, source)) return;
+    const bool fold = all_static && !kNondeterministic.count(kind) && node->blocks().empty();
+    for (size_t k = 0; k < node->outputs().size(); ++k)
+      ctx_.record(node->output(k), outputs[k], fold);
+    if (fold) return;
+
+    const OpRule* rule = find_rule(kind);
+    if (!rule) return report(node, kind, source);
+    try {
+      rule->translate(ctx_, node);
+    } catch (const PoisonedValue&) {
+      // An input came from an op that was already reported as unsupported.
+    }
+  }
+
+  // Runs the node with LibTorch on the recorded inputs; false when it cannot run.
+  bool run_node(const JitNode* node, std::vector<c10::IValue>& outputs, const std::string& src) {
+    torch::jit::Stack stack;
+    for (const JitValue* in : node->inputs()) stack.push_back(ctx_.recorded(in));
+    try {
+      torch::jit::Operation op = node->getOperation();
+      op(stack);
+    } catch (const std::exception& e) {
+      report(node, node->kind().toQualString(), src);
+      return false;
+    }
+    if (stack.size() < node->outputs().size())
+      throw Error(ExitCode::kInternal, std::string("running ") + node->kind().toQualString() +
+                                           " produced too few values");
+    outputs.assign(stack.end() - static_cast<std::ptrdiff_t>(node->outputs().size()), stack.end());
+    return true;
+  }
+
+  void visit_if(const JitNode* node, const std::string& source) {
+    const JitValue* cond = node->input(0);
+    if (!ctx_.is_static(cond)) {
+      throw Error(ExitCode::kUnsupportedOps,
+                  "data-dependent control flow: prim::If" +
+                      (source.empty() ? std::string() : " at " + source) +
+                      " branches on a value computed from the input; trace the model instead, or "
+                      "make the condition a constant");
+    }
+    const Block* taken = ctx_.recorded(cond).toBool() ? node->blocks()[0] : node->blocks()[1];
+    walk(taken);
+    for (size_t k = 0; k < node->outputs().size(); ++k)
+      ctx_.alias(node->output(k), taken->outputs()[k]);
+  }
+
+  // Loops with a trip count and condition known at export time are unrolled.
+  void visit_loop(const JitNode* node, const std::string& source) {
+    const JitValue* max_trips = node->input(0);
+    const JitValue* start_cond = node->input(1);
+    auto dynamic_loop = [&]() {
+      return Error(ExitCode::kUnsupportedOps,
+                   "data-dependent control flow: prim::Loop" +
+                       (source.empty() ? std::string() : " at " + source) +
+                       " runs a number of times that depends on the input");
+    };
+    if (!ctx_.is_static(max_trips) || !ctx_.is_static(start_cond)) throw dynamic_loop();
+    const Block* body = node->blocks()[0];
+    const int64_t trips = ctx_.recorded(max_trips).toInt();
+    bool cond = ctx_.recorded(start_cond).toBool();
+    // Carried values: body inputs are (iteration, carried...); body outputs are (cond, carried...).
+    std::vector<const JitValue*> carried(node->inputs().begin() + 2, node->inputs().end());
+    int64_t iteration = 0;
+    for (; cond && iteration < trips; ++iteration) {
+      if (iteration >= kMaxUnrolledIterations)
+        throw Error(ExitCode::kUnsupportedOps,
+                    "prim::Loop" + (source.empty() ? std::string() : " at " + source) +
+                        " runs more than " + std::to_string(kMaxUnrolledIterations) +
+                        " times; too long to unroll");
+      ctx_.record(body->inputs()[0], c10::IValue(iteration), true);
+      for (size_t k = 0; k < carried.size(); ++k) ctx_.alias(body->inputs()[k + 1], carried[k]);
+      walk(body);
+      const JitValue* next_cond = body->outputs()[0];
+      if (!ctx_.is_static(next_cond)) throw dynamic_loop();
+      cond = ctx_.recorded(next_cond).toBool();
+      carried.assign(body->outputs().begin() + 1, body->outputs().end());
+    }
+    for (size_t k = 0; k < node->outputs().size(); ++k) ctx_.alias(node->output(k), carried[k]);
+  }
+
+  TranslateContext ctx_;
+  std::map<std::string, UnsupportedOp> unsupported_;
+  c10::IValue run_failed_;
+};
+
+std::string io_name(const std::vector<std::string>& names, size_t k, size_t count,
+                    const std::string& base) {
+  if (k < names.size() && !names[k].empty()) return names[k];
+  return count == 1 ? base : base + "_" + std::to_string(k);
+}
+
+ir::Shape io_shape(const std::vector<int64_t>& sizes, bool dynamic_batch) {
+  ir::Shape shape = ir::fixed_shape(sizes);
+  if (dynamic_batch && !shape.empty()) shape[0] = ir::Dim::named("batch_size");
+  return shape;
+}
+
+}  // namespace
+
+std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>& jit_graph,
+                                        const std::vector<at::Tensor>& example_inputs,
+                                        const ImportOptions& options) {
+  auto graph = std::make_unique<ir::Graph>();
+  GraphWalker walker(*graph, options.dynamic_batch);
+  TranslateContext& ctx = walker.ctx();
+
+  std::vector<const JitValue*> tensor_inputs;
+  for (const JitValue* in : jit_graph->inputs()) {
+    if (in->type()->kind() == c10::TypeKind::ClassType) {  // self
+      ctx.record(in, c10::IValue(), true);
+      continue;
+    }
+    tensor_inputs.push_back(in);
+  }
+  if (tensor_inputs.size() != example_inputs.size())
+    throw bad_input("the model takes " + std::to_string(tensor_inputs.size()) +
+                    " input(s) but " + std::to_string(example_inputs.size()) + " were given");
+  for (size_t k = 0; k < tensor_inputs.size(); ++k) {
+    const at::Tensor& t = example_inputs[k];
+    ir::Value* v = graph->add_input(io_name(options.input_names, k, tensor_inputs.size(), "input"),
+                                    to_ir_dtype(t.scalar_type()),
+                                    io_shape(t.sizes().vec(), options.dynamic_batch));
+    ctx.record(tensor_inputs[k], t, false);
+    ctx.bind(tensor_inputs[k], v);
+  }
+
+  walker.walk(jit_graph->block());
+  if (auto missing = walker.unsupported(); !missing.empty()) throw UnsupportedOpsError(missing);
+
+  // Flatten tuple/list outputs into a list of tensors.
+  std::vector<ir::Value*> outputs;
+  std::vector<c10::IValue> recorded;
+  for (const JitValue* out : jit_graph->outputs()) {
+    const c10::IValue& r = ctx.recorded(out);
+    if (r.isTuple() || r.isList()) {
+      auto items = ctx.tensor_list(out);
+      outputs.insert(outputs.end(), items.begin(), items.end());
+      if (r.isTuple()) {
+        for (const auto& e : r.toTupleRef().elements()) recorded.push_back(e);
+      } else {
+        for (const auto& e : r.toListRef()) recorded.push_back(e);
+      }
+    } else {
+      outputs.push_back(ctx.tensor(out));
+      recorded.push_back(r);
+    }
+  }
+  std::set<ir::Value*> used;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    ir::Value* v = outputs[k];
+    // Graph inputs, constants and repeated values get their own Identity so names stay unique.
+    if (!v->producer || used.count(v)) {
+      ir::Value* copy = graph->add_node("Identity", {v})->outputs[0];
+      copy->dtype = v->dtype;
+      copy->shape = v->shape;
+      v = copy;
+    }
+    used.insert(v);
+    v->name = io_name(options.output_names, k, outputs.size(), "output");
+    if (recorded[k].isTensor())
+      v->shape = io_shape(recorded[k].toTensor().sizes().vec(), options.dynamic_batch);
+    graph->mark_output(v);
+  }
+  return graph;
+}
+
+}  // namespace mlexport::torchscript

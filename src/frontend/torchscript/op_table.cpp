@@ -1,0 +1,31 @@
+#include "frontend/torchscript/op_table.h"
+
+#include <unordered_map>
+
+namespace mlexport::torchscript {
+
+const std::vector<OpRule>& op_rules() {
+  static const std::vector<OpRule> rules = [] {
+    std::vector<OpRule> all;
+    for (auto family : {plumbing_rules, elementwise_rules, activation_rules, linear_rules,
+                        convolution_rules, normalization_rules, pooling_rules, shape_rules,
+                        reduction_rules, resize_rules, creation_rules, attention_rules}) {
+      auto rows = family();
+      all.insert(all.end(), rows.begin(), rows.end());
+    }
+    return all;
+  }();
+  return rules;
+}
+
+const OpRule* find_rule(std::string_view kind) {
+  static const auto index = [] {
+    std::unordered_map<std::string_view, const OpRule*> map;
+    for (const OpRule& rule : op_rules()) map.emplace(rule.kind, &rule);
+    return map;
+  }();
+  auto it = index.find(kind);
+  return it == index.end() ? nullptr : it->second;
+}
+
+}  // namespace mlexport::torchscript

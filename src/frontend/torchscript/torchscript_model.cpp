@@ -1,0 +1,123 @@
+#include "frontend/torchscript/torchscript_model.h"
+
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/freeze_module.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/lower_tuples.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
+#include <torch/csrc/jit/serialization/import.h>
+#include <ATen/Parallel.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "frontend/torchscript/graph_import.h"
+#include "frontend/torchscript/tensor_convert.h"
+#include "mlexport/diagnostics.h"
+
+namespace mlexport::torchscript {
+
+// Name of the archive entry where mlexport keeps the export metadata (input shapes, names...).
+constexpr const char* kMetadataFile = "mlexport.json";
+
+struct TorchScriptModel::Impl {
+  torch::jit::Module module;
+  std::map<std::string, std::string> extra_files;
+  size_t num_inputs = 0;
+};
+
+namespace {
+
+std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  if (line.size() > 200) line = line.substr(0, 200) + "...";
+  return line;
+}
+
+void flatten(const c10::IValue& value, std::vector<ir::Tensor>& out) {
+  if (value.isTensor()) {
+    out.push_back(to_ir_tensor(value.toTensor()));
+  } else if (value.isTuple()) {
+    for (const auto& e : value.toTupleRef().elements()) flatten(e, out);
+  } else if (value.isList()) {
+    for (const auto& e : value.toListRef()) flatten(e, out);
+  } else if (value.isGenericDict()) {
+    for (const auto& entry : value.toGenericDict()) flatten(entry.value(), out);
+  } else {
+    throw bad_input(std::string("the model returns a ") + value.tagKind() +
+                    "; only tensors, tuples, lists and dicts of tensors are supported");
+  }
+}
+
+}  // namespace
+
+TorchScriptModel::TorchScriptModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TorchScriptModel::~TorchScriptModel() = default;
+
+std::unique_ptr<TorchScriptModel> TorchScriptModel::load(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw bad_input(path + ": no such file");
+  if (std::filesystem::is_directory(path, ec)) throw bad_input(path + ": is a directory");
+  if (!std::ifstream(path).good()) throw bad_input(path + ": cannot be read");
+  auto impl = std::make_unique<Impl>();
+  torch::jit::ExtraFilesMap extra{{kMetadataFile, ""}};
+  try {
+    impl->module = torch::jit::load(path, c10::kCPU, extra);
+  } catch (const std::exception& e) {
+    throw bad_input(path + ": not a readable TorchScript archive (" + first_line(e.what()) + ")");
+  }
+  for (auto& [name, content] : extra)
+    if (!content.empty()) impl->extra_files[name] = content;
+  impl->module.eval();
+  auto method = impl->module.find_method("forward");
+  if (!method) throw bad_input(path + ": the TorchScript module has no forward method");
+  impl->num_inputs = method->function().getSchema().arguments().size() - 1;
+  return std::unique_ptr<TorchScriptModel>(new TorchScriptModel(std::move(impl)));
+}
+
+size_t TorchScriptModel::num_inputs() const { return impl_->num_inputs; }
+
+const std::map<std::string, std::string>& TorchScriptModel::extra_files() const {
+  return impl_->extra_files;
+}
+
+std::vector<ir::Tensor> TorchScriptModel::run(const std::vector<ir::Tensor>& inputs) {
+  torch::NoGradGuard no_grad;
+  std::vector<c10::IValue> args;
+  for (const auto& t : inputs) args.emplace_back(to_torch_tensor(t));
+  c10::IValue result;
+  try {
+    result = impl_->module.forward(args);
+  } catch (const std::exception& e) {
+    throw bad_input("the model failed on the example inputs: " + first_line(e.what()));
+  }
+  std::vector<ir::Tensor> out;
+  flatten(result, out);
+  return out;
+}
+
+std::unique_ptr<ir::Graph> TorchScriptModel::to_ir(const std::vector<ir::Tensor>& example_inputs,
+                                                   const ImportOptions& options) {
+  torch::NoGradGuard no_grad;
+  torch::jit::Module frozen;
+  try {
+    frozen = torch::jit::freeze_module(impl_->module);
+  } catch (const std::exception& e) {
+    throw Error(ExitCode::kUnsupportedOps, "freezing the module failed: " + first_line(e.what()));
+  }
+  auto graph = frozen.get_method("forward").graph()->copy();
+  torch::jit::Inline(*graph);
+  torch::jit::RemoveTensorMutation(graph);
+  torch::jit::LowerSimpleTuples(graph);
+  torch::jit::EliminateDeadCode(graph);
+
+  std::vector<at::Tensor> inputs;
+  for (const auto& t : example_inputs) inputs.push_back(to_torch_tensor(t));
+  return import_graph(graph, inputs, options);
+}
+
+void set_torch_threads(int threads) {
+  if (threads > 0) at::set_num_threads(threads);
+}
+
+}  // namespace mlexport::torchscript

@@ -1,0 +1,52 @@
+// A TorchScript archive loaded with LibTorch: the eager reference and the source of the IR.
+// This header is torch-free so the rest of the project can use it without LibTorch headers.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "ir/tensor.h"
+
+namespace mlexport::torchscript {
+
+struct ImportOptions {
+  bool dynamic_batch = false;  // dim 0 of every input/output becomes the symbol "batch_size"
+  std::vector<std::string> input_names;
+  std::vector<std::string> output_names;
+};
+
+class TorchScriptModel {
+ public:
+  // Loads the archive in eval mode. Throws mlexport::Error (kBadInput) for anything that is not
+  // a readable TorchScript archive.
+  static std::unique_ptr<TorchScriptModel> load(const std::string& path);
+  ~TorchScriptModel();
+
+  // Runs the model eagerly (the reference). Tuples and lists in the result are flattened.
+  std::vector<ir::Tensor> run(const std::vector<ir::Tensor>& inputs);
+
+  // Freezes, inlines and translates the forward graph into the IR, recording every value's
+  // dtype and shape at `example_inputs`. Throws UnsupportedOpsError listing every op without a
+  // rule, or mlexport::Error for constructs that cannot be expressed.
+  std::unique_ptr<ir::Graph> to_ir(const std::vector<ir::Tensor>& example_inputs,
+                                   const ImportOptions& options);
+
+  // Number of tensor inputs forward() takes (self excluded).
+  size_t num_inputs() const;
+  // Extra files stored in the archive (e.g. mlexport's own metadata).
+  const std::map<std::string, std::string>& extra_files() const;
+
+  struct Impl;
+
+ private:
+  explicit TorchScriptModel(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Sets LibTorch's intra-op thread count (0 leaves the default).
+void set_torch_threads(int threads);
+
+}  // namespace mlexport::torchscript

@@ -1,0 +1,247 @@
+#include "frontend/torchscript/translate_context.h"
+
+#include "frontend/torchscript/tensor_convert.h"
+#include "mlexport/diagnostics.h"
+
+namespace mlexport::torchscript {
+namespace {
+
+std::string what_value(const JitValue* v) { return "%" + v->debugName(); }
+
+}  // namespace
+
+TranslateContext::Slot& TranslateContext::slot(const JitValue* v) {
+  auto it = slots_.find(v);
+  if (it == slots_.end())
+    throw Error(ExitCode::kInternal, "value " + what_value(v) + " used before it was recorded");
+  return it->second;
+}
+
+const TranslateContext::Slot& TranslateContext::slot(const JitValue* v) const {
+  return const_cast<TranslateContext*>(this)->slot(v);
+}
+
+void TranslateContext::record(const JitValue* v, c10::IValue value, bool is_static) {
+  Slot& s = slots_[v];
+  s.recorded = std::move(value);
+  s.is_static = is_static;
+}
+
+const c10::IValue& TranslateContext::recorded(const JitValue* v) const { return slot(v).recorded; }
+bool TranslateContext::is_static(const JitValue* v) const { return slot(v).is_static; }
+
+ir::DType TranslateContext::dtype(const JitValue* v) const {
+  const c10::IValue& r = recorded(v);
+  if (r.isTensor()) return to_ir_dtype(r.toTensor().scalar_type());
+  if (r.isInt()) return ir::DType::Int64;
+  if (r.isDouble()) return ir::DType::Float32;
+  if (r.isBool()) return ir::DType::Bool;
+  throw Error(ExitCode::kInternal, "value " + what_value(v) + " has no dtype");
+}
+
+int64_t TranslateContext::dim_arg(const JitValue* dim, int64_t rank) const {
+  int64_t d = const_int(dim);
+  if (d < 0) d += rank;
+  if (d < 0 || (rank > 0 && d >= rank) || (rank == 0 && d != 0))
+    throw Error(ExitCode::kInternal, "dimension out of range in " + current_source_);
+  return d;
+}
+
+namespace {
+[[noreturn]] void needs_static(const JitValue* v, const JitNode* node) {
+  throw Error(ExitCode::kUnsupportedOps,
+              std::string("argument ") + what_value(v) + " of " + node->kind().toQualString() +
+                  " depends on the input; only constant values are supported there");
+}
+}  // namespace
+
+int64_t TranslateContext::const_int(const JitValue* v) const {
+  if (!is_static(v)) needs_static(v, current_);
+  const c10::IValue& r = recorded(v);
+  if (r.isTensor()) return r.toTensor().item<int64_t>();
+  if (r.isBool()) return r.toBool();
+  return r.toInt();
+}
+
+double TranslateContext::const_double(const JitValue* v) const {
+  if (!is_static(v)) needs_static(v, current_);
+  const c10::IValue& r = recorded(v);
+  if (r.isTensor()) return r.toTensor().item<double>();
+  if (r.isInt()) return static_cast<double>(r.toInt());
+  if (r.isBool()) return r.toBool();
+  return r.toDouble();
+}
+
+bool TranslateContext::const_bool(const JitValue* v) const {
+  if (!is_static(v)) needs_static(v, current_);
+  const c10::IValue& r = recorded(v);
+  if (r.isInt()) return r.toInt() != 0;
+  return r.toBool();
+}
+
+std::vector<int64_t> TranslateContext::const_ints(const JitValue* v) const {
+  if (!is_static(v)) needs_static(v, current_);
+  const c10::IValue& r = recorded(v);
+  if (r.isInt()) return {r.toInt()};
+  if (r.isTensor()) {
+    at::Tensor t = r.toTensor().to(at::kLong).contiguous();
+    return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
+  }
+  return r.toIntVector();
+}
+
+std::string TranslateContext::const_string(const JitValue* v) const {
+  if (!is_static(v)) needs_static(v, current_);
+  return recorded(v).toStringRef();
+}
+
+ir::Value* TranslateContext::constant(ir::Tensor t, const std::string& hint) {
+  return graph_.add_constant(std::move(t), hint);
+}
+
+ir::Value* TranslateContext::from_ivalue(const c10::IValue& r, const JitValue* v) {
+  if (r.isTensor()) return constant(to_ir_tensor(r.toTensor()), "const");
+  if (r.isInt()) return constant(ir::Tensor::scalar_int64(r.toInt()));
+  if (r.isDouble()) return constant(ir::Tensor::scalar_of(ir::DType::Float32, r.toDouble()));
+  if (r.isBool()) return constant(ir::Tensor::scalar_of(ir::DType::Bool, r.toBool()));
+  if (r.isIntList()) return int64_vector(r.toIntVector());
+  if (r.isDoubleList()) {
+    auto values = r.toDoubleVector();
+    ir::Tensor t(ir::DType::Float32, {static_cast<int64_t>(values.size())});
+    for (size_t k = 0; k < values.size(); ++k) t.data<float>()[k] = static_cast<float>(values[k]);
+    return constant(std::move(t));
+  }
+  throw Error(ExitCode::kUnsupportedOps, "value " + what_value(v) + " of type " +
+                                             r.tagKind() + " cannot be used as a tensor");
+}
+
+ir::Value* TranslateContext::tensor(const JitValue* v) {
+  Slot& s = slot(v);
+  if (s.ir) return s.ir;
+  if (s.is_static) {
+    s.ir = from_ivalue(s.recorded, v);
+    return s.ir;
+  }
+  if (s.has_items) {
+    s.ir = int_list_tensor(v);
+    return s.ir;
+  }
+  throw PoisonedValue{};
+}
+
+ir::Value* TranslateContext::tensor_as(const JitValue* v, ir::DType dtype) {
+  Slot& s = slot(v);
+  if (s.is_static && !s.ir) {
+    ir::Value* c = from_ivalue(s.recorded, v);
+    if (c->dtype == dtype) {
+      s.ir = c;
+      return c;
+    }
+    return constant(c->constant->cast(dtype));
+  }
+  return cast(tensor(v), dtype);
+}
+
+ir::Value* TranslateContext::cast(ir::Value* v, ir::DType to) {
+  if (v->dtype == to) return v;
+  if (v->is_constant()) return constant(v->constant->cast(to));
+  ir::Value* out = op("Cast", {v}, {{"to", static_cast<int64_t>(to)}});
+  out->dtype = to;
+  out->shape = v->shape;
+  return out;
+}
+
+std::vector<ir::Value*> TranslateContext::tensor_list(const JitValue* v) {
+  Slot& s = slot(v);
+  if (s.has_items) return s.items;
+  if (!s.is_static) throw PoisonedValue{};
+  std::vector<ir::Value*> items;
+  const c10::IValue& r = s.recorded;
+  if (r.isTensorList()) {
+    for (const at::Tensor& t : r.toTensorVector()) items.push_back(constant(to_ir_tensor(t)));
+  } else if (r.isTuple()) {
+    for (const c10::IValue& e : r.toTupleRef().elements()) items.push_back(from_ivalue(e, v));
+  } else if (r.isList()) {
+    for (const c10::IValue& e : r.toListRef()) items.push_back(from_ivalue(e, v));
+  } else {
+    items.push_back(tensor(v));
+  }
+  return items;
+}
+
+ir::Value* TranslateContext::int_list_tensor(const JitValue* v) {
+  Slot& s = slot(v);
+  if (s.is_static) return int64_vector(const_ints(v));
+  if (!s.has_items) {
+    // A dynamic 1-D int tensor (e.g. a shape) is already a list.
+    ir::Value* t = tensor(v);
+    return cast(t, ir::DType::Int64);
+  }
+  std::vector<ir::Value*> parts;
+  for (ir::Value* item : s.items) {
+    ir::Value* i64 = cast(item, ir::DType::Int64);
+    if (i64->shape && i64->shape->empty()) {
+      if (i64->is_constant()) {
+        parts.push_back(int64_vector({i64->constant->value_as_int(0)}));
+        continue;
+      }
+      ir::Value* u = op("Unsqueeze", {i64}, {{"axes", std::vector<int64_t>{0}}});
+      u->dtype = ir::DType::Int64;
+      u->shape = ir::fixed_shape({1});
+      parts.push_back(u);
+    } else {
+      parts.push_back(i64);
+    }
+  }
+  if (parts.size() == 1) return parts[0];
+  ir::Value* out = op("Concat", parts, {{"axis", int64_t{0}}});
+  out->dtype = ir::DType::Int64;
+  out->shape = ir::fixed_shape({static_cast<int64_t>(s.items.size())});
+  return out;
+}
+
+ir::Node* TranslateContext::emit(const std::string& op_type, std::vector<ir::Value*> inputs,
+                                 std::map<std::string, ir::Attribute> attrs, size_t num_outputs) {
+  ir::Node* n = graph_.add_node(op_type, std::move(inputs), num_outputs, std::move(attrs));
+  n->source = current_source_;
+  return n;
+}
+
+namespace {
+void describe(ir::Value* v, const c10::IValue& r, bool dynamic_batch) {
+  if (v->producer == nullptr) return;  // graph inputs and constants keep what they have
+  if (r.isTensor()) {
+    const at::Tensor& t = r.toTensor();
+    v->dtype = to_ir_dtype(t.scalar_type());
+    v->shape = ir::fixed_shape(t.sizes().vec());
+  } else if (r.isInt()) {
+    v->dtype = ir::DType::Int64;
+    v->shape = ir::Shape{};
+  } else if (r.isDouble()) {
+    v->dtype = ir::DType::Float32;
+    v->shape = ir::Shape{};
+  } else if (r.isBool()) {
+    v->dtype = ir::DType::Bool;
+    v->shape = ir::Shape{};
+  }
+  (void)dynamic_batch;
+}
+}  // namespace
+
+void TranslateContext::bind(const JitValue* out, ir::Value* v) {
+  Slot& s = slot(out);
+  s.is_static = false;
+  s.ir = v;
+  describe(v, s.recorded, dynamic_batch);
+}
+
+void TranslateContext::bind_list(const JitValue* out, std::vector<ir::Value*> items) {
+  Slot& s = slot(out);
+  s.is_static = false;
+  s.items = std::move(items);
+  s.has_items = true;
+}
+
+void TranslateContext::bind_static(const JitValue* out) { slot(out).is_static = true; }
+
+}  // namespace mlexport::torchscript

@@ -1,0 +1,111 @@
+// State shared by the aten translators while one TorchScript graph becomes IR.
+//
+// Every TorchScript value has a recorded IValue (the value it took when the graph ran on the
+// example inputs) and is either static (computed from constants only: folded, becomes an IR
+// constant when used) or dynamic (depends on an input: has IR values).
+#pragma once
+
+#include <torch/script.h>
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace mlexport::torchscript {
+
+using JitValue = torch::jit::Value;
+using JitNode = torch::jit::Node;
+
+// Thrown when a translator reaches a value whose producer had no rule; the walker has already
+// reported that op, so the dependent node is skipped.
+struct PoisonedValue {};
+
+class TranslateContext {
+ public:
+  explicit TranslateContext(ir::Graph& graph) : graph_(graph) {}
+
+  ir::Graph& graph() { return graph_; }
+
+  // --- what the graph computed at the example inputs ---
+  const c10::IValue& recorded(const JitValue* v) const;
+  bool is_static(const JitValue* v) const;
+  bool is_none(const JitValue* v) const { return recorded(v).isNone(); }
+  int64_t rank(const JitValue* v) const { return recorded(v).toTensor().dim(); }
+  std::vector<int64_t> sizes(const JitValue* v) const { return recorded(v).toTensor().sizes().vec(); }
+  ir::DType dtype(const JitValue* v) const;
+  // A dim argument normalised to [0, rank).
+  int64_t dim_arg(const JitValue* dim, int64_t rank) const;
+
+  // --- static arguments (throw when the argument depends on the input) ---
+  int64_t const_int(const JitValue* v) const;
+  double const_double(const JitValue* v) const;
+  bool const_bool(const JitValue* v) const;
+  std::vector<int64_t> const_ints(const JitValue* v) const;
+  std::string const_string(const JitValue* v) const;
+
+  // --- IR values ---
+  // The IR value of a tensor (or scalar, as a 0-d tensor); static values become constants.
+  ir::Value* tensor(const JitValue* v);
+  // A tensor argument converted to `dtype` (a Cast when needed; constants are cast in place).
+  ir::Value* tensor_as(const JitValue* v, ir::DType dtype);
+  // The items of a list/tuple value.
+  std::vector<ir::Value*> tensor_list(const JitValue* v);
+  // An int list (static or built from dynamic sizes) as a 1-D int64 IR tensor.
+  ir::Value* int_list_tensor(const JitValue* v);
+  ir::Value* constant(ir::Tensor t, const std::string& hint = "const");
+  ir::Value* int64_vector(const std::vector<int64_t>& values) {
+    return constant(ir::Tensor::vector_int64(values), "shape");
+  }
+  ir::Value* scalar(double value, ir::DType dtype) { return constant(ir::Tensor::scalar_of(dtype, value)); }
+
+  // Appends an IR node (tagged with the current node's source) and returns it.
+  ir::Node* emit(const std::string& op, std::vector<ir::Value*> inputs,
+                 std::map<std::string, ir::Attribute> attrs = {}, size_t num_outputs = 1);
+  // Shorthand for single-output nodes.
+  ir::Value* op(const std::string& op, std::vector<ir::Value*> inputs,
+                std::map<std::string, ir::Attribute> attrs = {}) {
+    return emit(op, std::move(inputs), std::move(attrs))->outputs[0];
+  }
+  ir::Value* cast(ir::Value* v, ir::DType to);
+
+  // Binds a TorchScript output to an IR value, copying dtype and shape from the record.
+  void bind(const JitValue* out, ir::Value* v);
+  void bind_list(const JitValue* out, std::vector<ir::Value*> items);
+  // Marks an output static: its recorded value is the answer (constant folding at import).
+  void bind_static(const JitValue* out);
+  // Makes `dst` the same value as `src` (block outputs of an inlined branch or loop).
+  void alias(const JitValue* dst, const JitValue* src) { slots_[dst] = slot(src); }
+
+  // --- bookkeeping used by the graph walker ---
+  void record(const JitValue* v, c10::IValue value, bool is_static);
+  void set_current(const JitNode* node, std::string source) {
+    current_ = node;
+    current_source_ = std::move(source);
+  }
+  const JitNode* current() const { return current_; }
+  bool dynamic_batch = false;
+
+ private:
+  struct Slot {
+    c10::IValue recorded;
+    bool is_static = true;
+    ir::Value* ir = nullptr;
+    std::vector<ir::Value*> items;  // lists and tuples of dynamic values
+    bool has_items = false;
+  };
+  Slot& slot(const JitValue* v);
+  const Slot& slot(const JitValue* v) const;
+  ir::Value* from_ivalue(const c10::IValue& value, const JitValue* v);
+
+  ir::Graph& graph_;
+  std::unordered_map<const JitValue*, Slot> slots_;
+  const JitNode* current_ = nullptr;
+  std::string current_source_;
+};
+
+// A translator turns one TorchScript node into IR nodes via the context.
+using Translator = void (*)(TranslateContext& ctx, const JitNode* node);
+
+}  // namespace mlexport::torchscript

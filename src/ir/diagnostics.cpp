@@ -1,0 +1,22 @@
+#include "mlexport/diagnostics.h"
+
+namespace mlexport {
+namespace {
+
+std::string describe(const std::vector<UnsupportedOp>& ops) {
+  std::string text = "No conversion rule found for operations: ";
+  for (size_t k = 0; k < ops.size(); ++k) {
+    if (k) text += ", ";
+    text += ops[k].kind + " (x" + std::to_string(ops[k].count);
+    if (!ops[k].where.empty()) text += " at " + ops[k].where.front();
+    text += ")";
+  }
+  return text;
+}
+
+}  // namespace
+
+UnsupportedOpsError::UnsupportedOpsError(std::vector<UnsupportedOp> ops)
+    : Error(ExitCode::kUnsupportedOps, describe(ops)), ops_(std::move(ops)) {}
+
+}  // namespace mlexport

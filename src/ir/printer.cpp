@@ -1,0 +1,96 @@
+#include "ir/printer.h"
+
+#include <sstream>
+
+namespace mlexport::ir {
+namespace {
+
+std::string type_string(const Value& v) {
+  std::string s(dtype_short_name(v.dtype));
+  s += v.shape ? shape_to_string(*v.shape) : "[*]";
+  return s;
+}
+
+std::string value_ref(const Value* v) {
+  if (!v) return "_";
+  std::string s = "%" + v->name;
+  if (v->is_constant()) {
+    s += ": const " + type_string(*v);
+    if (v->constant->numel() <= 8) {
+      s += " {";
+      for (int64_t k = 0; k < v->constant->numel(); ++k) {
+        if (k) s += ",";
+        std::ostringstream os;
+        os << v->constant->value_as_double(k);
+        s += os.str();
+      }
+      s += "}";
+    }
+  }
+  return s;
+}
+
+template <typename T>
+std::string join(const std::vector<T>& items) {
+  std::ostringstream os;
+  os << '[';
+  for (size_t k = 0; k < items.size(); ++k) os << (k ? "," : "") << items[k];
+  os << ']';
+  return os.str();
+}
+
+}  // namespace
+
+std::string print_attribute(const Attribute& attr) {
+  struct Visitor {
+    std::string operator()(int64_t v) { return std::to_string(v); }
+    std::string operator()(double v) {
+      std::ostringstream os;
+      os << v;
+      return os.str();
+    }
+    std::string operator()(const std::string& v) { return "\"" + v + "\""; }
+    std::string operator()(const std::vector<int64_t>& v) { return join(v); }
+    std::string operator()(const std::vector<double>& v) { return join(v); }
+    std::string operator()(const std::vector<std::string>& v) { return join(v); }
+    std::string operator()(const Tensor& t) {
+      return "tensor " + std::string(dtype_short_name(t.dtype)) + shape_to_string(t.shape);
+    }
+  };
+  return std::visit(Visitor{}, attr);
+}
+
+std::string print_graph(const Graph& graph) {
+  std::ostringstream os;
+  os << "graph(";
+  for (size_t k = 0; k < graph.inputs().size(); ++k) {
+    const Value* v = graph.inputs()[k];
+    os << (k ? ", " : "") << "%" << v->name << ": " << type_string(*v);
+  }
+  os << ") {\n";
+  for (const auto& n : graph.nodes()) {
+    os << "  ";
+    for (size_t k = 0; k < n->outputs.size(); ++k)
+      os << (k ? ", " : "") << "%" << n->outputs[k]->name << ": " << type_string(*n->outputs[k]);
+    os << " = " << n->op << "(";
+    for (size_t k = 0; k < n->inputs.size(); ++k) os << (k ? ", " : "") << value_ref(n->inputs[k]);
+    os << ")";
+    if (!n->attrs.empty()) {
+      os << " {";
+      bool first = true;
+      for (const auto& [key, attr] : n->attrs) {
+        os << (first ? "" : ", ") << key << "=" << print_attribute(attr);
+        first = false;
+      }
+      os << "}";
+    }
+    os << "\n";
+  }
+  os << "  return ";
+  for (size_t k = 0; k < graph.outputs().size(); ++k)
+    os << (k ? ", " : "") << value_ref(graph.outputs()[k]);
+  os << "\n}\n";
+  return os.str();
+}
+
+}  // namespace mlexport::ir

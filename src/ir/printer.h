@@ -1,0 +1,17 @@
+// Text form of the IR, for tests, --verbose and debugging.
+#pragma once
+
+#include <string>
+
+#include "ir/graph.h"
+
+namespace mlexport::ir {
+
+// graph(%input: f32[1,3,224,224]) {
+//   %Conv_0: f32[1,64,112,112] = Conv(%input, %w: const f32[64,3,7,7]) {pads=[3,3,3,3], ...}
+//   return %Conv_0
+// }
+std::string print_graph(const Graph& graph);
+std::string print_attribute(const Attribute& attr);
+
+}  // namespace mlexport::ir

@@ -1,0 +1,77 @@
+// Fills in dtype and shape of values the translators left unknown, for the common op kinds.
+// Unknown stays unknown: emitters never depend on intermediate shapes.
+#include <algorithm>
+#include <set>
+
+#include "passes/pass.h"
+
+namespace mlexport::passes {
+namespace {
+
+const std::set<std::string> kSameAsInput = {
+    "Relu",  "Sigmoid", "Tanh",  "Exp",     "Log",        "Sqrt",      "Abs",   "Erf",
+    "Neg",   "Floor",   "Ceil",  "Sin",     "Cos",        "Reciprocal", "Elu",  "Selu",
+    "Celu",  "LeakyRelu", "HardSigmoid", "HardSwish", "Softplus", "Softmax", "LogSoftmax",
+    "Clip",  "Identity", "Sign", "Round", "PRelu", "LayerNormalization", "BatchNormalization",
+    "InstanceNormalization", "Dropout", "Not"};
+const std::set<std::string> kBroadcast = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min",
+                                          "Mod", "And", "Or",  "Xor"};
+const std::set<std::string> kCompare = {"Equal", "Less", "Greater", "LessOrEqual",
+                                        "GreaterOrEqual"};
+
+std::optional<ir::Shape> broadcast(const std::optional<ir::Shape>& a,
+                                   const std::optional<ir::Shape>& b) {
+  if (!a || !b) return std::nullopt;
+  const size_t rank = std::max(a->size(), b->size());
+  ir::Shape out(rank);
+  for (size_t k = 0; k < rank; ++k) {
+    const size_t ia = k + a->size(), ib = k + b->size();
+    const ir::Dim da = ia >= rank ? (*a)[ia - rank] : ir::Dim::fixed(1);
+    const ir::Dim db = ib >= rank ? (*b)[ib - rank] : ir::Dim::fixed(1);
+    out[k] = (da.is_fixed() && da.size == 1) ? db : da;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool infer_shapes(ir::Graph& graph, const PassContext&) {
+  bool changed = false;
+  for (const auto& n : graph.nodes()) {
+    if (n->outputs.size() != 1 || n->outputs[0]->shape || n->inputs.empty() || !n->inputs[0])
+      continue;
+    ir::Value* out = n->outputs[0];
+    const ir::Value* x = n->inputs[0];
+    if (kSameAsInput.count(n->op)) {
+      out->dtype = x->dtype;
+      out->shape = x->shape;
+    } else if (kBroadcast.count(n->op) && n->input(1)) {
+      out->dtype = x->dtype;
+      out->shape = broadcast(x->shape, n->inputs[1]->shape);
+    } else if (kCompare.count(n->op) && n->input(1)) {
+      out->dtype = ir::DType::Bool;
+      out->shape = broadcast(x->shape, n->inputs[1]->shape);
+    } else if (n->op == "Where" && n->input(2)) {
+      out->dtype = n->inputs[1]->dtype;
+      out->shape = broadcast(broadcast(x->shape, n->inputs[1]->shape), n->inputs[2]->shape);
+    } else if (n->op == "Cast") {
+      out->dtype = static_cast<ir::DType>(n->i("to", 0));
+      out->shape = x->shape;
+    } else if (n->op == "Shape") {
+      out->dtype = ir::DType::Int64;
+      if (x->shape) out->shape = ir::fixed_shape({static_cast<int64_t>(x->shape->size())});
+    } else if (n->op == "Transpose" && x->shape) {
+      auto perm = n->ints("perm");
+      ir::Shape s;
+      for (int64_t p : perm) s.push_back((*x->shape)[static_cast<size_t>(p)]);
+      out->dtype = x->dtype;
+      if (perm.size() == x->shape->size()) out->shape = s;
+    } else {
+      continue;
+    }
+    changed = changed || out->shape.has_value();
+  }
+  return changed;
+}
+
+}  // namespace mlexport::passes

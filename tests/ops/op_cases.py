@@ -1,0 +1,810 @@
+"""Table of small per-op test cases for the op tests (testing tier 2).
+
+Each Case names a small torch.nn.Module (built by `make`), the inputs it takes
+(described, not stored: make_op_cases.py draws them from a per-case seed), and
+how strictly the exporter's output must match eager PyTorch.
+
+Runs under Debian's /usr/bin/python3 (torch 1.13). Nothing here is committed
+output: make_op_cases.py writes the fixtures into the build tree.
+
+Conventions
+- Images are N x C x 8 x 8 with N = 2, every dim <= 32.
+- `dynamic_batch=True` (the default) means dim `batch_dim` (default 0) of every
+  input with a batch dim is free; make_op_cases.py checks this by running the
+  traced module on a second batch size and comparing with eager.
+- Modules are wrapped in `Fn(f, **children)`; `f(m, *inputs)` gets the wrapper
+  as `m`, so parameters and buffers registered as children are reachable as
+  `m.<name>` and become graph attributes (frozen constants), not trace
+  constants.
+"""
+
+from dataclasses import dataclass
+from typing import Callable, List, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# --------------------------------------------------------------------------
+# Op kinds every full run must cover (each at least once in some case's "ops",
+# i.e. the kinds of the frozen, inlined graph).
+# --------------------------------------------------------------------------
+REQUIRED_OPS = [
+    # elementwise arithmetic
+    "aten::add", "aten::add_", "aten::sub", "aten::sub_", "aten::mul", "aten::mul_",
+    "aten::div", "aten::div_", "aten::neg", "aten::rsub",
+    "aten::floor_divide", "aten::remainder",
+    # comparisons, selection
+    "aten::eq", "aten::ne", "aten::lt", "aten::le", "aten::gt", "aten::ge", "aten::where",
+    # matrix products
+    "aten::matmul", "aten::bmm", "aten::linear", "aten::addmm",
+    # convolution (traced modules give aten::_convolution; scripted ones the named forms)
+    "aten::_convolution", "aten::_convolution_mode",
+    "aten::conv1d", "aten::conv2d", "aten::conv3d",
+    "aten::conv_transpose1d", "aten::conv_transpose2d",
+    # normalization
+    "aten::batch_norm", "aten::layer_norm", "aten::group_norm", "aten::instance_norm",
+    # pooling
+    "aten::max_pool1d", "aten::max_pool2d", "aten::max_pool2d_with_indices",
+    "aten::avg_pool1d", "aten::avg_pool2d",
+    "aten::adaptive_avg_pool1d", "aten::adaptive_avg_pool2d", "aten::adaptive_max_pool2d",
+    # activations
+    "aten::relu", "aten::relu_", "aten::relu6", "aten::leaky_relu", "aten::leaky_relu_",
+    "aten::elu", "aten::selu", "aten::celu", "aten::gelu", "aten::silu", "aten::mish",
+    "aten::hardswish", "aten::hardsigmoid", "aten::hardtanh", "aten::sigmoid", "aten::tanh",
+    "aten::softplus", "aten::prelu", "aten::clamp", "aten::clamp_min", "aten::clamp_max",
+    "aten::softmax", "aten::log_softmax",
+    # shape
+    "aten::view", "aten::reshape", "aten::flatten", "aten::permute", "aten::transpose",
+    "aten::contiguous", "aten::squeeze", "aten::unsqueeze", "aten::expand", "aten::expand_as",
+    "aten::repeat",
+    "aten::cat", "aten::stack", "aten::split", "aten::split_with_sizes", "aten::chunk",
+    "aten::slice", "aten::select", "aten::narrow", "aten::index_select", "aten::gather",
+    # padding
+    "aten::pad", "aten::constant_pad_nd", "aten::reflection_pad2d", "aten::replication_pad2d",
+    "aten::pixel_shuffle",
+    # interpolation
+    "aten::upsample_nearest2d", "aten::upsample_bilinear2d",
+    # reductions
+    "aten::mean", "aten::sum", "aten::max", "aten::min", "aten::amax", "aten::argmax",
+    "aten::norm", "aten::linalg_vector_norm",
+    # unary
+    "aten::exp", "aten::log", "aten::sqrt", "aten::rsqrt", "aten::abs", "aten::erf",
+    "aten::pow", "aten::reciprocal", "aten::floor", "aten::ceil", "aten::sin", "aten::cos",
+    # dropout in eval (kept by the tracer as a no-op with train=False)
+    "aten::dropout", "aten::feature_dropout",
+    "aten::embedding", "aten::masked_fill", "aten::arange",
+    "aten::zeros", "aten::ones", "aten::full", "aten::zeros_like", "aten::ones_like",
+    "aten::full_like",
+    "aten::to", "aten::type_as",
+    "prim::ListConstruct", "prim::TupleConstruct", "prim::ListUnpack",
+    "aten::size", "prim::NumToTensor", "aten::Int",
+    # attention: MultiheadAttention's fast path (eval, no grad, need_weights=False)
+    "aten::_native_multi_head_attention",
+]
+
+
+# --------------------------------------------------------------------------
+# Input descriptions
+# --------------------------------------------------------------------------
+@dataclass
+class Inp:
+    shape: Sequence[int]
+    dist: str = "normal"  # normal | uniform | randint | bool
+    scale: float = 1.0  # normal: std
+    low: float = 0.0  # uniform [low, high), randint [low, high)
+    high: float = 1.0
+    # Which dim is the batch: "auto" = 0 if the case has dynamic_batch else None;
+    # an int; or None (this input does not change with the batch size).
+    batch_dim: Union[str, int, None] = "auto"
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return {"normal": torch.float32, "uniform": torch.float32,
+                "randint": torch.int64, "bool": torch.bool}[self.dist]
+
+    def make(self, gen: torch.Generator, shape=None) -> torch.Tensor:
+        shape = list(self.shape if shape is None else shape)
+        if self.dist == "normal":
+            return torch.randn(shape, generator=gen) * self.scale
+        if self.dist == "uniform":
+            return torch.rand(shape, generator=gen) * (self.high - self.low) + self.low
+        if self.dist == "randint":
+            return torch.randint(int(self.low), int(self.high), shape, generator=gen,
+                                 dtype=torch.int64)
+        if self.dist == "bool":
+            return torch.rand(shape, generator=gen) < 0.5
+        raise ValueError(self.dist)
+
+
+def randn(*shape, scale=1.0, batch_dim="auto"):
+    return Inp(shape, "normal", scale=scale, batch_dim=batch_dim)
+
+
+def uniform(*shape, low=0.0, high=1.0, batch_dim="auto"):
+    return Inp(shape, "uniform", low=low, high=high, batch_dim=batch_dim)
+
+
+def randint(*shape, low=0, high=10, batch_dim="auto"):
+    return Inp(shape, "randint", low=low, high=high, batch_dim=batch_dim)
+
+
+def boolmask(*shape, batch_dim="auto"):
+    return Inp(shape, "bool", batch_dim=batch_dim)
+
+
+IMG = (2, 3, 8, 8)
+
+
+def img(c=3, h=8, w=8, n=2, scale=1.0, batch_dim="auto"):
+    return randn(n, c, h, w, scale=scale, batch_dim=batch_dim)
+
+
+# --------------------------------------------------------------------------
+# Modules
+# --------------------------------------------------------------------------
+class Fn(nn.Module):
+    """forward(*inputs) = f(self, *inputs); children become submodules,
+    parameters or buffers."""
+
+    def __init__(self, f: Callable, **children):
+        super().__init__()
+        self.f = f
+        for k, v in children.items():
+            if isinstance(v, nn.Module):
+                self.add_module(k, v)
+            elif isinstance(v, nn.Parameter):
+                self.register_parameter(k, v)
+            elif isinstance(v, torch.Tensor):
+                self.register_buffer(k, v)
+            else:
+                raise TypeError(f"child {k}: {type(v)}")
+
+    def forward(self, *inputs):
+        return self.f(self, *inputs)
+
+
+def P(*shape, scale=1.0):
+    """A parameter drawn from the (already seeded) global generator."""
+    return nn.Parameter(torch.randn(*shape) * scale)
+
+
+def seq(*mods):
+    return nn.Sequential(*mods)
+
+
+# Modules for the scripted cases (script needs real classes, not lambdas).
+class ScriptConv2dStack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1, stride=2, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+        self.up = nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1, groups=2)
+        self.fc = nn.Linear(4, 5)
+
+    def forward(self, x):
+        y = torch.relu(self.bn(self.conv(x)))
+        y = self.up(y)
+        return self.fc(y.mean((2, 3)))
+
+
+class ScriptConv1dStack(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv1d(4, 6, 3, padding=2, dilation=2, groups=2)
+        self.bn = nn.BatchNorm1d(6)
+        self.up = nn.ConvTranspose1d(6, 3, 4, stride=2, padding=1)
+
+    def forward(self, x):
+        return self.up(F.leaky_relu(self.bn(self.conv(x)), 0.1))
+
+
+class ScriptConv3d(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv3d(2, 4, 3, padding=1, stride=(1, 2, 2))
+
+    def forward(self, x):
+        return torch.sigmoid(self.conv(x))
+
+
+class ScriptControlFlow(nn.Module):
+    """Data-dependent prim::If and a counted prim::Loop."""
+
+    def forward(self, x):
+        if bool(x.sum() > 0):
+            y = x * 2.0
+        else:
+            y = x - 1.0
+        for i in range(3):
+            y = y + float(i) * x
+        return y
+
+
+class ScriptShapes(nn.Module):
+    """Scripted size arithmetic: aten::size yields ints directly (no NumToTensor)."""
+
+    def forward(self, x):
+        n = x.size(0)
+        c = x.size(1)
+        return x.reshape(n, c, -1).mean(-1), x.view(n, -1)
+
+
+# --------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------
+@dataclass
+class Case:
+    name: str
+    family: str
+    make: Callable[[], nn.Module]
+    inputs: List[Inp]
+    script: bool = False
+    atol: float = 1e-4
+    rtol: float = 1e-4
+    dynamic_batch: bool = True
+    note: str = ""
+
+
+CASES: List[Case] = []
+
+
+def case(name, family, make, inputs, **kw):
+    CASES.append(Case(name, family, make, list(inputs), **kw))
+
+
+def fn(f, **children_factories):
+    """Case.make for Fn. Children are zero-arg factories, called after the
+    per-case seed is set (so random weights are reproducible), or plain values."""
+
+    def make():
+        ch = {k: (v() if callable(v) and not isinstance(v, nn.Module) else v)
+              for k, v in children_factories.items()}
+        return Fn(f, **ch)
+
+    return make
+
+
+# ---- elementwise arithmetic -------------------------------------------------
+A = "arith"
+case("add_tensor_broadcast", A,
+     fn(lambda m, x, y: (x + y, x.add(y, alpha=2.0), y + x)),
+     [img(), randn(1, 3, 1, 8, batch_dim=None)])
+case("add_scalar", A, fn(lambda m, x: (x + 1, 1 + x, x + 2.5, x.add(-0.25))), [img()])
+case("add_param_broadcast", A, fn(lambda m, x: x + m.b, b=lambda: torch.randn(3, 1, 1)), [img()])
+case("add_inplace", A,
+     fn(lambda m, x, y: (x.clone().add_(y), x.clone().add_(1.5), x.clone().add_(y, alpha=-1))),
+     [img(), randn(3, 1, 1, batch_dim=None)])
+case("sub_variants", A,
+     fn(lambda m, x, y: (x - y, x - 0.5, x.sub(y, alpha=0.5), x.clone().sub_(y))),
+     [img(), randn(2, 3, 8, 8)])
+case("rsub_scalar_tensor", A,
+     fn(lambda m, x, y: (2 - x, 1.5 - x, torch.rsub(x, y), torch.rsub(x, 3.0))),
+     [img(), randn(1, 1, 1, 8, batch_dim=None)])
+case("mul_variants", A,
+     fn(lambda m, x, y: (x * y, x * 2.5, 3 * x, x * m.w, x.clone().mul_(y), x.clone().mul_(0.5)),
+        w=lambda: torch.randn(1, 3, 1, 1)),
+     [img(), randn(8, batch_dim=None)])
+case("div_variants", A,
+     fn(lambda m, x, y: (x / y, x / 3, x.clone().div_(y), x.clone().div_(4.0),
+                         torch.div(x, y, rounding_mode="floor"),
+                         torch.div(x, y, rounding_mode="trunc"))),
+     [img(scale=3.0), uniform(2, 3, 8, 8, low=0.5, high=2.0)])
+case("reciprocal_scalar_div", A, fn(lambda m, y: (3 / y, 1.0 / y)),
+     [uniform(2, 3, 8, 8, low=0.5, high=2.0)])
+case("neg", A, fn(lambda m, x: (-x, torch.neg(x), x.neg() * 2)), [img()])
+case("broadcast_both_sides", A,
+     fn(lambda m, x, y: (x - y, x * y, x / (y.abs() + 1))),
+     [randn(2, 1, 8, 8), randn(2, 3, 1, 1)])
+case("int64_arith", A,
+     fn(lambda m, a, b: (a + b, a - b, a * 3, a * b, a + 1, -a, 2 - a,
+                         a // b, torch.div(a, b, rounding_mode="trunc"),
+                         torch.div(a, b, rounding_mode="floor"), a % b, a / b,
+                         (a * b).sum(1))),
+     [randint(2, 6, low=-10, high=10), randint(2, 6, low=1, high=5)])
+case("int_float_promotion", A,
+     fn(lambda m, a, x: (a + x, a * 0.5, x * a.float(), a.float() / 2)),
+     [randint(2, 6, low=-5, high=5), randn(2, 6)])
+
+# ---- comparisons / where / logical -----------------------------------------
+C = "compare"
+case("compare_int_tensor", C,
+     fn(lambda m, a, b: (a == b, a != b, a < b, a <= b, a > b, a >= b)),
+     [randint(2, 8, low=0, high=3), randint(2, 8, low=0, high=3)])
+case("compare_float_scalar", C,
+     fn(lambda m, x: (x > 0.5, x <= 0, x == 0, x != 1, x < -0.2, x >= 0.1,
+                      torch.eq(x, x), x.ne(x * 2))),
+     [img()])
+case("compare_float_broadcast", C,
+     fn(lambda m, x, y: (x < y, x.ge(y), torch.gt(x, y), torch.le(x, y))),
+     [img(), randn(1, 3, 1, 1, batch_dim=None)])
+case("where_variants", C,
+     fn(lambda m, x, y, c: (torch.where(x > 0, x, y), torch.where(c, x, y),
+                            torch.where(x > 0, x, 0.0), torch.where(c, 1.0, y))),
+     [img(), img(), boolmask(2, 3, 8, 8)])
+case("logical_ops", C,
+     fn(lambda m, x, c: (torch.logical_and(x > 0, c), torch.logical_or(x > 1, c),
+                         torch.logical_not(c), ~c, (x > 0) & c, (x > 0) | c)),
+     [img(), boolmask(2, 3, 8, 8)])
+
+# ---- matrix products --------------------------------------------------------
+MM = "matmul"
+case("matmul_2d", MM, fn(lambda m, x: x @ m.w, w=lambda: P(8, 6)), [randn(4, 8)])
+case("matmul_3d_3d", MM, fn(lambda m, x, y: torch.matmul(x, y)), [randn(2, 5, 8), randn(2, 8, 6)])
+case("matmul_broadcast", MM,
+     fn(lambda m, x, y, v: (x @ m.w, torch.matmul(x, y), x @ v, x @ x.transpose(-1, -2)),
+        w=lambda: P(8, 6)),
+     [randn(2, 5, 8), randn(8, 4, batch_dim=None), randn(8, batch_dim=None)])
+case("matmul_4d", MM, fn(lambda m, q, k: torch.matmul(q, k.transpose(-2, -1))),
+     [randn(2, 3, 5, 8), randn(2, 3, 7, 8)])
+case("bmm", MM, fn(lambda m, x, y: torch.bmm(x, y)), [randn(2, 5, 8), randn(2, 8, 4)])
+case("linear_2d", MM, lambda: nn.Linear(8, 6), [randn(4, 8)])
+case("linear_3d_nobias", MM, lambda: nn.Linear(8, 6, bias=False), [randn(2, 5, 8)])
+case("linear_4d", MM, lambda: nn.Linear(8, 4), [randn(2, 3, 5, 8)])
+case("linear_functional", MM,
+     fn(lambda m, x: F.linear(x, m.w, m.b), w=lambda: P(6, 8), b=lambda: P(6)), [randn(4, 8)])
+case("addmm", MM,
+     fn(lambda m, x: (torch.addmm(m.b, x, m.w), torch.addmm(m.b, x, m.w, beta=0.5, alpha=2.0)),
+        w=lambda: P(8, 6), b=lambda: P(6)),
+     [randn(4, 8)])
+case("addmm_matrix_bias", MM,
+     fn(lambda m, c, x: torch.addmm(c, x, m.w), w=lambda: P(8, 6)),
+     [randn(4, 6), randn(4, 8)])
+case("einsum", MM, fn(lambda m, x, y: torch.einsum("bik,bkj->bij", x, y)),
+     [randn(2, 5, 8), randn(2, 8, 4)])
+
+# ---- convolution ------------------------------------------------------------
+CV = "conv"
+case("conv1d_basic", CV, lambda: nn.Conv1d(3, 8, 3, padding=1), [randn(2, 3, 16)])
+case("conv1d_stride_dil_groups_nobias", CV,
+     lambda: nn.Conv1d(4, 6, 3, stride=2, dilation=2, padding=2, groups=2, bias=False),
+     [randn(2, 4, 16)])
+case("conv2d_basic", CV, lambda: nn.Conv2d(3, 8, 3, padding=1), [img()])
+case("conv2d_stride2_nobias", CV, lambda: nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False),
+     [img()])
+case("conv2d_dilation", CV, lambda: nn.Conv2d(3, 4, 3, dilation=2, padding=2), [img()])
+case("conv2d_depthwise", CV, lambda: nn.Conv2d(4, 4, 3, padding=1, groups=4), [img(c=4)])
+case("conv2d_grouped_rect", CV,
+     lambda: nn.Conv2d(4, 6, (3, 1), stride=(2, 1), padding=(1, 0), groups=2), [img(c=4)])
+case("conv2d_1x1_nopad", CV, lambda: nn.Conv2d(3, 5, 1), [img()])
+case("conv2d_padding_same", CV, lambda: nn.Conv2d(3, 4, 3, padding="same", dilation=2),
+     [img()], note="padding='same' traces to aten::_convolution_mode")
+case("conv2d_padding_mode_reflect", CV,
+     lambda: nn.Conv2d(3, 4, 3, padding=1, padding_mode="reflect"), [img()])
+case("conv3d", CV, lambda: nn.Conv3d(2, 4, 3, padding=1, stride=(1, 2, 2)),
+     [randn(2, 2, 4, 6, 6)])
+case("conv_transpose1d", CV,
+     lambda: nn.ConvTranspose1d(4, 6, 3, stride=2, padding=1, output_padding=1),
+     [randn(2, 4, 8)])
+case("conv_transpose1d_groups_nobias", CV,
+     lambda: nn.ConvTranspose1d(4, 6, 4, stride=2, padding=1, groups=2, bias=False),
+     [randn(2, 4, 8)])
+case("conv_transpose2d", CV,
+     lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1),
+     [img(c=4)])
+case("conv_transpose2d_groups_nobias", CV,
+     lambda: nn.ConvTranspose2d(4, 6, 4, stride=2, padding=1, groups=2, bias=False),
+     [img(c=4)])
+case("conv_transpose2d_dilation", CV,
+     lambda: nn.ConvTranspose2d(3, 4, 3, dilation=2, padding=1), [img()])
+case("conv2d_bn_relu", CV,
+     lambda: seq(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU()),
+     [img()], note="conv+bn folding target")
+case("conv1d_bn", CV, lambda: seq(nn.Conv1d(3, 6, 3), nn.BatchNorm1d(6)), [randn(2, 3, 16)])
+case("conv_transpose2d_bn", CV,
+     lambda: seq(nn.ConvTranspose2d(3, 4, 2, stride=2), nn.BatchNorm2d(4)), [img()])
+case("conv2d_functional", CV,
+     fn(lambda m, x: F.conv2d(x, m.w, m.b, stride=1, padding=1),
+        w=lambda: P(4, 3, 3, 3, scale=0.3), b=lambda: P(4)),
+     [img()])
+
+# scripted: the named conv kinds (aten::conv2d etc.) instead of aten::_convolution
+S = "script"
+case("script_conv2d_stack", S, ScriptConv2dStack, [img()], script=True)
+case("script_conv1d_stack", S, ScriptConv1dStack, [randn(2, 4, 16)], script=True)
+case("script_conv3d", S, ScriptConv3d, [randn(2, 2, 4, 6, 6)], script=True)
+case("script_shapes", S, ScriptShapes, [img()], script=True)
+case("script_control_flow", S, ScriptControlFlow, [img()], script=True,
+     note="data-dependent prim::If and prim::Loop; sign of x.sum() picks the branch")
+
+# ---- normalization ----------------------------------------------------------
+N = "norm"
+case("batch_norm1d_2d", N, lambda: seq(nn.Linear(8, 6), nn.BatchNorm1d(6)), [randn(4, 8)])
+case("batch_norm1d_3d", N, lambda: nn.BatchNorm1d(4), [randn(2, 4, 10)])
+case("batch_norm2d", N, lambda: nn.BatchNorm2d(3), [img()])
+case("batch_norm2d_noaffine", N, lambda: nn.BatchNorm2d(3, affine=False, eps=1e-3), [img()])
+case("layer_norm_last", N, lambda: nn.LayerNorm(8), [randn(2, 5, 8)])
+case("layer_norm_last2_noaffine", N, lambda: nn.LayerNorm([5, 8], elementwise_affine=False),
+     [randn(2, 5, 8)])
+case("layer_norm_image", N, lambda: nn.LayerNorm([3, 8, 8], eps=1e-6), [img()])
+case("group_norm", N, lambda: nn.GroupNorm(2, 4), [img(c=4)])
+case("group_norm_one_group", N, lambda: nn.GroupNorm(1, 4, affine=False), [img(c=4)])
+case("group_norm_per_channel", N, lambda: nn.GroupNorm(4, 4), [randn(2, 4, 10)])
+case("instance_norm2d", N, lambda: nn.InstanceNorm2d(3, affine=True), [img()])
+case("instance_norm2d_noaffine", N, lambda: nn.InstanceNorm2d(3), [img()])
+case("instance_norm1d", N, lambda: nn.InstanceNorm1d(4, affine=True), [randn(2, 4, 10)])
+case("instance_norm2d_running_stats", N,
+     lambda: nn.InstanceNorm2d(3, affine=True, track_running_stats=True), [img()],
+     note="eval with running stats: instance_norm with use_input_stats=False")
+
+# ---- pooling ----------------------------------------------------------------
+PL = "pool"
+case("max_pool1d", PL, lambda: nn.MaxPool1d(3, stride=2, padding=1), [randn(2, 3, 16)])
+case("max_pool1d_ceil", PL, lambda: nn.MaxPool1d(2, stride=2, ceil_mode=True),
+     [randn(2, 3, 15)])
+case("max_pool2d_k2", PL, lambda: nn.MaxPool2d(2), [img()])
+case("max_pool2d_k3s2p1", PL, lambda: nn.MaxPool2d(3, stride=2, padding=1), [img()])
+case("max_pool2d_ceil", PL, lambda: nn.MaxPool2d(3, stride=2, ceil_mode=True), [img()])
+case("max_pool2d_dilation", PL, lambda: nn.MaxPool2d(2, stride=1, dilation=2), [img()])
+case("max_pool2d_with_indices", PL, lambda: nn.MaxPool2d(2, return_indices=True), [img()])
+case("avg_pool1d", PL,
+     lambda: nn.AvgPool1d(3, stride=2, padding=1, count_include_pad=False), [randn(2, 3, 16)])
+case("avg_pool1d_ceil_pad", PL,
+     lambda: nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True), [randn(2, 3, 15)])
+case("avg_pool2d_k2", PL, lambda: nn.AvgPool2d(2), [img()])
+case("avg_pool2d_pad_include", PL,
+     lambda: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=True), [img()])
+case("avg_pool2d_pad_exclude", PL,
+     lambda: nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), [img()])
+case("avg_pool2d_ceil", PL, lambda: nn.AvgPool2d(3, stride=2, ceil_mode=True), [img()])
+case("avg_pool2d_ceil_pad_exclude", PL,
+     lambda: nn.AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False),
+     [img(h=9, w=9)])
+case("adaptive_avg_pool1d", PL, lambda: nn.AdaptiveAvgPool1d(4), [randn(2, 3, 16)])
+case("adaptive_avg_pool1d_uneven", PL, lambda: nn.AdaptiveAvgPool1d(3), [randn(2, 3, 16)],
+     note="output size does not divide input size")
+case("adaptive_avg_pool2d_global", PL, lambda: nn.AdaptiveAvgPool2d(1), [img()])
+case("adaptive_avg_pool2d_2x2", PL, lambda: nn.AdaptiveAvgPool2d((2, 2)), [img()])
+case("adaptive_avg_pool2d_uneven", PL, lambda: nn.AdaptiveAvgPool2d((3, 5)), [img()],
+     note="output size does not divide input size")
+case("adaptive_max_pool2d", PL, lambda: nn.AdaptiveMaxPool2d((2, 2)), [img()])
+case("adaptive_max_pool2d_global", PL, lambda: nn.AdaptiveMaxPool2d(1), [img()])
+
+# ---- activations ------------------------------------------------------------
+AC = "activation"
+case("relu", AC, lambda: nn.ReLU(), [img()])
+case("relu_inplace", AC,
+     fn(lambda m, x: (x.clone().relu_(), F.relu(x * 2, inplace=True))), [img()])
+case("relu_module_inplace", AC, lambda: seq(nn.Conv2d(3, 4, 1), nn.ReLU(inplace=True)), [img()])
+case("relu6_module", AC, lambda: nn.ReLU6(), [img(scale=5.0)],
+     note="nn.ReLU6 traces to aten::hardtanh(0, 6)")
+case("relu6_functional", AC, fn(lambda m, x: F.relu6(x)), [img(scale=5.0)])
+case("leaky_relu", AC, lambda: nn.LeakyReLU(0.2), [img()])
+case("leaky_relu_inplace", AC, fn(lambda m, x: F.leaky_relu(x.clone(), 0.05, inplace=True)),
+     [img()])
+case("elu", AC, lambda: nn.ELU(alpha=0.5), [img(scale=2.0)])
+case("selu", AC, lambda: nn.SELU(), [img(scale=2.0)])
+case("celu", AC, lambda: nn.CELU(alpha=1.5), [img(scale=2.0)])
+case("gelu", AC, lambda: nn.GELU(), [img(scale=2.0)])
+case("gelu_tanh", AC, lambda: nn.GELU(approximate="tanh"), [img(scale=2.0)])
+case("silu", AC, lambda: nn.SiLU(), [img(scale=3.0)])
+case("mish", AC, lambda: nn.Mish(), [img(scale=3.0)])
+case("hardswish", AC, lambda: nn.Hardswish(), [img(scale=4.0)])
+case("hardsigmoid", AC, lambda: nn.Hardsigmoid(), [img(scale=4.0)])
+case("hardtanh", AC, lambda: nn.Hardtanh(-1.5, 2.0), [img(scale=3.0)])
+case("sigmoid", AC, lambda: nn.Sigmoid(), [img(scale=3.0)])
+case("tanh", AC, lambda: nn.Tanh(), [img(scale=2.0)])
+case("softplus_default", AC, lambda: nn.Softplus(), [img(scale=8.0)])
+case("softplus_beta_threshold", AC, lambda: nn.Softplus(beta=2.0, threshold=5.0),
+     [img(scale=3.0)], note="beta*x > threshold switches to identity")
+case("prelu_shared", AC, lambda: nn.PReLU(), [img()])
+case("prelu_per_channel", AC, lambda: nn.PReLU(3), [img()])
+case("clamp_variants", AC,
+     fn(lambda m, x: (x.clamp(min=-0.5), x.clamp(max=0.5), x.clamp(-1.0, 1.0),
+                      torch.clamp(x, min=0.0, max=6.0))),
+     [img(scale=3.0)])
+case("clamp_min_max", AC, fn(lambda m, x: (x.clamp_min(0.1), x.clamp_max(-0.1))), [img()])
+case("clamp_tensor_bounds", AC, fn(lambda m, x, lo: x.clamp(min=lo)),
+     [img(), randn(1, 3, 1, 1, batch_dim=None)])
+case("log_sigmoid_softsign", AC, fn(lambda m, x: (F.logsigmoid(x), F.softsign(x))),
+     [img(scale=3.0)])
+case("softmax", AC, fn(lambda m, x: (F.softmax(x, dim=-1), x.softmax(1))), [img(scale=2.0)])
+case("softmax_module_2d", AC, lambda: nn.Softmax(dim=1), [randn(4, 10, scale=3.0)])
+case("log_softmax", AC, fn(lambda m, x: (F.log_softmax(x, dim=1), x.log_softmax(-1))),
+     [img(scale=2.0)])
+
+# ---- shape ------------------------------------------------------------------
+SH = "shape"
+case("view_size0_flatten", SH, fn(lambda m, x: x.view(x.size(0), -1)), [img()],
+     note="size(0) -> NumToTensor -> Int in the traced graph; freezing folds the pair away")
+case("view_size_arith", SH, fn(lambda m, x: x.view(x.size(0), x.size(1) * x.size(2), -1)),
+     [img()], note="keeps aten::size / prim::NumToTensor / aten::Int / aten::mul after freezing")
+case("view_static", SH, fn(lambda m, x: x.view(2, 3, 64)), [img()], dynamic_batch=False,
+     note="batch baked into the view shape")
+case("view_minus1_first", SH, fn(lambda m, x: x.view(-1, 8)), [img()])
+case("reshape_variants", SH,
+     fn(lambda m, x: (x.reshape(x.shape[0], 3, -1), x.reshape(-1), x.reshape(x.size(0), 6, 32))),
+     [img()])
+case("flatten_variants", SH,
+     fn(lambda m, x: (torch.flatten(x, 1), x.flatten(2, 3), x.flatten(), x.flatten(-3, -2))),
+     [img()])
+case("flatten_module", SH, lambda: nn.Flatten(), [img()])
+case("permute", SH, fn(lambda m, x: (x.permute(0, 2, 3, 1), x.permute(0, -1, 1, 2))), [img()])
+case("transpose", SH,
+     fn(lambda m, x: (x.transpose(1, 2), x.transpose(-1, -2), torch.transpose(x, 1, 3))), [img()])
+case("transpose_2d_t", SH, fn(lambda m, x: (x.t(), x.T)), [randn(4, 6)])
+case("permute_contiguous_view", SH,
+     fn(lambda m, x: x.permute(0, 2, 3, 1).contiguous().view(x.size(0), -1, 3)), [img()])
+case("channel_shuffle", SH,
+     fn(lambda m, x: x.view(x.size(0), 2, 3, 8, 8).transpose(1, 2).contiguous()
+        .view(x.size(0), -1, 8, 8)),
+     [img(c=6)])
+case("squeeze_variants", SH, fn(lambda m, x: (x.squeeze(1), x.squeeze(-1), x.squeeze(3))),
+     [randn(2, 1, 8, 1)])
+case("squeeze_all", SH, fn(lambda m, x: x.squeeze()), [randn(2, 1, 8, 1)], dynamic_batch=False,
+     note="squeeze() without dim: result rank depends on the batch being 1")
+case("unsqueeze_variants", SH,
+     fn(lambda m, x: (x.unsqueeze(1), x.unsqueeze(-1), x[:, None], torch.unsqueeze(x, 0))),
+     [randn(2, 5, 6)])
+case("expand_variants", SH,
+     fn(lambda m, x, y: (x.expand(-1, 4, -1), x.expand(x.size(0), 4, 8), y.expand_as(x * 0 + 1))),
+     [randn(2, 1, 8), randn(1, 1, 8, batch_dim=None)])
+case("expand_as_broadcast", SH, fn(lambda m, x, y: y.expand_as(x) + x),
+     [img(), randn(1, 3, 1, 1, batch_dim=None)])
+case("repeat", SH, fn(lambda m, x: (x.repeat(1, 2, 1, 1), x.repeat(1, 1, 2, 3))), [img()])
+case("repeat_new_dims", SH, fn(lambda m, x: x.repeat(2, 1, 1)), [randn(3, 4)],
+     dynamic_batch=False, note="repeat adds a leading dim")
+case("cat", SH,
+     fn(lambda m, x, y: (torch.cat([x, y], 1), torch.cat((x, y, x), dim=-1),
+                         torch.cat([x, x], 0))),
+     [img(), img()])
+case("stack", SH,
+     fn(lambda m, x, y: (torch.stack([x, y], 1), torch.stack([x, y, x], dim=-1),
+                         torch.stack((x, y)))),
+     [randn(2, 5, 6), randn(2, 5, 6)])
+case("split_equal", SH, fn(lambda m, x: x.split(2, dim=1)), [img(c=5)],
+     note="5 channels split by 2 -> 2,2,1")
+case("split_with_sizes", SH,
+     fn(lambda m, x: (x.split([1, 3, 1], dim=1), torch.split(x, [3, 5], dim=-1))),
+     [img(c=5)])
+case("chunk", SH, fn(lambda m, x: (x.chunk(2, dim=1), torch.chunk(x, 4, dim=-1))), [img(c=5)],
+     note="uneven chunk 5 -> 3,2")
+case("unbind", SH, fn(lambda m, x: x.unbind(1)), [randn(2, 3, 4)])
+case("list_unpack_consumed", SH,
+     fn(lambda m, x: (lambda a, b: a * torch.sigmoid(b))(*x.chunk(2, dim=1))), [img(c=6)],
+     note="GLU-style gating; chunk + prim::ListUnpack feeding compute")
+case("slice_variants", SH,
+     fn(lambda m, x: (x[:, 1:3], x[..., ::2], x[:, -2:], x[:, :, 1:-1, 2:], x[:, :, ::3],
+                      x[:, :, 2:7:2])),
+     [img()])
+case("select_variants", SH, fn(lambda m, x: (x[:, 0], x[:, -1], x.select(2, 3), x[:, :, :, -2])),
+     [img()])
+case("narrow", SH, fn(lambda m, x: (x.narrow(1, 1, 2), x.narrow(-1, 2, 4))), [img()])
+case("index_select_input", SH, fn(lambda m, x, i: torch.index_select(x, 1, i)),
+     [img(c=5), randint(4, low=0, high=5, batch_dim=None)])
+case("index_select_const", SH, fn(lambda m, x: x.index_select(-1, m.i),
+                                   i=lambda: torch.tensor([7, 0, 3, 3])),
+     [img()])
+case("gather", SH, fn(lambda m, x, i: (torch.gather(x, 2, i), x.gather(-1, i))),
+     [randn(2, 5, 6), randint(2, 5, 3, low=0, high=6)])
+case("gather_dim1", SH, fn(lambda m, x, i: torch.gather(x, 1, i)),
+     [randn(2, 5, 6), randint(2, 3, 6, low=0, high=5)])
+case("advanced_index", SH, fn(lambda m, x, i: (x[:, i], x[:, [0, 2]])),
+     [img(c=5), randint(3, low=0, high=5, batch_dim=None)])
+case("masked_fill", SH,
+     fn(lambda m, x, c: (x.masked_fill(c, -1.0), x.masked_fill(x < 0, 0.5),
+                         x.clone().masked_fill_(c, 2.0), x.masked_fill(c, -1e4))),
+     [img(), boolmask(2, 3, 8, 8)])
+case("masked_fill_broadcast", SH, fn(lambda m, x, c: x.masked_fill(c, 0.0)),
+     [randn(2, 4, 5, 5), boolmask(2, 1, 1, 5)])
+
+# ---- padding / pixel shuffle --------------------------------------------------
+PD = "pad"
+case("pad_constant_functional", PD,
+     fn(lambda m, x: (F.pad(x, (1, 2, 0, 1)), F.pad(x, (1, 1, 1, 1, 1, 0), value=0.5))), [img()],
+     note="F.pad traces to aten::pad in torch 1.13")
+case("pad_negative_crop", PD, fn(lambda m, x: F.pad(x, (-1, -2, 1, 0))), [img()])
+case("pad_reflect_functional", PD, fn(lambda m, x: F.pad(x, (1, 2, 2, 1), mode="reflect")),
+     [img()])
+case("pad_replicate_functional", PD, fn(lambda m, x: F.pad(x, (2, 1, 1, 3), mode="replicate")),
+     [img()])
+case("pad_modules", PD,
+     fn(lambda m, x: (m.z(x), m.r(x), m.p(x), m.c(x)), z=nn.ZeroPad2d((1, 0, 2, 1)),
+        r=nn.ReflectionPad2d(2), p=nn.ReplicationPad2d((1, 2, 0, 1)),
+        c=nn.ConstantPad2d(1, -0.5)),
+     [img()])
+case("constant_pad_nd", PD,
+     fn(lambda m, x: (torch.constant_pad_nd(x, [1, 1, 2, 2]), torch.constant_pad_nd(x, [0, 1], 0.25))),
+     [img()])
+case("reflection_pad2d", PD, fn(lambda m, x: torch._C._nn.reflection_pad2d(x, [1, 2, 2, 1])),
+     [img()])
+case("replication_pad2d", PD, fn(lambda m, x: torch._C._nn.replication_pad2d(x, [2, 1, 1, 3])),
+     [img()])
+case("reflection_replication_pad1d", PD,
+     fn(lambda m, x: (torch._C._nn.reflection_pad1d(x, [2, 1]),
+                      torch._C._nn.replication_pad1d(x, [1, 3]))),
+     [randn(2, 3, 10)])
+case("pixel_shuffle", PD, lambda: nn.PixelShuffle(2), [randn(2, 8, 4, 4)])
+case("pixel_unshuffle", PD, lambda: nn.PixelUnshuffle(2), [randn(2, 2, 8, 8)])
+
+# ---- interpolation ------------------------------------------------------------
+IN = "interp"
+case("nearest_scale2", IN, fn(lambda m, x: F.interpolate(x, scale_factor=2, mode="nearest")),
+     [img()])
+case("nearest_scale_fractional", IN,
+     fn(lambda m, x: (F.interpolate(x, scale_factor=1.5, mode="nearest"),
+                      F.interpolate(x, scale_factor=0.5, mode="nearest"))),
+     [img()])
+case("nearest_size", IN, fn(lambda m, x: F.interpolate(x, size=(12, 16), mode="nearest")),
+     [img()])
+case("nearest_size_down", IN, fn(lambda m, x: F.interpolate(x, size=(5, 3))), [img()])
+case("upsample_nearest_module", IN, lambda: nn.Upsample(scale_factor=2), [img()])
+case("bilinear_scale2", IN,
+     fn(lambda m, x: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)),
+     [img()])
+case("bilinear_scale2_align", IN,
+     fn(lambda m, x: F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)),
+     [img()])
+case("bilinear_size", IN,
+     fn(lambda m, x: F.interpolate(x, size=(5, 11), mode="bilinear", align_corners=False)),
+     [img()])
+case("bilinear_size_align", IN,
+     fn(lambda m, x: F.interpolate(x, size=(12, 10), mode="bilinear", align_corners=True)),
+     [img()])
+case("bilinear_module", IN,
+     lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), [img()])
+case("bicubic_scale2", IN,
+     fn(lambda m, x: F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)),
+     [img()])
+case("linear1d_nearest1d", IN,
+     fn(lambda m, x: (F.interpolate(x, scale_factor=2, mode="linear"),
+                      F.interpolate(x, size=20, mode="nearest"))),
+     [randn(2, 3, 10)])
+
+# ---- reductions -------------------------------------------------------------
+R = "reduce"
+case("mean_variants", R,
+     fn(lambda m, x: (x.mean(dim=(2, 3), keepdim=True), x.mean(-1), x.mean(), torch.mean(x, 1))),
+     [img()])
+case("sum_variants", R,
+     fn(lambda m, x: (x.sum(1), x.sum(dim=(-1, -2), keepdim=True), x.sum(), torch.sum(x, -1))),
+     [img()])
+case("sum_int64", R, fn(lambda m, a: (a.sum(1), a.sum())), [randint(2, 6, low=-5, high=5)])
+case("max_full_and_dim", R,
+     fn(lambda m, x: (x.max(), x.max(dim=1), x.max(-1, keepdim=True)[0])), [img()])
+case("max_min_binary", R, fn(lambda m, x, y: (torch.max(x, y), torch.min(x, y), x.maximum(y))),
+     [img(), img()])
+case("min_full_and_dim", R,
+     fn(lambda m, x: (x.min(), x.min(dim=2)[0], torch.min(x, -1, keepdim=True))), [img()])
+case("amax_amin", R,
+     fn(lambda m, x: (x.amax(dim=(2, 3)), x.amax(-1, keepdim=True), x.amin(1))), [img()])
+case("argmax_argmin", R,
+     fn(lambda m, x: (x.argmax(dim=1), x.argmax(-1, keepdim=True), x.argmin(1), x.argmax())),
+     [img()], note="argmax() without dim flattens; ties are improbable with randn")
+case("norm_p", R,
+     fn(lambda m, x: (torch.norm(x, p=2, dim=1), x.norm(p=1, dim=-1, keepdim=True),
+                      torch.norm(x, dim=(2, 3)))),
+     [img()])
+case("linalg_vector_norm", R,
+     fn(lambda m, x: (torch.linalg.vector_norm(x, ord=2, dim=(2, 3)),
+                      torch.linalg.vector_norm(x, ord=1, dim=-1, keepdim=True))),
+     [img()])
+case("normalize", R, fn(lambda m, x: F.normalize(x, dim=1)), [img()],
+     note="F.normalize = norm / clamp_min / expand_as / div")
+case("reduce_stats", R,
+     fn(lambda m, x: (x.var(1), x.std(-1, unbiased=False), x.prod(1), torch.logsumexp(x, dim=1))),
+     [uniform(2, 3, 8, 8, low=0.5, high=1.5)])
+
+# ---- unary math -------------------------------------------------------------
+U = "unary"
+case("exp_log", U, fn(lambda m, x, p: (torch.exp(x), torch.log(p), p.log())),
+     [img(), uniform(2, 3, 8, 8, low=0.1, high=3.0)])
+case("sqrt_rsqrt", U, fn(lambda m, p: (torch.sqrt(p), torch.rsqrt(p), p.sqrt() * 2)),
+     [uniform(2, 3, 8, 8, low=0.2, high=4.0)])
+case("abs_neg_sign", U, fn(lambda m, x: (x.abs(), torch.abs(-x), torch.sign(x))), [img()])
+case("erf", U, fn(lambda m, x: torch.erf(x)), [img(scale=2.0)])
+case("pow_scalar_exponent", U,
+     fn(lambda m, x, p: (x ** 2, x.pow(3), p ** 0.5, torch.pow(p, -1.5), x.square())),
+     [img(), uniform(2, 3, 8, 8, low=0.5, high=2.0)])
+case("pow_tensor_exponent", U,
+     fn(lambda m, p, e: (torch.pow(p, e), p ** e, 2 ** e)),
+     [uniform(2, 3, 8, 8, low=0.5, high=2.0), randn(2, 3, 8, 8)])
+case("reciprocal", U, fn(lambda m, p: (p.reciprocal(), torch.reciprocal(-p))),
+     [uniform(2, 3, 8, 8, low=0.5, high=2.0)])
+case("floor_ceil_round", U, fn(lambda m, x: (x.floor(), torch.ceil(x), x.round(), x.trunc())),
+     [img(scale=3.0)])
+case("sin_cos", U, fn(lambda m, x: (torch.sin(x), x.cos())), [img(scale=3.0)])
+
+# ---- dropout (eval) -----------------------------------------------------------
+D = "dropout"
+case("dropout_module_eval", D, lambda: seq(nn.Linear(8, 8), nn.Dropout(0.5)), [randn(4, 8)],
+     note="eval nn.Dropout is kept in the traced graph as aten::dropout(x, p, train=False)")
+case("dropout_functional_eval", D, fn(lambda m, x: F.dropout(x, 0.3, training=False) * 2),
+     [randn(4, 8)])
+case("dropout2d_eval", D, lambda: nn.Dropout2d(0.2), [img()],
+     note="nn.Dropout2d traces to aten::feature_dropout")
+case("alpha_dropout_eval", D, lambda: nn.AlphaDropout(0.2), [randn(4, 8)],
+     note="traces to aten::alpha_dropout")
+
+# ---- embedding ----------------------------------------------------------------
+E = "embedding"
+case("embedding", E, lambda: nn.Embedding(20, 8), [randint(2, 5, low=0, high=20)])
+case("embedding_padding_idx", E, lambda: nn.Embedding(10, 4, padding_idx=0),
+     [randint(2, 7, low=0, high=10)])
+case("embedding_plus_pos", E,
+     fn(lambda m, i: m.tok(i) + m.pos(torch.arange(i.size(1))), tok=lambda: nn.Embedding(16, 8),
+        pos=lambda: nn.Embedding(12, 8)),
+     [randint(2, 6, low=0, high=16)], note="positions from arange(size(1))")
+
+# ---- factories ----------------------------------------------------------------
+FA = "factory"
+case("arange_dynamic", FA,
+     fn(lambda m, x: (x + torch.arange(x.size(-1)),
+                      torch.arange(0, x.size(1), 2, dtype=torch.float32),
+                      torch.arange(x.size(2)).view(1, 1, -1, 1) * x)),
+     [img()], note="constant-argument arange is folded away by freezing; these depend on sizes")
+case("zeros_ones_full", FA,
+     fn(lambda m, x: (torch.zeros(x.size(0), 4) + x.sum(), torch.ones(x.size(0), 3, 2) * 2,
+                      torch.full((x.size(0), 4), 3.5), torch.full((x.size(0), 2), 7,
+                                                                 dtype=torch.int64))),
+     [img()])
+case("like_factories", FA,
+     fn(lambda m, x: (torch.zeros_like(x) + 1, torch.ones_like(x) * x, torch.full_like(x, 7.0),
+                      torch.zeros_like(x, dtype=torch.int64))),
+     [img()])
+case("new_factories", FA,
+     fn(lambda m, x: (x.new_zeros(x.size(0), 2), x.new_ones((x.size(0), 3)),
+                      x.new_full((x.size(0),), 2.0))),
+     [img()])
+
+# ---- casts --------------------------------------------------------------------
+CA = "cast"
+case("to_dtype", CA,
+     fn(lambda m, x: (x.to(torch.float64), x.to(torch.int64), (x > 0).to(torch.float32),
+                      x.long(), x.double(), x.to(dtype=torch.bool))),
+     [img(scale=3.0)], note="float->int truncates toward zero")
+case("int_to_float", CA, fn(lambda m, a: (a.float() / 2, a.to(torch.float32) * 1.5, a.bool())),
+     [randint(2, 6, low=-5, high=5)])
+case("type_as", CA, fn(lambda m, a, x: (a.type_as(x), x.type_as(a) + a)),
+     [randint(2, 6, low=-5, high=5), randn(2, 6, scale=3.0)])
+
+# ---- prim / tuples / dynamic sizes -----------------------------------------------
+PR = "prim"
+case("tuple_outputs", PR, fn(lambda m, x: (x + 1, x * 2, x.sum(1))), [img()])
+case("nested_tuple_outputs", PR, fn(lambda m, x: (x.relu(), (x.sigmoid(), x.tanh()))), [img()],
+     note="expected_<k> is the flattened nested tuple: relu, sigmoid, tanh")
+case("size_ops", PR,
+     fn(lambda m, x: x.view(x.size(0), x.size(1), x.size(2) * x.size(3)).mean(-1) *
+        (x.size(1) + 0.0)),
+     [img()])
+case("size_arith_on_tensor", PR, fn(lambda m, x: x / x.size(-1) + x.size(0)),
+     [img()], note="sizes used as tensors: prim::NumToTensor feeding aten::div / aten::add")
+case("shape_attr_view", PR, fn(lambda m, x: x.reshape(x.shape[0], x.shape[1], -1).transpose(1, 2)),
+     [img()])
+
+# ---- attention --------------------------------------------------------------------
+AT = "attention"
+case("mha_need_weights", AT,
+     fn(lambda m, q, k, v: m.mha(q, k, v), mha=lambda: nn.MultiheadAttention(16, 4)),
+     [randn(5, 2, 16, batch_dim=1), randn(7, 2, 16, batch_dim=1), randn(7, 2, 16, batch_dim=1)],
+     note="batch_first=False and cross-attention: slow path, decomposed into "
+          "linear/bmm/softmax; returns (out, head-averaged weights)")
+case("mha_fast_path", AT,
+     fn(lambda m, x: m.mha(x, x, x, need_weights=False)[0],
+        mha=lambda: nn.MultiheadAttention(16, 4, batch_first=True)),
+     [randn(2, 5, 16)],
+     note="eval + no_grad + batch_first + self-attention (same tensor) + even heads: "
+          "aten::_native_multi_head_attention")
+case("mha_key_padding_mask", AT,
+     fn(lambda m, x, kpm: m.mha(x, x, x, key_padding_mask=kpm & m.keep0),
+        mha=lambda: nn.MultiheadAttention(16, 2, batch_first=True),
+        keep0=lambda: torch.tensor([False, True, True, True, True])),
+     [randn(2, 5, 16), Inp((2, 5), "bool")],
+     note="fast path with a key padding mask and need_weights=True (out, averaged weights); "
+          "the random mask is ANDed with a constant that keeps key 0 unmasked")
+case("mha_batch_first_odd_heads", AT,
+     fn(lambda m, x: m.mha(x, x, x)[0], mha=lambda: nn.MultiheadAttention(12, 3, batch_first=True)),
+     [randn(2, 5, 12)], note="odd head count: slow path even with batch_first")
+case("transformer_encoder_layer", AT,
+     lambda: nn.TransformerEncoderLayer(16, 4, 32, batch_first=True),
+     [randn(2, 5, 16)], note="eval fast path: aten::_transformer_encoder_layer_fwd")
+case("attention_manual", AT,
+     fn(lambda m, q, k, v: torch.softmax(q @ k.transpose(-2, -1) / 8 ** 0.5, dim=-1) @ v),
+     [randn(2, 4, 5, 8), randn(2, 4, 6, 8), randn(2, 4, 6, 8)])
+
+
+def validate_table():
+    names = [c.name for c in CASES]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ValueError(f"duplicate case names: {sorted(dup)}")
