@@ -1,0 +1,24 @@
+# Two entry points for a fresh Debian 12 machine: `make demo` and `make test`.
+BUILD ?= build
+JOBS ?= 2
+
+.PHONY: setup build demo test compat clean format
+
+setup:
+	bash scripts/setup.sh
+
+build: setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	bash scripts/demo.sh
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+clean:
+	rm -rf $(BUILD) demo
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
