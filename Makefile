@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: setup build demo test compat clean format
+.PHONY: setup build demo test compat clean format operators-doc
 
 setup:
 	bash scripts/setup.sh
@@ -22,3 +22,6 @@ clean:
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+operators-doc: build
+	$(BUILD)/mlexport-operators > docs/operators.md
