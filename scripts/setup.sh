@@ -8,6 +8,7 @@ packages=(
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libspdlog-dev nlohmann-json3-dev libzip-dev
   libgtest-dev libgmock-dev libbenchmark-dev libopencv-dnn-dev
+  libopenblas0-pthread
   python3-torch python3-torchvision python3-onnx python3-numpy
   nodejs npm
 )

@@ -193,6 +193,8 @@ ExportResult export_model(const ExportRequest& request) {
   import.input_names = request.input_names;
   import.output_names = request.output_names;
   auto graph = model->to_ir(inputs, import);
+  // The IR holds its own copy of the weights; without validation the module is done with.
+  if (!request.validation.enabled) model.reset();
   result.timings["convert"] = watch.lap();
 
   passes::PassContext pass_context{request.opset_version, request.dynamic_axes};

@@ -16,17 +16,25 @@ bool all_constant(const ir::Node& n, size_t from) {
 }
 
 // Scales weight slices along `axis` (0: output channels of Conv / rows of Gemm with transB).
-ir::Tensor scale_weight(const ir::Tensor& w, const std::vector<double>& factor, int axis) {
-  ir::Tensor out(w.dtype, w.shape);
+// Scales in place when nothing else shares the weight, so no second copy of it is made.
+ir::Tensor scale_weight(const ir::Tensor& w, const std::vector<double>& factor, int axis,
+                        bool in_place) {
   const int64_t channels = w.shape[static_cast<size_t>(axis)];
   const int64_t inner = axis == 0 ? w.numel() / channels : 1;
   const int64_t n = w.numel();
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t c = axis == 0 ? i / inner : i % channels;
-    ir::Tensor v = ir::Tensor::scalar_of(w.dtype, w.value_as_double(i) * factor[c]);
-    std::memcpy(out.raw() + i * ir::dtype_size(w.dtype), v.raw(), ir::dtype_size(w.dtype));
+  auto channel_of = [&](int64_t i) { return axis == 0 ? i / inner : i % channels; };
+  if (w.dtype == ir::DType::Float32) {  // the common case, without per-element conversions
+    ir::Tensor out = in_place ? w : ir::Tensor(w.dtype, w.shape);
+    const float* src = w.data<float>();
+    float* dst = out.data<float>();
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = static_cast<float>(static_cast<double>(src[i]) * factor[channel_of(i)]);
+    return out;
   }
-  return out;
+  ir::Tensor wide = w.cast(ir::DType::Float64);
+  double* values = wide.data<double>();
+  for (int64_t i = 0; i < n; ++i) values[i] *= factor[channel_of(i)];
+  return wide.cast(w.dtype);
 }
 
 }  // namespace
@@ -66,7 +74,9 @@ bool fold_batch_norm(ir::Graph& graph, const PassContext&) {
       ir::Tensor v = ir::Tensor::scalar_of(w.dtype, (bias[c] - mean[c]) * factor[c] + shift[c]);
       std::memcpy(new_bias.raw() + c * ir::dtype_size(w.dtype), v.raw(), ir::dtype_size(w.dtype));
     }
-    producer->inputs[1] = graph.add_constant(scale_weight(w, factor, weight_axis), "weight_bn");
+    const bool in_place = uses[producer->inputs[1]] == 1 && w.bytes.use_count() == 1;
+    producer->inputs[1] =
+        graph.add_constant(scale_weight(w, factor, weight_axis, in_place), "weight_bn");
     ir::Value* b = graph.add_constant(std::move(new_bias), "bias_bn");
     if (producer->inputs.size() > 2)
       producer->inputs[2] = b;

@@ -15,6 +15,8 @@
 #include <set>
 #include <sstream>
 
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+
 #include "emit/onnx/opset_adapt.h"
 #include "mlexport/diagnostics.h"
 
@@ -320,18 +322,28 @@ Target resolve_target(const std::string& path) {
   return t;
 }
 
-uint64_t write_atomically(const Target& target, const std::string& bytes) {
+// Serializes straight into a temporary file (no second copy of the weights in memory), then
+// renames it into place.
+uint64_t write_model_atomically(const Target& target, const onnx::ModelProto& model) {
+  if (model.ByteSizeLong() > kProtobufLimit)
+    throw Error(ExitCode::kInternal,
+                "the ONNX model is over protobuf's 2 GB limit; write it with external data");
   std::string tmpl = (target.dir / ("." + target.filename + ".tmp-XXXXXX")).string();
   int fd = ::mkstemp(tmpl.data());
   if (fd < 0) throw io_error("cannot create a temporary file in", target.dir.string(), errno);
   TempCleanup cleanup{{fs::path(tmpl)}};
   ::fchmod(fd, 0644);  // mkstemp makes it 0600
-  FileWriter out(tmpl, fd);
-  out.write(bytes);
-  out.close();
+  const uint64_t size = model.ByteSizeLong();
+  {
+    google::protobuf::io::FileOutputStream stream(fd, 1 << 20);
+    if (!model.SerializeToZeroCopyStream(&stream) || !stream.Flush())
+      throw io_error("cannot write", tmpl, stream.GetErrno() ? stream.GetErrno() : EIO);
+  }
+  FileWriter closer(tmpl, fd);
+  closer.close();
   fs::rename(tmpl, target.path);
   cleanup.paths.clear();
-  return bytes.size();
+  return size;
 }
 
 // Moves the bytes of every initializer of at least 1 KiB into `data_path`, 4 KiB aligned so
@@ -433,10 +445,9 @@ OnnxEmitResult emit_onnx(const ir::Graph& graph, const std::string& path,
     // Nothing big enough to move out: an inline model is the same thing without a side file.
     if (external && has_large_initializer(model)) return emit_with_external_data(model, target);
     check_inline(model);
-    std::string bytes = serialize(model);
     OnnxEmitResult result;
     result.node_count = model.graph().node_size();
-    result.bytes = write_atomically(target, bytes);
+    result.bytes = write_model_atomically(target, model);
     return result;
   } catch (const fs::filesystem_error& e) {
     throw Error(ExitCode::kInternal, std::string("writing ") + path + ": " + e.what());

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "frontend/torchscript/op_table.h"
+#include "frontend/torchscript/shape_only.h"
 #include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
 
@@ -82,7 +83,7 @@ class GraphWalker {
     for (const JitValue* in : node->inputs()) all_static = all_static && ctx_.is_static(in);
 
     std::vector<c10::IValue> outputs;
-    if (!run_node(node, outputs, source)) return;
+    if (!run_node(node, all_static, outputs, source)) return;
     const bool fold = all_static && !kNondeterministic.count(kind) && node->blocks().empty();
     for (size_t k = 0; k < node->outputs().size(); ++k)
       ctx_.record(node->output(k), outputs[k], fold);
@@ -98,9 +99,16 @@ class GraphWalker {
   }
 
   // Runs the node with LibTorch on the recorded inputs; false when it cannot run.
-  bool run_node(const JitNode* node, std::vector<c10::IValue>& outputs, const std::string& src) {
+  bool run_node(const JitNode* node, bool all_static, std::vector<c10::IValue>& outputs,
+                const std::string& src) {
     torch::jit::Stack stack;
     for (const JitValue* in : node->inputs()) stack.push_back(ctx_.recorded(in));
+    if (!all_static) {
+      if (auto shaped = run_shape_only(node, stack)) {
+        outputs = std::move(*shaped);
+        return true;
+      }
+    }
     try {
       torch::jit::Operation op = node->getOperation();
       op(stack);

@@ -24,6 +24,7 @@ struct TorchScriptModel::Impl {
   torch::jit::Module module;
   std::map<std::string, std::string> extra_files;
   size_t num_inputs = 0;
+  bool frozen = false;
 };
 
 namespace {
@@ -99,13 +100,17 @@ std::vector<ir::Tensor> TorchScriptModel::run(const std::vector<ir::Tensor>& inp
 std::unique_ptr<ir::Graph> TorchScriptModel::to_ir(const std::vector<ir::Tensor>& example_inputs,
                                                    const ImportOptions& options) {
   torch::NoGradGuard no_grad;
-  torch::jit::Module frozen;
-  try {
-    frozen = torch::jit::freeze_module(impl_->module);
-  } catch (const std::exception& e) {
-    throw Error(ExitCode::kUnsupportedOps, "freezing the module failed: " + first_line(e.what()));
+  // Frozen in place: a clone would hold a second copy of every weight. Freezing only turns
+  // attributes into constants, so the eager reference computes the same function afterwards.
+  if (!impl_->frozen) {
+    try {
+      torch::jit::freeze_module_inplace(&impl_->module);
+    } catch (const std::exception& e) {
+      throw Error(ExitCode::kUnsupportedOps, "freezing the module failed: " + first_line(e.what()));
+    }
+    impl_->frozen = true;
   }
-  auto graph = frozen.get_method("forward").graph()->copy();
+  auto graph = impl_->module.get_method("forward").graph()->copy();
   torch::jit::Inline(*graph);
   torch::jit::RemoveTensorMutation(graph);
   torch::jit::LowerSimpleTuples(graph);
