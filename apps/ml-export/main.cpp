@@ -8,6 +8,9 @@
 #include <iostream>
 #include <sstream>
 
+#include <unistd.h>
+
+#include "core/batch.h"
 #include "log.h"
 #include "mlexport/export.h"
 
@@ -17,13 +20,14 @@ using mlexport::ExitCode;
 using mlexport::cli::Log;
 
 struct Flags {
-  std::string checkpoint_path, output_path, format = "onnx", onnx_path, sample_input, runtime;
+  std::string checkpoint_path, pattern, output_path, format = "onnx", onnx_path, sample_input,
+                                                     runtime;
   std::vector<std::string> input_shapes, input_dtypes, disabled_passes;
   std::string input_names, output_names;
-  int batch_size = 0, opset = 17, num_samples = 1, threads = 0;
+  int batch_size = 0, opset = 17, num_samples = 1, threads = 0, jobs = 1;
   uint64_t seed = 0;
-  bool dynamic_axes = false, validate = true, validate_only = false, verbose = false,
-       json = false, simplify = true, external_data = false;
+  bool dynamic_axes = false, validate = true, validate_only = false, verbose = false, json = false,
+       simplify = true, external_data = false;
   std::optional<double> atol, rtol;
 };
 
@@ -111,7 +115,9 @@ std::string fixed6(double v) {
 }
 
 nlohmann::json metrics_json(const mlexport::OutputMetrics& m) {
-  auto finite = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  auto finite = [](double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  };
   return {{"name", m.name},
           {"shape", m.shape},
           {"status", m.status},
@@ -137,7 +143,9 @@ nlohmann::json result_json(const mlexport::ExportRequest& request,
   const auto& v = r.validation;
   nlohmann::json val = {{"ran", v.ran}};
   if (v.ran) {
-    auto finite = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr); };
+    auto finite = [](double x) {
+      return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);
+    };
     val["passed"] = v.passed;
     val["status"] = v.status;
     val["runtime"] = v.runtime;
@@ -160,8 +168,8 @@ void print_validation(Log& log, const mlexport::ValidationResult& v, bool valida
   const bool many = v.outputs.size() > 1;
   for (const auto& m : v.outputs) {
     const std::string prefix = many ? "  [" + m.name + "] " : "  ";
-    log.info(prefix + "Max difference: " + sci(m.max_diff) + " (scaled: " +
-             sci(m.scaled_max_diff) + ")");
+    log.info(prefix + "Max difference: " + sci(m.max_diff) + " (scaled: " + sci(m.scaled_max_diff) +
+             ")");
     log.info(prefix + "MSE: " + sci(m.mse));
     log.info(prefix + "Cosine similarity: " + fixed6(m.cosine_similarity));
   }
@@ -205,12 +213,93 @@ int run(const Flags& flags, Log& log) {
              : 0;
 }
 
+// A one-line progress bar, redrawn in place on a terminal.
+void draw_progress(size_t done, size_t total) {
+  const int width = 30;
+  const int filled = total ? static_cast<int>(width * done / total) : width;
+  std::fprintf(stderr, "\r[%s%s] %zu/%zu", std::string(filled, '#').c_str(),
+               std::string(width - filled, '.').c_str(), done, total);
+  if (done == total) std::fprintf(stderr, "\n");
+  std::fflush(stderr);
+}
+
+int run_batch(const Flags& flags, Log& log) {
+  if (!flags.output_path.empty())
+    throw mlexport::bad_input(
+        "--output_path cannot be used with --pattern (each model is "
+        "exported beside its checkpoint)");
+  if (flags.validate_only)
+    throw mlexport::bad_input("--validate_only cannot be used with --pattern");
+  if (flags.jobs < 1) throw mlexport::bad_input("--jobs must be at least 1");
+  std::vector<std::string> paths = mlexport::expand_glob(flags.pattern);
+  if (paths.empty()) throw mlexport::bad_input("no files match " + flags.pattern);
+  log.info("Found " + std::to_string(paths.size()) + " checkpoints matching pattern");
+  Flags one = flags;
+  one.checkpoint_path = paths.front();
+  mlexport::ExportRequest base = make_request(one);
+  const bool terminal = ::isatty(STDERR_FILENO) && !flags.json;
+  size_t done = 0;
+  mlexport::BatchOptions options;
+  options.jobs = flags.jobs;
+  options.on_start = [&](size_t k, const std::string& path) {
+    if (terminal) std::fprintf(stderr, "\r\033[K");
+    log.info("Exporting checkpoint " + std::to_string(k + 1) + "/" + std::to_string(paths.size()) +
+             ": " + path);
+    if (terminal) draw_progress(done, paths.size());
+  };
+  options.on_done = [&](size_t, const mlexport::BatchItem& item) {
+    ++done;
+    if (terminal) std::fprintf(stderr, "\r\033[K");
+    if (item.ok) {
+      std::string verdict =
+          item.result.validation.ran ? " (" + item.result.validation.status + ")" : "";
+      log.success("✓ Exported to " + item.result.output_path + verdict);
+    } else {
+      const bool names_path = item.error.rfind(item.path, 0) == 0;
+      log.error("✗ " + (names_path ? item.error : item.path + ": " + item.error));
+    }
+    if (terminal) draw_progress(done, paths.size());
+  };
+  auto items = mlexport::export_batch(paths, base, options);
+  int worst = 0;
+  size_t ok = 0;
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& item : items) {
+    if (item.ok) ++ok;
+    worst = std::max(worst, item.exit_code);
+    if (flags.json) {
+      mlexport::ExportRequest r = base;
+      r.model_path = item.path;
+      nlohmann::json j = item.ok || item.result.validation.ran ? result_json(r, item.result)
+                                                               : nlohmann::json::object();
+      j["source_path"] = item.path;
+      j["ok"] = item.ok;
+      j["exit_code"] = item.exit_code;
+      if (!item.error.empty()) j["error"] = item.error;
+      all.push_back(j);
+    }
+  }
+  const std::string summary = "Successfully exported " + std::to_string(ok) + "/" +
+                              std::to_string(items.size()) + " models";
+  if (ok == items.size())
+    log.success("✓ " + summary);
+  else
+    log.error("✗ " + summary);
+  if (flags.json) std::cout << all.dump(2) << std::endl;
+  return worst;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"ml-export: export PyTorch models to ONNX and validate them in ONNX Runtime"};
   Flags f;
-  app.add_option("--checkpoint_path", f.checkpoint_path, "TorchScript model (.pt/.ts)")->required();
+  auto* single =
+      app.add_option("--checkpoint_path", f.checkpoint_path, "TorchScript model (.pt/.ts)");
+  auto* many = app.add_option("--pattern", f.pattern,
+                              "Glob of models to export, each beside itself (** for any folders)");
+  single->excludes(many);
+  app.add_option("--jobs", f.jobs, "Models exported in parallel with --pattern")->default_val(1);
   app.add_option("--output_path", f.output_path, "Output file (default: beside the input, .onnx)");
   app.add_option("--format", f.format, "Output format")->default_val("onnx");
   app.add_option("--input_shape", f.input_shapes, "Input shape, one per input (e.g. 1,3,224,224)");
@@ -224,7 +313,8 @@ int main(int argc, char** argv) {
   app.add_option("--onnx_path", f.onnx_path, "ONNX file for --validate_only");
   app.add_flag("--simplify,!--no-simplify", f.simplify, "Run the simplifying passes (default: on)");
   app.add_option("--disable_pass", f.disabled_passes, "Skip a named pass (repeatable)");
-  app.add_flag("--external_data", f.external_data, "Store weights in a .data file beside the model");
+  app.add_flag("--external_data", f.external_data,
+               "Store weights in a .data file beside the model");
   app.add_option("--input_names", f.input_names, "Comma-separated ONNX input names");
   app.add_option("--output_names", f.output_names, "Comma-separated ONNX output names");
   app.add_option("--seed", f.seed, "Seed of the random validation inputs")->default_val(0);
@@ -245,9 +335,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return static_cast<int>(ExitCode::kBadInput);
   }
+  if (f.checkpoint_path.empty() && f.pattern.empty()) {
+    std::fprintf(stderr, "error: give --checkpoint_path PATH or --pattern GLOB\n");
+    return static_cast<int>(ExitCode::kBadInput);
+  }
   Log log(f.json ? stderr : stdout);
   try {
-    return run(f, log);
+    return f.pattern.empty() ? run(f, log) : run_batch(f, log);
   } catch (const mlexport::UnsupportedOpsError& e) {
     log.error(e.what());
     return static_cast<int>(ExitCode::kUnsupportedOps);

@@ -43,7 +43,8 @@ void check_writable_folder(const std::string& output_path) {
   fs::path dir = fs::path(output_path).parent_path();
   if (dir.empty()) dir = ".";
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw bad_input("output folder " + dir.string() + " does not exist");
+  if (!fs::is_directory(dir, ec))
+    throw bad_input("output folder " + dir.string() + " does not exist");
   if (::access(dir.c_str(), W_OK) != 0)
     throw bad_input("output folder " + dir.string() + " is not writable");
   if (fs::is_directory(output_path, ec)) throw bad_input(output_path + " is a directory");
@@ -87,8 +88,8 @@ void compare_samples(const ExportRequest& request, torchscript::TorchScriptModel
                   "the exported model has " + std::to_string(exported.outputs.size()) +
                       " outputs but the model returns " + std::to_string(reference.size()));
     for (size_t k = 0; k < reference.size(); ++k) {
-      const std::string name =
-          k < exported.output_names.size() ? exported.output_names[k] : "output_" + std::to_string(k);
+      const std::string name = k < exported.output_names.size() ? exported.output_names[k]
+                                                                : "output_" + std::to_string(k);
       ir::Tensor ref = reference[k];
       ir::Tensor got = exported.outputs[k];
       if (ref.dtype != got.dtype) got = got.cast(ref.dtype);

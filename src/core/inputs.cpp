@@ -18,8 +18,9 @@ std::vector<std::pair<ir::DType, std::vector<int64_t>>> parse_input_specs(
     if (spec.shape.empty()) throw bad_input("an input shape has no dimensions");
     int64_t numel = 1;
     for (int64_t d : spec.shape) {
-      if (d <= 0) throw bad_input("input shape " + ir::shape_to_string(spec.shape) +
-                                  " has a dimension that is not positive");
+      if (d <= 0)
+        throw bad_input("input shape " + ir::shape_to_string(spec.shape) +
+                        " has a dimension that is not positive");
       if (numel > (int64_t{1} << 34) / d)
         throw bad_input("input shape " + ir::shape_to_string(spec.shape) + " is too large");
       numel *= d;

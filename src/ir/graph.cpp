@@ -98,8 +98,8 @@ std::unique_ptr<Node> Graph::make_detached_node(const std::string& op, std::vect
   node->name = op + "_" + std::to_string(next_node_id_++);
   node->inputs = std::move(inputs);
   for (size_t k = 0; k < num_outputs; ++k) {
-    Value* out = new_value(node->name + (num_outputs > 1 ? "_out" + std::to_string(k) : ""),
-                           DType::Float32);
+    Value* out =
+        new_value(node->name + (num_outputs > 1 ? "_out" + std::to_string(k) : ""), DType::Float32);
     out->producer = node.get();
     node->outputs.push_back(out);
   }

@@ -50,12 +50,12 @@ using Attribute = std::variant<int64_t, double, std::string, std::vector<int64_t
 
 class Node {
  public:
-  std::string op;                      // "Conv", "Relu", ...
-  std::string name;                    // unique node name
-  std::vector<Value*> inputs;          // nullptr marks an omitted optional input
+  std::string op;              // "Conv", "Relu", ...
+  std::string name;            // unique node name
+  std::vector<Value*> inputs;  // nullptr marks an omitted optional input
   std::vector<Value*> outputs;
   std::map<std::string, Attribute> attrs;
-  std::string source;                  // module scope / source line it came from
+  std::string source;  // module scope / source line it came from
 
   bool has(const std::string& key) const { return attrs.count(key) != 0; }
   int64_t i(const std::string& key, int64_t fallback) const;

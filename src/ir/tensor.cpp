@@ -84,7 +84,8 @@ std::string shape_to_string(const std::vector<int64_t>& shape) {
   return os.str();
 }
 
-Tensor::Tensor(DType dtype_, std::vector<int64_t> shape_) : dtype(dtype_), shape(std::move(shape_)) {
+Tensor::Tensor(DType dtype_, std::vector<int64_t> shape_)
+    : dtype(dtype_), shape(std::move(shape_)) {
   bytes = std::make_shared<std::vector<std::byte>>(shape_numel(shape) * dtype_size(dtype));
 }
 
@@ -127,7 +128,9 @@ uint16_t float_to_half(float f) {
   return sign | h;
 }
 
-float bfloat16_to_float(uint16_t h) { return std::bit_cast<float>(uint32_t(h) << 16); }
+float bfloat16_to_float(uint16_t h) {
+  return std::bit_cast<float>(uint32_t(h) << 16);
+}
 
 uint16_t float_to_bfloat16(float f) {
   uint32_t x = std::bit_cast<uint32_t>(f);
@@ -138,16 +141,26 @@ uint16_t float_to_bfloat16(float f) {
 
 double Tensor::value_as_double(int64_t i) const {
   switch (dtype) {
-    case DType::Float32: return data<float>()[i];
-    case DType::Float64: return data<double>()[i];
-    case DType::Float16: return half_to_float(data<uint16_t>()[i]);
-    case DType::BFloat16: return bfloat16_to_float(data<uint16_t>()[i]);
-    case DType::Int8: return data<int8_t>()[i];
-    case DType::UInt8: return data<uint8_t>()[i];
-    case DType::Int16: return data<int16_t>()[i];
-    case DType::Int32: return data<int32_t>()[i];
-    case DType::Int64: return static_cast<double>(data<int64_t>()[i]);
-    case DType::Bool: return data<uint8_t>()[i] ? 1.0 : 0.0;
+    case DType::Float32:
+      return data<float>()[i];
+    case DType::Float64:
+      return data<double>()[i];
+    case DType::Float16:
+      return half_to_float(data<uint16_t>()[i]);
+    case DType::BFloat16:
+      return bfloat16_to_float(data<uint16_t>()[i]);
+    case DType::Int8:
+      return data<int8_t>()[i];
+    case DType::UInt8:
+      return data<uint8_t>()[i];
+    case DType::Int16:
+      return data<int16_t>()[i];
+    case DType::Int32:
+      return data<int32_t>()[i];
+    case DType::Int64:
+      return static_cast<double>(data<int64_t>()[i]);
+    case DType::Bool:
+      return data<uint8_t>()[i] ? 1.0 : 0.0;
   }
   return 0;
 }
@@ -184,16 +197,36 @@ Tensor Tensor::vector_int64(const std::vector<int64_t>& values) {
 namespace {
 void store_double(Tensor& t, int64_t i, double v) {
   switch (t.dtype) {
-    case DType::Float32: t.data<float>()[i] = static_cast<float>(v); break;
-    case DType::Float64: t.data<double>()[i] = v; break;
-    case DType::Float16: t.data<uint16_t>()[i] = float_to_half(static_cast<float>(v)); break;
-    case DType::BFloat16: t.data<uint16_t>()[i] = float_to_bfloat16(static_cast<float>(v)); break;
-    case DType::Int8: t.data<int8_t>()[i] = static_cast<int8_t>(v); break;
-    case DType::UInt8: t.data<uint8_t>()[i] = static_cast<uint8_t>(v); break;
-    case DType::Int16: t.data<int16_t>()[i] = static_cast<int16_t>(v); break;
-    case DType::Int32: t.data<int32_t>()[i] = static_cast<int32_t>(v); break;
-    case DType::Int64: t.data<int64_t>()[i] = static_cast<int64_t>(v); break;
-    case DType::Bool: t.data<uint8_t>()[i] = v != 0.0; break;
+    case DType::Float32:
+      t.data<float>()[i] = static_cast<float>(v);
+      break;
+    case DType::Float64:
+      t.data<double>()[i] = v;
+      break;
+    case DType::Float16:
+      t.data<uint16_t>()[i] = float_to_half(static_cast<float>(v));
+      break;
+    case DType::BFloat16:
+      t.data<uint16_t>()[i] = float_to_bfloat16(static_cast<float>(v));
+      break;
+    case DType::Int8:
+      t.data<int8_t>()[i] = static_cast<int8_t>(v);
+      break;
+    case DType::UInt8:
+      t.data<uint8_t>()[i] = static_cast<uint8_t>(v);
+      break;
+    case DType::Int16:
+      t.data<int16_t>()[i] = static_cast<int16_t>(v);
+      break;
+    case DType::Int32:
+      t.data<int32_t>()[i] = static_cast<int32_t>(v);
+      break;
+    case DType::Int64:
+      t.data<int64_t>()[i] = static_cast<int64_t>(v);
+      break;
+    case DType::Bool:
+      t.data<uint8_t>()[i] = v != 0.0;
+      break;
   }
 }
 }  // namespace

@@ -12,10 +12,21 @@
 
 namespace mlexport::ir {
 
-enum class DType : uint8_t { Float32, Float16, Float64, BFloat16, Int8, UInt8, Int16, Int32, Int64, Bool };
+enum class DType : uint8_t {
+  Float32,
+  Float16,
+  Float64,
+  BFloat16,
+  Int8,
+  UInt8,
+  Int16,
+  Int32,
+  Int64,
+  Bool
+};
 
 size_t dtype_size(DType dtype);
-std::string_view dtype_name(DType dtype);  // "float32", "int64", ...
+std::string_view dtype_name(DType dtype);        // "float32", "int64", ...
 std::string_view dtype_short_name(DType dtype);  // "f32", "i64", ... (IR printer)
 std::optional<DType> parse_dtype(std::string_view name);
 bool is_floating(DType dtype);

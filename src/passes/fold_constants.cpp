@@ -14,7 +14,9 @@ namespace {
 using ir::DType;
 using ir::Tensor;
 
-int64_t normalize_axis(int64_t axis, int64_t rank) { return axis < 0 ? axis + rank : axis; }
+int64_t normalize_axis(int64_t axis, int64_t rank) {
+  return axis < 0 ? axis + rank : axis;
+}
 
 std::optional<Tensor> transpose(const Tensor& t, std::vector<int64_t> perm) {
   const size_t rank = t.shape.size();
@@ -221,8 +223,8 @@ bool fold_constants(ir::Graph& graph, const PassContext& context) {
     if (!result) continue;
     ir::Value* out = node->outputs[0];
     ir::Value* c = graph.add_constant(std::move(*result), out->name + "_folded");
-    const bool is_output = std::find(graph.outputs().begin(), graph.outputs().end(), out) !=
-                           graph.outputs().end();
+    const bool is_output =
+        std::find(graph.outputs().begin(), graph.outputs().end(), out) != graph.outputs().end();
     if (is_output) continue;  // outputs keep a producing node
     graph.replace_all_uses(out, c);
     folded.push_back(node.get());

@@ -8,14 +8,41 @@
 namespace mlexport::passes {
 namespace {
 
-const std::set<std::string> kSameAsInput = {
-    "Relu",  "Sigmoid", "Tanh",  "Exp",     "Log",        "Sqrt",      "Abs",   "Erf",
-    "Neg",   "Floor",   "Ceil",  "Sin",     "Cos",        "Reciprocal", "Elu",  "Selu",
-    "Celu",  "LeakyRelu", "HardSigmoid", "HardSwish", "Softplus", "Softmax", "LogSoftmax",
-    "Clip",  "Identity", "Sign", "Round", "PRelu", "LayerNormalization", "BatchNormalization",
-    "InstanceNormalization", "Dropout", "Not"};
-const std::set<std::string> kBroadcast = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min",
-                                          "Mod", "And", "Or",  "Xor"};
+const std::set<std::string> kSameAsInput = {"Relu",
+                                            "Sigmoid",
+                                            "Tanh",
+                                            "Exp",
+                                            "Log",
+                                            "Sqrt",
+                                            "Abs",
+                                            "Erf",
+                                            "Neg",
+                                            "Floor",
+                                            "Ceil",
+                                            "Sin",
+                                            "Cos",
+                                            "Reciprocal",
+                                            "Elu",
+                                            "Selu",
+                                            "Celu",
+                                            "LeakyRelu",
+                                            "HardSigmoid",
+                                            "HardSwish",
+                                            "Softplus",
+                                            "Softmax",
+                                            "LogSoftmax",
+                                            "Clip",
+                                            "Identity",
+                                            "Sign",
+                                            "Round",
+                                            "PRelu",
+                                            "LayerNormalization",
+                                            "BatchNormalization",
+                                            "InstanceNormalization",
+                                            "Dropout",
+                                            "Not"};
+const std::set<std::string> kBroadcast = {"Add", "Sub", "Mul", "Div", "Pow", "Max",
+                                          "Min", "Mod", "And", "Or",  "Xor"};
 const std::set<std::string> kCompare = {"Equal", "Less", "Greater", "LessOrEqual",
                                         "GreaterOrEqual"};
 

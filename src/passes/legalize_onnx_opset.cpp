@@ -19,7 +19,9 @@ void replace_node_output(ir::Graph& graph, ir::Node* node, ir::Value* replacemen
 
 namespace {
 
-int64_t rank_of(const ir::Value* v) { return v->shape ? static_cast<int64_t>(v->shape->size()) : -1; }
+int64_t rank_of(const ir::Value* v) {
+  return v->shape ? static_cast<int64_t>(v->shape->size()) : -1;
+}
 
 ir::Value* lower_layer_norm(Rewriter& r, ir::Node* n) {
   ir::Value* x = n->inputs[0];
@@ -58,8 +60,8 @@ ir::Value* lower_celu(Rewriter& r, ir::Node* n) {
   ir::Value* x = n->inputs[0];
   const double alpha = n->f("alpha", 1.0);
   const ir::DType dt = x->dtype;
-  ir::Value* expm1 = r.op("Sub", {r.op("Exp", {r.op("Div", {x, r.scalar(alpha, dt)})}),
-                                  r.scalar(1.0, dt)});
+  ir::Value* expm1 =
+      r.op("Sub", {r.op("Exp", {r.op("Div", {x, r.scalar(alpha, dt)})}), r.scalar(1.0, dt)});
   ir::Value* neg = r.op("Min", {r.scalar(0.0, dt), r.op("Mul", {expm1, r.scalar(alpha, dt)})});
   return r.op("Add", {r.op("Relu", {x}), neg});
 }
@@ -81,8 +83,8 @@ bool legalize_onnx_opset(ir::Graph& graph, const PassContext& context) {
       replacement =
           r.op("Mul", {x, r.op("HardSigmoid", {x}, {{"alpha", 1.0 / 6.0}, {"beta", 0.5}})});
     } else if ((n->op == "LessOrEqual" || n->op == "GreaterOrEqual") && opset < 12) {
-      replacement = r.op("Not", {r.op(n->op == "LessOrEqual" ? "Greater" : "Less",
-                                      {n->inputs[0], n->inputs[1]})});
+      replacement = r.op(
+          "Not", {r.op(n->op == "LessOrEqual" ? "Greater" : "Less", {n->inputs[0], n->inputs[1]})});
     } else if (n->op == "Celu" && opset < 12) {
       replacement = lower_celu(r, n);
     } else if ((n->op == "Softmax" || n->op == "LogSoftmax") && opset < 13) {

@@ -27,8 +27,8 @@ std::vector<std::string> run_pipeline(ir::Graph& graph, const PassContext& conte
                                       const PipelineOptions& options) {
   std::vector<std::string> log;
   for (const Pass& pass : all_passes()) {
-    const bool disabled = std::find(options.disabled.begin(), options.disabled.end(),
-                                    pass.name) != options.disabled.end();
+    const bool disabled = std::find(options.disabled.begin(), options.disabled.end(), pass.name) !=
+                          options.disabled.end();
     if (disabled || (pass.simplify_only && !options.simplify)) {
       log.push_back(std::string(pass.name) + ": skipped");
       continue;

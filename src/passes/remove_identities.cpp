@@ -7,7 +7,8 @@ namespace mlexport::passes {
 namespace {
 bool is_noop(const ir::Node& n) {
   if (n.op == "Identity" || n.op == "Dropout") return n.inputs.size() >= 1 && n.outputs.size() >= 1;
-  if (n.op == "Cast" && n.inputs[0]) return n.i("to", -1) == static_cast<int64_t>(n.inputs[0]->dtype);
+  if (n.op == "Cast" && n.inputs[0])
+    return n.i("to", -1) == static_cast<int64_t>(n.inputs[0]->dtype);
   return false;
 }
 bool is_graph_output(const ir::Graph& g, const ir::Value* v) {

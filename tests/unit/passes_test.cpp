@@ -29,9 +29,9 @@ void build_conv_bn(ir::Graph& g, std::mt19937& rng) {
   ir::Value* x = g.add_input("input", DType::Float32, ir::fixed_shape({1, 3, 8, 8}));
   ir::Value* w = g.add_constant(random_tensor({4, 3, 3, 3}, rng, -1, 1), "w");
   ir::Value* b = g.add_constant(random_tensor({4}, rng, -1, 1), "b");
-  ir::Node* conv = g.add_node("Conv", {x, w, b}, 1,
-                              {{"kernel_shape", std::vector<int64_t>{3, 3}},
-                               {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+  ir::Node* conv = g.add_node(
+      "Conv", {x, w, b}, 1,
+      {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}});
   conv->outputs[0]->shape = ir::fixed_shape({1, 4, 8, 8});
   ir::Node* bn = g.add_node("BatchNormalization",
                             {conv->outputs[0], g.add_constant(random_tensor({4}, rng, 0.5, 1.5)),
@@ -49,7 +49,8 @@ void build_conv_bn(ir::Graph& g, std::mt19937& rng) {
 std::vector<Tensor> run(const ir::Graph& g, const std::vector<Tensor>& inputs, int opset = 17) {
   std::string why;
   if (!runtime::onnxruntime_available(&why)) return {};
-  fs::path path = fs::temp_directory_path() / ("mlexport-pass-" + std::to_string(::getpid()) + ".onnx");
+  fs::path path =
+      fs::temp_directory_path() / ("mlexport-pass-" + std::to_string(::getpid()) + ".onnx");
   emit::OnnxOptions options;
   options.opset_version = opset;
   emit::emit_onnx(g, path.string(), options);
@@ -88,13 +89,14 @@ TEST(FoldConstants, FoldsStaticShapeArithmetic) {
   ir::Graph g;
   ir::Value* x = g.add_input("input", DType::Float32, ir::fixed_shape({2, 3, 4}));
   ir::Node* shape = g.add_node("Shape", {x});
-  ir::Node* batch = g.add_node("Gather", {shape->outputs[0], g.add_constant(Tensor::scalar_int64(0))},
-                               1, {{"axis", int64_t{0}}});
-  ir::Node* unsq = g.add_node("Unsqueeze", {batch->outputs[0]}, 1,
-                              {{"axes", std::vector<int64_t>{0}}});
-  ir::Node* cat = g.add_node("Concat",
-                             {unsq->outputs[0], g.add_constant(Tensor::vector_int64({-1}))}, 1,
-                             {{"axis", int64_t{0}}});
+  ir::Node* batch =
+      g.add_node("Gather", {shape->outputs[0], g.add_constant(Tensor::scalar_int64(0))}, 1,
+                 {{"axis", int64_t{0}}});
+  ir::Node* unsq =
+      g.add_node("Unsqueeze", {batch->outputs[0]}, 1, {{"axes", std::vector<int64_t>{0}}});
+  ir::Node* cat =
+      g.add_node("Concat", {unsq->outputs[0], g.add_constant(Tensor::vector_int64({-1}))}, 1,
+                 {{"axis", int64_t{0}}});
   ir::Node* reshape = g.add_node("Reshape", {x, cat->outputs[0]});
   g.mark_output(reshape->outputs[0]);
 

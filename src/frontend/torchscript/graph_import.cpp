@@ -15,9 +15,9 @@ using torch::jit::Block;
 
 // Ops whose result differs from run to run: never folded even with constant inputs.
 const std::set<std::string> kNondeterministic = {
-    "aten::rand",      "aten::randn",     "aten::rand_like", "aten::randn_like",
-    "aten::randint",   "aten::bernoulli", "aten::normal",    "aten::uniform_",
-    "aten::multinomial", "aten::randperm", "aten::empty",    "aten::empty_like"};
+    "aten::rand",        "aten::randn",     "aten::rand_like", "aten::randn_like",
+    "aten::randint",     "aten::bernoulli", "aten::normal",    "aten::uniform_",
+    "aten::multinomial", "aten::randperm",  "aten::empty",     "aten::empty_like"};
 
 constexpr int64_t kMaxUnrolledIterations = 4096;
 
@@ -207,8 +207,8 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
     tensor_inputs.push_back(in);
   }
   if (tensor_inputs.size() != example_inputs.size())
-    throw bad_input("the model takes " + std::to_string(tensor_inputs.size()) +
-                    " input(s) but " + std::to_string(example_inputs.size()) + " were given");
+    throw bad_input("the model takes " + std::to_string(tensor_inputs.size()) + " input(s) but " +
+                    std::to_string(example_inputs.size()) + " were given");
   for (size_t k = 0; k < tensor_inputs.size(); ++k) {
     const at::Tensor& t = example_inputs[k];
     ir::Value* v = graph->add_input(io_name(options.input_names, k, tensor_inputs.size(), "input"),

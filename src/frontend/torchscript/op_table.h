@@ -9,9 +9,9 @@
 namespace mlexport::torchscript {
 
 struct OpRule {
-  const char* kind;      // "aten::relu"
+  const char* kind;  // "aten::relu"
   Translator translate;
-  const char* becomes;   // what it becomes in ONNX, for docs/operators.md
+  const char* becomes;  // what it becomes in ONNX, for docs/operators.md
 };
 
 // All rules, family by family (see op_table.cpp).
@@ -19,17 +19,17 @@ const std::vector<OpRule>& op_rules();
 const OpRule* find_rule(std::string_view kind);
 
 // One table per op family; each lives beside its translators in op/<family>.cpp.
-std::vector<OpRule> plumbing_rules();      // prim:: lists, tuples, sizes, casts of scalars
-std::vector<OpRule> elementwise_rules();   // arithmetic, comparisons, where, unary math
-std::vector<OpRule> activation_rules();    // relu ... softmax
-std::vector<OpRule> linear_rules();        // matmul, bmm, linear, addmm
-std::vector<OpRule> convolution_rules();   // conv 1d/2d/3d and transposed
-std::vector<OpRule> normalization_rules(); // batch/layer/group/instance norm
-std::vector<OpRule> pooling_rules();       // max/avg/adaptive pooling
-std::vector<OpRule> shape_rules();         // view, reshape, permute, cat, slice, gather ...
-std::vector<OpRule> reduction_rules();     // mean, sum, max, argmax, norm
-std::vector<OpRule> resize_rules();        // padding, pixel_shuffle, upsampling
-std::vector<OpRule> creation_rules();      // arange, zeros, ones, full, *_like, embedding
-std::vector<OpRule> attention_rules();     // _native_multi_head_attention
+std::vector<OpRule> plumbing_rules();       // prim:: lists, tuples, sizes, casts of scalars
+std::vector<OpRule> elementwise_rules();    // arithmetic, comparisons, where, unary math
+std::vector<OpRule> activation_rules();     // relu ... softmax
+std::vector<OpRule> linear_rules();         // matmul, bmm, linear, addmm
+std::vector<OpRule> convolution_rules();    // conv 1d/2d/3d and transposed
+std::vector<OpRule> normalization_rules();  // batch/layer/group/instance norm
+std::vector<OpRule> pooling_rules();        // max/avg/adaptive pooling
+std::vector<OpRule> shape_rules();          // view, reshape, permute, cat, slice, gather ...
+std::vector<OpRule> reduction_rules();      // mean, sum, max, argmax, norm
+std::vector<OpRule> resize_rules();         // padding, pixel_shuffle, upsampling
+std::vector<OpRule> creation_rules();       // arange, zeros, ones, full, *_like, embedding
+std::vector<OpRule> attention_rules();      // _native_multi_head_attention
 
 }  // namespace mlexport::torchscript

@@ -21,19 +21,19 @@ std::optional<std::vector<int64_t>> conv_shape(const at::Tensor& input, const at
   const int64_t spatial = weight.dim() - 2;
   if (spatial < 1 || input.dim() != weight.dim() || !padding_v.isIntList()) return std::nullopt;
   const auto n = static_cast<size_t>(spatial);
-  auto stride = expand(stride_v, n), padding = expand(padding_v, n), dilation = expand(dilation_v, n);
+  auto stride = expand(stride_v, n), padding = expand(padding_v, n),
+       dilation = expand(dilation_v, n);
   std::vector<int64_t> output_padding(n, 0);
   if (transposed) output_padding = expand(output_padding_v, n);
   if (stride.size() != n || padding.size() != n || dilation.size() != n) return std::nullopt;
-  std::vector<int64_t> out = {input.size(0),
-                              transposed ? weight.size(1) * groups : weight.size(0)};
+  std::vector<int64_t> out = {input.size(0), transposed ? weight.size(1) * groups : weight.size(0)};
   for (size_t d = 0; d < n; ++d) {
     const int64_t in = input.size(static_cast<int64_t>(d) + 2);
     const int64_t k = weight.size(static_cast<int64_t>(d) + 2);
     const int64_t size =
-        transposed ? (in - 1) * stride[d] - 2 * padding[d] + dilation[d] * (k - 1) +
-                         output_padding[d] + 1
-                   : (in + 2 * padding[d] - dilation[d] * (k - 1) - 1) / stride[d] + 1;
+        transposed
+            ? (in - 1) * stride[d] - 2 * padding[d] + dilation[d] * (k - 1) + output_padding[d] + 1
+            : (in + 2 * padding[d] - dilation[d] * (k - 1) - 1) / stride[d] + 1;
     if (size <= 0) return std::nullopt;  // let the real op report the error
     out.push_back(size);
   }
@@ -68,8 +68,7 @@ std::optional<std::vector<c10::IValue>> run_shape_only(const torch::jit::Node* n
       torch::jit::Operation op = node->getOperation();
       op(meta);
       const at::Tensor& result = meta.back().toTensor();
-      return std::vector<c10::IValue>{
-          at::zeros(result.sizes(), result.options().device(at::kCPU))};
+      return std::vector<c10::IValue>{at::zeros(result.sizes(), result.options().device(at::kCPU))};
     }
   } catch (const std::exception&) {
     // No meta kernel or unusual arguments: fall back to running the op for real.

@@ -1,12 +1,12 @@
 #include "frontend/torchscript/torchscript_model.h"
 
+#include <ATen/Parallel.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/lower_tuples.h>
 #include <torch/csrc/jit/passes/remove_mutation.h>
 #include <torch/csrc/jit/serialization/import.h>
-#include <ATen/Parallel.h>
 
 #include <filesystem>
 #include <fstream>
@@ -76,7 +76,9 @@ std::unique_ptr<TorchScriptModel> TorchScriptModel::load(const std::string& path
   return std::unique_ptr<TorchScriptModel>(new TorchScriptModel(std::move(impl)));
 }
 
-size_t TorchScriptModel::num_inputs() const { return impl_->num_inputs; }
+size_t TorchScriptModel::num_inputs() const {
+  return impl_->num_inputs;
+}
 
 const std::map<std::string, std::string>& TorchScriptModel::extra_files() const {
   return impl_->extra_files;

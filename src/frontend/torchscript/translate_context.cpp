@@ -6,7 +6,9 @@
 namespace mlexport::torchscript {
 namespace {
 
-std::string what_value(const JitValue* v) { return "%" + v->debugName(); }
+std::string what_value(const JitValue* v) {
+  return "%" + v->debugName();
+}
 
 }  // namespace
 
@@ -27,8 +29,12 @@ void TranslateContext::record(const JitValue* v, c10::IValue value, bool is_stat
   s.is_static = is_static;
 }
 
-const c10::IValue& TranslateContext::recorded(const JitValue* v) const { return slot(v).recorded; }
-bool TranslateContext::is_static(const JitValue* v) const { return slot(v).is_static; }
+const c10::IValue& TranslateContext::recorded(const JitValue* v) const {
+  return slot(v).recorded;
+}
+bool TranslateContext::is_static(const JitValue* v) const {
+  return slot(v).is_static;
+}
 
 ir::DType TranslateContext::dtype(const JitValue* v) const {
   const c10::IValue& r = recorded(v);
@@ -111,8 +117,8 @@ ir::Value* TranslateContext::from_ivalue(const c10::IValue& r, const JitValue* v
     for (size_t k = 0; k < values.size(); ++k) t.data<float>()[k] = static_cast<float>(values[k]);
     return constant(std::move(t));
   }
-  throw Error(ExitCode::kUnsupportedOps, "value " + what_value(v) + " of type " +
-                                             r.tagKind() + " cannot be used as a tensor");
+  throw Error(ExitCode::kUnsupportedOps,
+              "value " + what_value(v) + " of type " + r.tagKind() + " cannot be used as a tensor");
 }
 
 ir::Value* TranslateContext::tensor(const JitValue* v) {
@@ -242,6 +248,8 @@ void TranslateContext::bind_list(const JitValue* out, std::vector<ir::Value*> it
   s.has_items = true;
 }
 
-void TranslateContext::bind_static(const JitValue* out) { slot(out).is_static = true; }
+void TranslateContext::bind_static(const JitValue* out) {
+  slot(out).is_static = true;
+}
 
 }  // namespace mlexport::torchscript

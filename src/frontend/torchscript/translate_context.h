@@ -33,7 +33,9 @@ class TranslateContext {
   bool is_static(const JitValue* v) const;
   bool is_none(const JitValue* v) const { return recorded(v).isNone(); }
   int64_t rank(const JitValue* v) const { return recorded(v).toTensor().dim(); }
-  std::vector<int64_t> sizes(const JitValue* v) const { return recorded(v).toTensor().sizes().vec(); }
+  std::vector<int64_t> sizes(const JitValue* v) const {
+    return recorded(v).toTensor().sizes().vec();
+  }
   ir::DType dtype(const JitValue* v) const;
   // A dim argument normalised to [0, rank).
   int64_t dim_arg(const JitValue* dim, int64_t rank) const;
@@ -58,7 +60,9 @@ class TranslateContext {
   ir::Value* int64_vector(const std::vector<int64_t>& values) {
     return constant(ir::Tensor::vector_int64(values), "shape");
   }
-  ir::Value* scalar(double value, ir::DType dtype) { return constant(ir::Tensor::scalar_of(dtype, value)); }
+  ir::Value* scalar(double value, ir::DType dtype) {
+    return constant(ir::Tensor::scalar_of(dtype, value));
+  }
 
   // Appends an IR node (tagged with the current node's source) and returns it.
   ir::Node* emit(const std::string& op, std::vector<ir::Value*> inputs,
