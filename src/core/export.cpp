@@ -154,6 +154,18 @@ ExportResult export_model(const ExportRequest& request) {
   if (request.validation.num_samples < 1) throw bad_input("--num_samples must be at least 1");
   if (request.validate_only && request.onnx_path.empty())
     throw bad_input("--validate_only needs --onnx_path");
+  if ((request.validation.atol && *request.validation.atol < 0) ||
+      (request.validation.rtol && *request.validation.rtol < 0))
+    throw bad_input("--atol and --rtol must not be negative");
+  for (const std::string& name : request.disabled_passes) {
+    bool known = false;
+    std::string names;
+    for (const auto& pass : passes::all_passes()) {
+      known = known || name == pass.name;
+      if (names.find(pass.name) == std::string::npos) names += std::string(names.empty() ? "" : ", ") + pass.name;
+    }
+    if (!known) throw bad_input("unknown pass '" + name + "' (passes: " + names + ")");
+  }
 
   const std::string output_path = request.validate_only ? request.onnx_path
                                   : request.output_path.empty()
@@ -170,12 +182,20 @@ ExportResult export_model(const ExportRequest& request) {
   result.timings["load"] = watch.lap();
 
   Specs specs = resolve_specs(request, model->num_inputs());
+  if (request.input_names.size() > specs.size())
+    throw bad_input(std::to_string(request.input_names.size()) + " input names given but the model takes " +
+                    std::to_string(specs.size()) + " input(s)");
   std::vector<ir::Tensor> inputs;
   if (!request.validation.sample_input.empty()) {
     inputs = core::load_sample_inputs(request.validation.sample_input);
     if (inputs.size() != specs.size())
       throw bad_input(request.validation.sample_input + " holds " + std::to_string(inputs.size()) +
                       " arrays but the model takes " + std::to_string(specs.size()) + " inputs");
+    for (size_t k = 0; k < inputs.size() && !request.inputs.empty(); ++k)
+      if (inputs[k].shape != specs[k].second)
+        throw bad_input(request.validation.sample_input + ": array " + std::to_string(k) +
+                        " has shape " + ir::shape_to_string(inputs[k].shape) +
+                        " but --input_shape says " + ir::shape_to_string(specs[k].second));
     specs.clear();
     for (const auto& t : inputs) specs.emplace_back(t.dtype, t.shape);
   } else {

@@ -98,7 +98,7 @@ if not ok: print('ONNX check failed: $expr'); print([(v.name, dims(v)) for v in 
     fail "ONNX check failed on $file: $expr"
 }
 
-SHAPE=(--input_shape 1,3,32,32)
+SHAPE=(--input_shape "1,3,32,32")
 
 # ---------------------------------------------------------------------------------------------
 # Fixtures
@@ -493,9 +493,9 @@ case_external_data() {
   run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --external_data --json
   expect_exit 0
   json_check 'd["validation"]["passed"] is True'
-  local data
-  data=$(ls "$OUT" | grep '\.data$')
-  [ -n "$data" ] || fail "no .data file beside the model: $(ls -A "$OUT")"
+  local data=("$OUT"/*.data)
+  [ -f "${data[0]}" ] || fail "no .data file beside the model: $(ls -A "$OUT")"
+  [ "$(stat -c %s "$OUT/m.onnx")" -lt 4096 ] || fail "the weights are still inside m.onnx"
   onnx_check "$OUT/m.onnx" 'any(t.data_location == onnx.TensorProto.EXTERNAL for t in m.graph.initializer)'
   py "import onnx,sys; onnx.checker.check_model(onnx.load(sys.argv[1]))" "$OUT/m.onnx" ||
     fail "the model with its external data does not load or check"

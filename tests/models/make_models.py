@@ -6,10 +6,12 @@ usage: /usr/bin/python3 tests/models/make_models.py OUT_DIR [NAME ...]
 Needs Debian's torch 1.13 / torchvision 0.14 (/usr/bin/python3, not the python first on PATH).
 For every model in MODELS (or only the NAMEs given) it writes
   OUT_DIR/<name>.pt    torch.jit.trace of the model in eval mode, under torch.no_grad()
-  OUT_DIR/<name>.json  {"name", "input_shape", "output_shapes", "seconds", "torch_version"}
+  OUT_DIR/<name>.json  {"name", "generator_version", "input_shape", "output_shapes", "seconds",
+                        "torch_version", "torchvision_version"}
 Weights are random but seeded from the model name; BatchNorm running statistics and affine
 weights, and LayerNorm affine weights, are randomized so that folding bugs show.
-A model whose .pt and .json both exist is skipped (the build tree is the cache). Files are written
+A model whose .pt and .json both exist, with the json's generator_version equal to
+GENERATOR_VERSION, is skipped (the build tree is the cache). Files are written
 under a temporary name and renamed, so an interrupted run never leaves a half-written fixture.
 Each saved file is reloaded and checked against eager before it is kept. Exit status 1 if any
 model fails.
@@ -21,21 +23,35 @@ import sys
 import time
 import zlib
 
-import torch
-import torch.nn as nn
-import torchvision
+# Bump when the fixtures change (weights, statistics, shapes): cached files of another version are
+# regenerated.
+GENERATOR_VERSION = 1
 
-# name -> (builder, input shape). Small inputs keep the tests fast; ViT needs 224 with the stock
-# builder (its positional embedding is sized for 224/32 = 7x7 patches).
+# torch is imported only when a fixture has to be written: a cached run takes milliseconds.
+torch = nn = torchvision = None
+
+# name -> (torchvision.models builder, input shape). Small inputs keep the tests fast; ViT needs
+# 224 with the stock builder (its positional embedding is sized for 224/32 = 7x7 patches).
 MODELS = {
-    "resnet18": (lambda: torchvision.models.resnet18(), [1, 3, 64, 64]),
-    "mobilenet_v3_small": (lambda: torchvision.models.mobilenet_v3_small(), [1, 3, 64, 64]),
-    "efficientnet_b0": (lambda: torchvision.models.efficientnet_b0(), [1, 3, 64, 64]),
-    "densenet121": (lambda: torchvision.models.densenet121(), [1, 3, 64, 64]),
-    "vgg11": (lambda: torchvision.models.vgg11(), [1, 3, 32, 32]),
-    "vit_b_32": (lambda: torchvision.models.vit_b_32(), [1, 3, 224, 224]),
-    "convnext_tiny": (lambda: torchvision.models.convnext_tiny(), [1, 3, 64, 64]),
+    "resnet18": ("resnet18", [1, 3, 64, 64]),
+    "mobilenet_v3_small": ("mobilenet_v3_small", [1, 3, 64, 64]),
+    "efficientnet_b0": ("efficientnet_b0", [1, 3, 64, 64]),
+    "densenet121": ("densenet121", [1, 3, 64, 64]),
+    "vgg11": ("vgg11", [1, 3, 32, 32]),
+    "vit_b_32": ("vit_b_32", [1, 3, 224, 224]),
+    "convnext_tiny": ("convnext_tiny", [1, 3, 64, 64]),
 }
+
+
+def import_torch():
+    global torch, nn, torchvision
+    if torch is None:
+        import torch as _torch
+        import torch.nn as _nn
+        import torchvision as _torchvision
+
+        torch, nn, torchvision = _torch, _nn, _torchvision
+        torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
 
 
 def seed_of(name):
@@ -67,16 +83,27 @@ def flatten(out):
     return flat
 
 
+def cached(pt, meta):
+    if not (os.path.exists(pt) and os.path.exists(meta)):
+        return False
+    try:
+        with open(meta) as f:
+            return json.load(f).get("generator_version") == GENERATOR_VERSION
+    except (OSError, ValueError):
+        return False
+
+
 def make(name, out_dir):
     pt = os.path.join(out_dir, name + ".pt")
     meta = os.path.join(out_dir, name + ".json")
-    if os.path.exists(pt) and os.path.exists(meta):
+    if cached(pt, meta):
         print(f"{name}: cached")
         return
+    import_torch()
     start = time.time()
     builder, shape = MODELS[name]
     torch.manual_seed(seed_of(name))
-    model = builder().eval()
+    model = getattr(torchvision.models, builder)().eval()
     randomize(model)
     x = torch.randn(*shape)
     with torch.no_grad():
@@ -99,6 +126,7 @@ def make(name, out_dir):
     seconds = round(time.time() - start, 2)
     info = {
         "name": name,
+        "generator_version": GENERATOR_VERSION,
         "input_shape": shape,
         "output_shapes": [list(e.shape) for e in expected],
         "seconds": seconds,
@@ -122,7 +150,6 @@ def main(argv):
         print(f"unknown model(s): {', '.join(unknown)} (known: {', '.join(MODELS)})", file=sys.stderr)
         return 2
     os.makedirs(out_dir, exist_ok=True)
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
     failed = []
     for name in names:
         try:

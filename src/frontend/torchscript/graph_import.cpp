@@ -21,6 +21,12 @@ const std::set<std::string> kNondeterministic = {
 
 constexpr int64_t kMaxUnrolledIterations = 4096;
 
+std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  if (line.size() > 200) line = line.substr(0, 200) + "...";
+  return line;
+}
+
 std::string describe_source(const JitNode* const_node) {
   auto* node = const_cast<JitNode*>(const_node);  // scope() is not const in LibTorch
   std::string where;
@@ -65,7 +71,22 @@ class GraphWalker {
     op.kind = kind;
     ++op.count;
     if (op.where.size() < 3 && !source.empty()) op.where.push_back(source);
-    for (const JitValue* out : node->outputs()) ctx_.record(out, run_failed_, false);
+    poison_outputs(node);
+  }
+
+  // Outputs of an op that could not be converted: nodes that depend on them are skipped, not
+  // reported again.
+  void poison_outputs(const JitNode* node) {
+    for (const JitValue* out : node->outputs()) {
+      ctx_.record(out, c10::IValue(), false);
+      poisoned_.insert(out);
+    }
+  }
+
+  bool has_poisoned_input(const JitNode* node) const {
+    for (const JitValue* in : node->inputs())
+      if (poisoned_.count(in)) return true;
+    return false;
   }
 
   void visit(const JitNode* node) {
@@ -78,6 +99,7 @@ class GraphWalker {
     }
     if (node->kind() == c10::prim::If) return visit_if(node, source);
     if (node->kind() == c10::prim::Loop) return visit_loop(node, source);
+    if (has_poisoned_input(node)) return poison_outputs(node);
 
     bool all_static = true;
     for (const JitValue* in : node->inputs()) all_static = all_static && ctx_.is_static(in);
@@ -94,7 +116,9 @@ class GraphWalker {
     try {
       rule->translate(ctx_, node);
     } catch (const PoisonedValue&) {
-      // An input came from an op that was already reported as unsupported.
+      // Inputs from reported ops are skipped before this point, so an input without a value
+      // here is one its producer's rule does not provide (e.g. max-pool indices).
+      report(node, kind + " (input not provided by its producer's rule)", source);
     }
   }
 
@@ -110,9 +134,14 @@ class GraphWalker {
       }
     }
     try {
-      torch::jit::Operation op = node->getOperation();
-      op(stack);
+      run_operation(node, stack);
     } catch (const std::exception& e) {
+      // An op we can translate that fails on the example inputs means the inputs do not fit
+      // the model (wrong rank, dtype...); an op without a rule is reported as unsupported.
+      if (find_rule(node->kind().toQualString()))
+        throw bad_input(std::string("the model fails on the given inputs at ") +
+                        node->kind().toQualString() + (src.empty() ? "" : " (" + src + ")") +
+                        ": " + first_line(e.what()));
       report(node, node->kind().toQualString(), src);
       return false;
     }
@@ -121,6 +150,46 @@ class GraphWalker {
                                            " produced too few values");
     outputs.assign(stack.end() - static_cast<std::ptrdiff_t>(node->outputs().size()), stack.end());
     return true;
+  }
+
+  // List and tuple plumbing has no operator schema in LibTorch; it is run directly.
+  static void run_operation(const JitNode* node, torch::jit::Stack& stack) {
+    const size_t n_in = node->inputs().size();
+    auto take_inputs = [&]() {
+      std::vector<c10::IValue> values(stack.end() - static_cast<std::ptrdiff_t>(n_in), stack.end());
+      stack.resize(stack.size() - n_in);
+      return values;
+    };
+    switch (node->kind()) {
+      case c10::prim::ListConstruct: {
+        c10::impl::GenericList list(node->output()->type()->expectRef<c10::ListType>().getElementType());
+        for (c10::IValue& v : take_inputs()) list.push_back(std::move(v));
+        stack.emplace_back(std::move(list));
+        return;
+      }
+      case c10::prim::TupleConstruct:
+        stack.emplace_back(c10::ivalue::Tuple::create(take_inputs()));
+        return;
+      case c10::prim::ListUnpack:
+      case c10::prim::TupleUnpack: {
+        c10::IValue packed = stack.back();
+        stack.pop_back();
+        std::vector<c10::IValue> items;
+        if (packed.isTuple())
+          items = packed.toTupleRef().elements().vec();
+        else
+          for (const c10::IValue& v : packed.toListRef()) items.push_back(v);
+        if (items.size() != node->outputs().size())
+          throw std::runtime_error("unpacking " + std::to_string(items.size()) + " values into " +
+                                   std::to_string(node->outputs().size()));
+        for (c10::IValue& v : items) stack.push_back(std::move(v));
+        return;
+      }
+      default: {
+        torch::jit::Operation op = node->getOperation();
+        op(stack);
+      }
+    }
   }
 
   void visit_if(const JitNode* node, const std::string& source) {
@@ -174,7 +243,7 @@ class GraphWalker {
 
   TranslateContext ctx_;
   std::map<std::string, UnsupportedOp> unsupported_;
-  c10::IValue run_failed_;
+  std::set<const JitValue*> poisoned_;
 };
 
 std::string io_name(const std::vector<std::string>& names, size_t k, size_t count,
@@ -224,7 +293,7 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
   // Flatten tuple/list outputs into a list of tensors.
   std::vector<ir::Value*> outputs;
   std::vector<c10::IValue> recorded;
-  for (const JitValue* out : jit_graph->outputs()) {
+  for (const JitValue* out : jit_graph->outputs()) try {
     const c10::IValue& r = ctx.recorded(out);
     if (r.isTuple() || r.isList()) {
       auto items = ctx.tensor_list(out);
@@ -235,10 +304,21 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
         for (const auto& e : r.toListRef()) recorded.push_back(e);
       }
     } else {
+      if (!r.isTensor())
+        throw Error(ExitCode::kUnsupportedOps,
+                    std::string("the model returns a ") + r.tagKind() +
+                        "; only tensors (and tuples or lists of tensors) can be exported");
       outputs.push_back(ctx.tensor(out));
       recorded.push_back(r);
     }
+  } catch (const PoisonedValue&) {
+    throw Error(ExitCode::kUnsupportedOps,
+                "an output of the model could not be expressed (%" + out->debugName() + ")");
   }
+  if (options.output_names.size() > outputs.size())
+    throw bad_input(std::to_string(options.output_names.size()) +
+                    " output names given but the model has " + std::to_string(outputs.size()) +
+                    " output(s)");
   std::set<ir::Value*> used;
   for (size_t k = 0; k < outputs.size(); ++k) {
     ir::Value* v = outputs[k];
