@@ -20,10 +20,12 @@ using mlexport::ExitCode;
 using mlexport::cli::Log;
 
 struct Flags {
-  std::string checkpoint_path, pattern, output_path, format = "onnx", onnx_path, sample_input,
+  std::string checkpoint_path, pattern, output_path, model, format = "onnx", onnx_path, sample_input,
                                                      runtime;
   std::vector<std::string> input_shapes, input_dtypes, disabled_passes;
   std::string input_names, output_names;
+  int64_t num_classes = -1;
+  bool non_strict = false;
   int batch_size = 0, opset = 17, num_samples = 1, threads = 0, jobs = 1;
   uint64_t seed = 0;
   bool dynamic_axes = false, validate = true, validate_only = false, verbose = false, json = false,
@@ -75,13 +77,16 @@ mlexport::ExportRequest make_request(const Flags& f) {
     if (k < f.input_dtypes.size()) spec.dtype = f.input_dtypes[k];
     r.inputs.push_back(spec);
   }
-  if (f.input_shapes.empty() && f.input_dtypes.size() == 1)
-    r.inputs.push_back({{1, 3, 224, 224}, f.input_dtypes[0]});
+  if (f.input_shapes.empty() && f.input_dtypes.size() == 1 && f.input_dtypes[0] != "float32")
+    throw mlexport::bad_input("--input_dtype needs --input_shape");
   if (f.batch_size < 0) throw mlexport::bad_input("--batch_size must be positive");
-  if (f.batch_size > 0) {
-    if (r.inputs.empty()) r.inputs.push_back({{1, 3, 224, 224}, "float32"});
+  if (f.batch_size > 0)
     for (auto& spec : r.inputs) spec.shape[0] = f.batch_size;
-  }
+  r.batch_size = f.batch_size;
+  r.model = f.model;
+  if (f.num_classes == 0 || f.num_classes < -1) throw mlexport::bad_input("--num_classes must be positive");
+  r.num_classes = f.num_classes;
+  r.non_strict = f.non_strict;
   r.opset_version = f.opset;
   r.dynamic_axes = f.dynamic_axes;
   r.simplify = f.simplify;
@@ -185,13 +190,12 @@ void print_validation(Log& log, const mlexport::ValidationResult& v, bool valida
 
 int run(const Flags& flags, Log& log) {
   mlexport::ExportRequest request = make_request(flags);
-  if (request.validate_only) {
-    log.info("Loading model from " + request.model_path);
-    log.info("Validating " + request.onnx_path + " against " + request.model_path + "...");
-  } else {
-    log.info("Loading model from " + request.model_path);
-    log.info("Exporting to ONNX format...");
-  }
+  request.on_event = [&log](const std::string& level, const std::string& message) {
+    if (level == "WARNING")
+      log.warning(message);
+    else
+      log.info(message);
+  };
   mlexport::ExportResult result = mlexport::export_model(request);
   if (flags.verbose) {
     for (const auto& line : result.pass_log) log.info("pass " + line);
@@ -295,11 +299,14 @@ int main(int argc, char** argv) {
   CLI::App app{"ml-export: export PyTorch models to ONNX and validate them in ONNX Runtime"};
   Flags f;
   auto* single =
-      app.add_option("--checkpoint_path", f.checkpoint_path, "TorchScript model (.pt/.ts)");
+      app.add_option("--checkpoint_path", f.checkpoint_path, "TorchScript file, torch.save checkpoint or .safetensors");
   auto* many = app.add_option("--pattern", f.pattern,
                               "Glob of models to export, each beside itself (** for any folders)");
   single->excludes(many);
   app.add_option("--jobs", f.jobs, "Models exported in parallel with --pattern")->default_val(1);
+  app.add_option("--model", f.model, "Architecture for a checkpoint (wins over the file's)");
+  app.add_option("--num_classes", f.num_classes, "Classes of the checkpoint's classifier");
+  app.add_flag("--non_strict", f.non_strict, "Load checkpoints whose keys do not all match");
   app.add_option("--output_path", f.output_path, "Output file (default: beside the input, .onnx)");
   app.add_option("--format", f.format, "Output format")->default_val("onnx");
   app.add_option("--input_shape", f.input_shapes, "Input shape, one per input (e.g. 1,3,224,224)");

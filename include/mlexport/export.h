@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -26,8 +27,15 @@ struct ValidationOptions {
   std::optional<double> rtol;
 };
 
+// Progress messages for front ends ("Creating model: resnet18 (base)"); level is INFO or WARNING.
+using EventCallback = std::function<void(const std::string& level, const std::string& message)>;
+
 struct ExportRequest {
-  std::string model_path;          // TorchScript archive
+  std::string model_path;          // TorchScript archive, torch.save checkpoint or .safetensors
+  std::string model;               // architecture for checkpoints; wins over the file's, with a warning
+  int64_t num_classes = -1;        // for checkpoints; -1: from the file or its classifier weights
+  bool non_strict = false;         // load checkpoints whose keys do not all match
+  int batch_size = 0;              // dim 0 of default input shapes (0: 1)
   std::string output_path;         // default: beside the input with the format's extension
   std::string format = "onnx";
   std::vector<InputSpec> inputs;   // empty: taken from the archive's metadata if present
@@ -42,6 +50,7 @@ struct ExportRequest {
   bool validate_only = false;      // validate `onnx_path` against the model, write nothing
   std::string onnx_path;
   bool verbose = false;            // keep the IR text and pass log in the result
+  EventCallback on_event;          // optional
 };
 
 struct OutputMetrics {
@@ -68,6 +77,9 @@ struct ValidationResult {
 };
 
 struct ExportResult {
+  std::string source_kind;          // "torchscript", "checkpoint", "safetensors"
+  std::string architecture;         // zoo architecture for checkpoints
+  std::map<std::string, std::string> metadata;  // from the checkpoint (epoch, ...)
   std::string output_path;
   std::string format;
   uint64_t output_bytes = 0;

@@ -5,9 +5,12 @@
 #include <chrono>
 #include <filesystem>
 
+#include "core/checkpoint_info.h"
 #include "core/inputs.h"
 #include "emit/onnx/onnx_emitter.h"
 #include "frontend/torchscript/torchscript_model.h"
+#include "frontend/zoo_checkpoint/zoo_source.h"
+#include "zoo/zoo.h"
 #include "ir/printer.h"
 #include "passes/pass.h"
 #include "runtime/onnxruntime_runner.h"
@@ -50,13 +53,19 @@ void check_writable_folder(const std::string& output_path) {
   if (fs::is_directory(output_path, ec)) throw bad_input(output_path + " is a directory");
 }
 
-Specs resolve_specs(const ExportRequest& request, size_t num_inputs) {
+Specs resolve_specs(const ExportRequest& request, const SourceModel& model) {
+  const size_t num_inputs = model.num_inputs();
   std::vector<InputSpec> specs = request.inputs;
   if (specs.empty()) {
-    if (num_inputs != 1)
+    auto defaults = model.default_input_shapes();
+    if (defaults.empty() && num_inputs == 1) defaults.push_back({1, 3, 224, 224});
+    if (defaults.size() != num_inputs)
       throw bad_input("the model takes " + std::to_string(num_inputs) +
                       " inputs: give one --input_shape per input");
-    specs.push_back({{1, 3, 224, 224}, "float32"});
+    for (auto& shape : defaults) {
+      if (request.batch_size > 0) shape[0] = request.batch_size;
+      specs.push_back({shape, "float32"});
+    }
   }
   if (specs.size() != num_inputs)
     throw bad_input("the model takes " + std::to_string(num_inputs) + " input(s) but " +
@@ -71,7 +80,7 @@ runtime::RunResult run_exported(const ExportRequest& request, const std::string&
 }
 
 // Compares the exported file with the eager model on the given inputs.
-void compare_samples(const ExportRequest& request, torchscript::TorchScriptModel& model,
+void compare_samples(const ExportRequest& request, SourceModel& model,
                      const std::string& path, const std::vector<std::vector<ir::Tensor>>& samples,
                      ValidationResult& result) {
   validate::Tolerance tolerance;
@@ -100,7 +109,7 @@ void compare_samples(const ExportRequest& request, torchscript::TorchScriptModel
 }
 
 // With dynamic axes, runs a second batch size; an axis that came out fixed fails by name.
-void check_dynamic_batch(const ExportRequest& request, torchscript::TorchScriptModel& model,
+void check_dynamic_batch(const ExportRequest& request, SourceModel& model,
                          const std::string& path, const Specs& specs, ValidationResult& result) {
   const int64_t batch = specs.front().second.front();
   const int64_t other = batch == 1 ? 2 : batch + 1;
@@ -125,7 +134,7 @@ void check_dynamic_batch(const ExportRequest& request, torchscript::TorchScriptM
   validate::summarize(result);
 }
 
-ValidationResult validate_file(const ExportRequest& request, torchscript::TorchScriptModel& model,
+ValidationResult validate_file(const ExportRequest& request, SourceModel& model,
                                const std::string& path, const Specs& specs,
                                const std::vector<ir::Tensor>& first_inputs) {
   auto start = std::chrono::steady_clock::now();
@@ -138,6 +147,64 @@ ValidationResult validate_file(const ExportRequest& request, torchscript::TorchS
   if (request.dynamic_axes) check_dynamic_batch(request, model, path, specs, result);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+void emit_event(const ExportRequest& request, const std::string& level, const std::string& message) {
+  if (request.on_event) request.on_event(level, message);
+}
+
+// Opens the model file: TorchScript as it is, checkpoints through the zoo.
+// `input_chw` receives the input size the checkpoint records, if any.
+std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportResult& result,
+                                         std::vector<int64_t>& input_chw) {
+  const core::SourceKind kind = core::detect_source_kind(request.model_path);
+  if (kind == core::SourceKind::kTorchScript) {
+    result.source_kind = "torchscript";
+    emit_event(request, "INFO", "Loading model from " + request.model_path);
+    return torchscript::TorchScriptModel::load(request.model_path);
+  }
+  result.source_kind = kind == core::SourceKind::kSafetensors ? "safetensors" : "checkpoint";
+  emit_event(request, "INFO", "Loading checkpoint from " + request.model_path);
+  core::CheckpointInfo info = core::read_checkpoint(request.model_path, kind);
+  std::string arch = info.arch;
+  if (!request.model.empty()) {
+    if (!arch.empty() && arch != request.model)
+      emit_event(request, "WARNING",
+                 "--model " + request.model + " overrides the checkpoint's architecture " + arch +
+                     " (" + info.arch_key + ")");
+    arch = request.model;
+  }
+  if (arch.empty())
+    throw bad_input(request.model_path +
+                    ": the checkpoint does not name its architecture; give --model NAME");
+  if (!zoo::has_model(arch)) {
+    std::string names;
+    for (const auto& n : zoo::model_names()) names += (names.empty() ? "" : ", ") + n;
+    throw bad_input("unknown architecture '" + arch + "' (known: " + names + ")");
+  }
+  int64_t num_classes = request.num_classes > 0 ? request.num_classes : info.num_classes;
+  const std::string prefix = zoo::best_prefix(arch, info.state);
+  const int64_t from_weights = zoo::infer_num_classes(arch, info.state, prefix);
+  if (num_classes <= 0) num_classes = from_weights > 0 ? from_weights : 1000;
+  const std::string family = zoo::model_family(arch);
+  emit_event(request, "INFO", "Creating model: " + arch + " (" +
+                                  (family == "custom" ? "custom" : "base") + ", " +
+                                  std::to_string(num_classes) + " classes)");
+  zoo::StateReport report;
+  auto source = zoo::make_zoo_source(arch, num_classes, info.state, !request.non_strict, &report);
+  if (!report.stripped_prefix.empty())
+    emit_event(request, "INFO", "Stripped the key prefix '" + report.stripped_prefix + "'");
+  const size_t problems = report.missing.size() + report.unexpected.size() + report.mismatched.size();
+  if (problems)
+    emit_event(request, "WARNING",
+               "--non_strict: " + std::to_string(report.missing.size()) + " missing, " +
+                   std::to_string(report.unexpected.size()) + " unexpected, " +
+                   std::to_string(report.mismatched.size()) + " mismatched keys left as they were");
+  emit_event(request, "INFO", "Model loaded successfully");
+  result.architecture = arch;
+  result.metadata = info.metadata;
+  input_chw = info.input_chw;
+  return source;
 }
 
 }  // namespace
@@ -178,10 +245,17 @@ ExportResult export_model(const ExportRequest& request) {
     check_writable_folder(output_path);
   }
 
-  auto model = torchscript::TorchScriptModel::load(request.model_path);
+  std::vector<int64_t> checkpoint_input;
+  std::unique_ptr<SourceModel> model = open_source(request, result, checkpoint_input);
   result.timings["load"] = watch.lap();
 
-  Specs specs = resolve_specs(request, model->num_inputs());
+  ExportRequest effective = request;
+  if (effective.inputs.empty() && !checkpoint_input.empty()) {
+    std::vector<int64_t> shape = checkpoint_input;
+    shape.insert(shape.begin(), request.batch_size > 0 ? request.batch_size : 1);
+    effective.inputs.push_back({shape, "float32"});
+  }
+  Specs specs = resolve_specs(effective, *model);
   if (request.input_names.size() > specs.size())
     throw bad_input(std::to_string(request.input_names.size()) + " input names given but the model takes " +
                     std::to_string(specs.size()) + " input(s)");
@@ -203,6 +277,8 @@ ExportResult export_model(const ExportRequest& request) {
   }
   result.output_path = output_path;
 
+  emit_event(request, "INFO",
+             request.validate_only ? "Validating " + output_path + "..." : "Exporting to ONNX format...");
   if (request.validate_only) {
     result.validation = validate_file(request, *model, output_path, specs, inputs);
     result.timings["validate"] = watch.lap();

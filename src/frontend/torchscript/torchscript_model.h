@@ -7,35 +7,32 @@
 #include <string>
 #include <vector>
 
+#include "frontend/source_model.h"
 #include "ir/graph.h"
 #include "ir/tensor.h"
 
 namespace mlexport::torchscript {
 
-struct ImportOptions {
-  bool dynamic_batch = false;  // dim 0 of every input/output becomes the symbol "batch_size"
-  std::vector<std::string> input_names;
-  std::vector<std::string> output_names;
-};
+using mlexport::ImportOptions;
 
-class TorchScriptModel {
+class TorchScriptModel : public SourceModel {
  public:
   // Loads the archive in eval mode. Throws mlexport::Error (kBadInput) for anything that is not
   // a readable TorchScript archive.
   static std::unique_ptr<TorchScriptModel> load(const std::string& path);
-  ~TorchScriptModel();
+  ~TorchScriptModel() override;
 
   // Runs the model eagerly (the reference). Tuples and lists in the result are flattened.
-  std::vector<ir::Tensor> run(const std::vector<ir::Tensor>& inputs);
+  std::vector<ir::Tensor> run(const std::vector<ir::Tensor>& inputs) override;
 
   // Freezes, inlines and translates the forward graph into the IR, recording every value's
   // dtype and shape at `example_inputs`. Throws UnsupportedOpsError listing every op without a
   // rule, or mlexport::Error for constructs that cannot be expressed.
   std::unique_ptr<ir::Graph> to_ir(const std::vector<ir::Tensor>& example_inputs,
-                                   const ImportOptions& options);
+                                   const ImportOptions& options) override;
 
   // Number of tensor inputs forward() takes (self excluded).
-  size_t num_inputs() const;
+  size_t num_inputs() const override;
   // Extra files stored in the archive (e.g. mlexport's own metadata).
   const std::map<std::string, std::string>& extra_files() const;
 

@@ -1,0 +1,188 @@
+#include "core/checkpoint_info.h"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "frontend/checkpoint/checkpoint.h"
+#include "frontend/checkpoint/mapped_file.h"
+#include "frontend/checkpoint/zip_reader.h"
+#include "mlexport/diagnostics.h"
+
+namespace mlexport::core {
+namespace {
+
+namespace fs = std::filesystem;
+using checkpoint::Value;
+
+const char* const kArchKeys[] = {"model_name", "arch", "architecture", "model_arch",
+                                 "model_type", "backbone", "model"};
+const char* const kStateKeys[] = {"state_dict", "model_state_dict", "model", "net", "weights"};
+const char* const kClassKeys[] = {"num_classes", "n_classes", "number_of_classes"};
+const char* const kInputKeys[] = {"input_size", "image_size", "img_size", "input_shape",
+                                  "resolution"};
+
+// Dict lookup that also sees through inert records (AttributeDict, Namespace, config classes).
+const Value* lookup(const Value* v, const std::string& key) {
+  if (!v) return nullptr;
+  if (const Value* hit = v->get(key)) return hit;
+  if (v->kind == Value::Kind::Object && v->state) return v->state->get(key);
+  return nullptr;
+}
+
+std::vector<int64_t> input_from(const Value& v) {
+  std::vector<int64_t> dims;
+  if (v.kind == Value::Kind::Int) return {3, v.i, v.i};
+  if (v.kind == Value::Kind::List || v.kind == Value::Kind::Tuple)
+    for (const auto& item : v.items)
+      if (item->kind == Value::Kind::Int) dims.push_back(item->i);
+  if (dims.size() == 2) return {3, dims[0], dims[1]};
+  if (dims.size() == 3) return dims;
+  if (dims.size() == 4) return {dims[1], dims[2], dims[3]};
+  return {};
+}
+
+bool all_tensors(const Value& v) {
+  if (v.kind != Value::Kind::Dict || v.entries.empty()) return false;
+  for (const auto& [key, value] : v.entries)
+    if (!value->is_tensor()) return false;
+  return true;
+}
+
+void read_conventions(const Value& root, CheckpointInfo& info) {
+  const Value* hparams = lookup(&root, "hyper_parameters");
+  if (!hparams) hparams = lookup(&root, "hparams");
+  if (!hparams) hparams = lookup(&root, "config");
+  const Value* scopes[] = {&root, hparams};
+  const char* scope_names[] = {"", "hyper_parameters."};
+  for (int s = 0; s < 2 && info.arch.empty(); ++s)
+    for (const char* key : kArchKeys) {
+      const Value* v = lookup(scopes[s], key);
+      if (v && v->is_string() && !v->s.empty()) {
+        info.arch = v->s;
+        info.arch_key = std::string(scope_names[s]) + key;
+        break;
+      }
+    }
+  for (int s = 0; s < 2 && info.num_classes < 0; ++s)
+    for (const char* key : kClassKeys) {
+      const Value* v = lookup(scopes[s], key);
+      if (v && v->kind == Value::Kind::Int) {
+        info.num_classes = v->i;
+        break;
+      }
+    }
+  for (int s = 0; s < 2 && info.input_chw.empty(); ++s)
+    for (const char* key : kInputKeys) {
+      const Value* v = lookup(scopes[s], key);
+      if (v && !(info.input_chw = input_from(*v)).empty()) break;
+    }
+  // The weights: a bare state dict, or one under a conventional key.
+  if (all_tensors(root)) {
+    info.state = checkpoint::tensors_of(root);
+  } else {
+    for (const char* key : kStateKeys) {
+      const Value* v = lookup(&root, key);
+      if (v && v->is_dict_like()) {
+        info.state = checkpoint::tensors_of(*v);
+        if (!info.state.empty()) break;
+      }
+    }
+  }
+  for (const auto& [key, value] : root.entries) {
+    if (!key->is_string()) continue;
+    switch (value->kind) {
+      case Value::Kind::Int: info.metadata[key->s] = std::to_string(value->i); break;
+      case Value::Kind::Float: info.metadata[key->s] = std::to_string(value->f); break;
+      case Value::Kind::String:
+        if (value->s.size() < 200) info.metadata[key->s] = value->s;
+        break;
+      case Value::Kind::Bool: info.metadata[key->s] = value->b ? "true" : "false"; break;
+      default: break;
+    }
+  }
+}
+
+void read_config_json(const std::string& path, CheckpointInfo& info) {
+  fs::path config = fs::path(path).parent_path() / "config.json";
+  std::error_code ec;
+  if (!fs::is_regular_file(config, ec)) return;
+  nlohmann::json j;
+  try {
+    std::ifstream in(config);
+    j = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw bad_input(config.string() + ": not valid JSON");
+  }
+  if (!j.is_object()) throw bad_input(config.string() + ": expected a JSON object");
+  for (const char* key : kArchKeys)
+    if (j.contains(key) && j[key].is_string()) {
+      info.arch = j[key].get<std::string>();
+      info.arch_key = std::string("config.json ") + key;
+      break;
+    }
+  for (const char* key : kClassKeys)
+    if (j.contains(key) && j[key].is_number_integer()) info.num_classes = j[key].get<int64_t>();
+  for (const char* key : kInputKeys) {
+    if (!j.contains(key)) continue;
+    const auto& v = j[key];
+    if (v.is_number_integer()) info.input_chw = {3, v.get<int64_t>(), v.get<int64_t>()};
+    if (v.is_array() && v.size() == 2) info.input_chw = {3, v[0].get<int64_t>(), v[1].get<int64_t>()};
+    if (v.is_array() && v.size() == 3) info.input_chw = v.get<std::vector<int64_t>>();
+  }
+}
+
+}  // namespace
+
+SourceKind detect_source_kind(const std::string& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw bad_input(path + ": no such file");
+  if (fs::is_directory(path, ec)) throw bad_input(path + ": is a directory");
+  checkpoint::MappedFile file(path);
+  const auto* data = file.data();
+  const size_t size = file.size();
+  if (size == 0) throw bad_input(path + ": the file is empty");
+  if (checkpoint::looks_like_zip(data, size)) {
+    checkpoint::ZipReader zip(data, size, path);
+    for (const auto& entry : zip.entries()) {
+      const std::string& n = entry.name;
+      if (n.size() >= 13 && n.compare(n.size() - 13, 13, "constants.pkl") == 0)
+        return SourceKind::kTorchScript;
+      if (n.find("/code/") != std::string::npos) return SourceKind::kTorchScript;
+    }
+    return SourceKind::kTorchCheckpoint;
+  }
+  // A pickle starts with PROTO (0x80); the legacy torch.save format starts with one too.
+  if (static_cast<unsigned char>(data[0]) == 0x80) return SourceKind::kTorchCheckpoint;
+  // safetensors: 8-byte little-endian header length, then a JSON object.
+  if (size > 9 && static_cast<char>(data[8]) == '{') return SourceKind::kSafetensors;
+  throw bad_input(path + ": not a TorchScript archive, a torch.save checkpoint or a safetensors file");
+}
+
+CheckpointInfo read_checkpoint(const std::string& path, SourceKind kind) {
+  CheckpointInfo info;
+  if (kind == SourceKind::kSafetensors) {
+    std::map<std::string, std::string> meta;
+    info.state = checkpoint::load_safetensors(path, &meta);
+    for (const auto& [key, value] : meta) {
+      info.metadata[key] = value;
+      if ((key == "model_name" || key == "arch" || key == "architecture") && info.arch.empty()) {
+        info.arch = value;
+        info.arch_key = "safetensors metadata " + key;
+      }
+    }
+    read_config_json(path, info);
+    return info;
+  }
+  checkpoint::ValuePtr root = checkpoint::load_torch_file(path);
+  if (!root->is_dict_like())
+    throw bad_input(path + ": the checkpoint holds a " +
+                    std::string(Value::kind_name(root->kind)) +
+                    ", not a state dict or a dict with one");
+  read_conventions(*root, info);
+  if (info.state.empty()) throw bad_input(path + ": no weights found in the checkpoint");
+  return info;
+}
+
+}  // namespace mlexport::core

@@ -1,0 +1,36 @@
+// A model the exporter reads: it runs eagerly (the validation reference) and becomes IR.
+// Torch-free, so the core and the front ends can hold one without LibTorch headers.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "ir/tensor.h"
+
+namespace mlexport {
+
+struct ImportOptions {
+  bool dynamic_batch = false;  // dim 0 of every input/output becomes the symbol "batch_size"
+  std::vector<std::string> input_names;
+  std::vector<std::string> output_names;
+};
+
+class SourceModel {
+ public:
+  virtual ~SourceModel() = default;
+  // Runs the model eagerly; tuples and lists in the result are flattened.
+  virtual std::vector<ir::Tensor> run(const std::vector<ir::Tensor>& inputs) = 0;
+  // The model as IR, with every value's dtype and shape recorded at `example_inputs`. Throws
+  // UnsupportedOpsError listing every op without a rule.
+  virtual std::unique_ptr<ir::Graph> to_ir(const std::vector<ir::Tensor>& example_inputs,
+                                           const ImportOptions& options) = 0;
+  // Number of tensor inputs of forward().
+  virtual size_t num_inputs() const = 0;
+  // Default input shapes (with batch) when the source knows them; empty otherwise.
+  virtual std::vector<std::vector<int64_t>> default_input_shapes() const { return {}; }
+};
+
+}  // namespace mlexport

@@ -1,0 +1,95 @@
+#include "frontend/torchscript/traced_function.h"
+
+#include <torch/csrc/jit/frontend/tracer.h>
+#include <torch/csrc/jit/passes/dead_code_elimination.h>
+#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/passes/remove_mutation.h>
+
+#include "frontend/torchscript/graph_import.h"
+#include "frontend/torchscript/tensor_convert.h"
+#include "mlexport/diagnostics.h"
+
+namespace mlexport::torchscript {
+namespace {
+
+std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  return line.size() > 200 ? line.substr(0, 200) + "..." : line;
+}
+
+class TracedSource : public SourceModel {
+ public:
+  TracedSource(TensorFunction forward, size_t num_inputs, std::shared_ptr<void> keep_alive,
+               std::vector<std::vector<int64_t>> shapes)
+      : forward_(std::move(forward)),
+        num_inputs_(num_inputs),
+        keep_alive_(std::move(keep_alive)),
+        shapes_(std::move(shapes)) {}
+
+  std::vector<ir::Tensor> run(const std::vector<ir::Tensor>& inputs) override {
+    torch::NoGradGuard no_grad;
+    std::vector<at::Tensor> args;
+    for (const auto& t : inputs) args.push_back(to_torch_tensor(t));
+    std::vector<at::Tensor> outputs;
+    try {
+      outputs = forward_(args);
+    } catch (const std::exception& e) {
+      throw bad_input("the model failed on the example inputs: " + first_line(e.what()));
+    }
+    std::vector<ir::Tensor> out;
+    for (const auto& t : outputs) out.push_back(to_ir_tensor(t));
+    return out;
+  }
+
+  std::unique_ptr<ir::Graph> to_ir(const std::vector<ir::Tensor>& example_inputs,
+                                   const ImportOptions& options) override {
+    torch::NoGradGuard no_grad;
+    torch::jit::Stack stack;
+    std::vector<at::Tensor> inputs;
+    for (const auto& t : example_inputs) {
+      inputs.push_back(to_torch_tensor(t));
+      stack.emplace_back(inputs.back());
+    }
+    std::shared_ptr<torch::jit::Graph> graph;
+    try {
+      auto traced = torch::jit::tracer::trace(
+          stack,
+          [&](torch::jit::Stack in) {
+            std::vector<at::Tensor> args;
+            for (const auto& v : in) args.push_back(v.toTensor());
+            torch::jit::Stack out;
+            for (auto& t : forward_(args)) out.emplace_back(t);
+            return out;
+          },
+          [](const torch::autograd::Variable&) { return std::string(); }, /*strict=*/false,
+          /*force_outplace=*/false);
+      graph = traced.first->graph;
+    } catch (const std::exception& e) {
+      throw Error(ExitCode::kUnsupportedOps, "tracing the model failed: " + first_line(e.what()));
+    }
+    torch::jit::Inline(*graph);
+    torch::jit::RemoveTensorMutation(graph);
+    torch::jit::EliminateDeadCode(graph);
+    return import_graph(graph, inputs, options);
+  }
+
+  size_t num_inputs() const override { return num_inputs_; }
+  std::vector<std::vector<int64_t>> default_input_shapes() const override { return shapes_; }
+
+ private:
+  TensorFunction forward_;
+  size_t num_inputs_;
+  std::shared_ptr<void> keep_alive_;
+  std::vector<std::vector<int64_t>> shapes_;
+};
+
+}  // namespace
+
+std::unique_ptr<SourceModel> make_traced_source(TensorFunction forward, size_t num_inputs,
+                                                std::shared_ptr<void> keep_alive,
+                                                std::vector<std::vector<int64_t>> default_shapes) {
+  return std::make_unique<TracedSource>(std::move(forward), num_inputs, std::move(keep_alive),
+                                        std::move(default_shapes));
+}
+
+}  // namespace mlexport::torchscript

@@ -1,0 +1,78 @@
+#include "zoo/layers.h"
+
+#include <stdexcept>
+
+namespace mlexport::zoo {
+
+int64_t make_divisible(double v, int64_t divisor, std::optional<int64_t> min_value) {
+  const int64_t floor = min_value.value_or(divisor);
+  int64_t new_v =
+      std::max<int64_t>(floor, static_cast<int64_t>(v + divisor / 2.0) / divisor * divisor);
+  if (static_cast<double>(new_v) < 0.9 * v) new_v += divisor;
+  return new_v;
+}
+
+torch::Tensor apply_activation(Activation activation, const torch::Tensor& x) {
+  switch (activation) {
+    case Activation::None:
+      return x;
+    case Activation::ReLU:
+      return torch::relu(x);
+    case Activation::ReLU6:
+      return torch::hardtanh(x, 0.0, 6.0);
+    case Activation::Hardswish:
+      return torch::hardswish(x);
+    case Activation::Hardsigmoid:
+      return torch::hardsigmoid(x);
+    case Activation::SiLU:
+      return torch::silu(x);
+    case Activation::GELU:
+      return torch::gelu(x);
+    case Activation::Sigmoid:
+      return torch::sigmoid(x);
+  }
+  throw std::logic_error("apply_activation: unknown activation");
+}
+
+ConvNormActImpl::ConvNormActImpl(const ConvNormActOptions& opts) : options(opts) {
+  const int64_t padding =
+      options.padding.value_or((options.kernel_size - 1) / 2 * options.dilation);
+  conv = register_module(
+      "0", torch::nn::Conv2d(torch::nn::Conv2dOptions(options.in_channels, options.out_channels,
+                                                      options.kernel_size)
+                                 .stride(options.stride)
+                                 .padding(padding)
+                                 .dilation(options.dilation)
+                                 .groups(options.groups)
+                                 .bias(options.bias.value_or(!options.norm))));
+  if (options.norm) {
+    norm = register_module(
+        "1", torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(options.out_channels)
+                                        .eps(options.norm_eps)
+                                        .momentum(options.norm_momentum)));
+  }
+}
+
+torch::Tensor ConvNormActImpl::forward(torch::Tensor x) {
+  x = conv->forward(x);
+  if (norm) x = norm->forward(x);
+  return apply_activation(options.activation, x);
+}
+
+SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t input_channels, int64_t squeeze_channels,
+                                             Activation activation_, Activation scale_activation_)
+    : activation(activation_), scale_activation(scale_activation_) {
+  fc1 = register_module(
+      "fc1", torch::nn::Conv2d(torch::nn::Conv2dOptions(input_channels, squeeze_channels, 1)));
+  fc2 = register_module(
+      "fc2", torch::nn::Conv2d(torch::nn::Conv2dOptions(squeeze_channels, input_channels, 1)));
+}
+
+torch::Tensor SqueezeExcitationImpl::forward(torch::Tensor x) {
+  auto scale = torch::adaptive_avg_pool2d(x, {1, 1});
+  scale = apply_activation(activation, fc1->forward(scale));
+  scale = apply_activation(scale_activation, fc2->forward(scale));
+  return scale * x;
+}
+
+}  // namespace mlexport::zoo
