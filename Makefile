@@ -15,7 +15,7 @@ demo: build
 	bash scripts/demo.sh
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE compat
 
 clean:
 	rm -rf $(BUILD) demo
@@ -25,3 +25,7 @@ format:
 
 operators-doc: build
 	$(BUILD)/mlexport-operators > docs/operators.md
+
+# Every architecture of the export guide (zoo parity and exports); slower than `make test`.
+compat: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L compat
