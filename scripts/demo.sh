@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
-# The bundled demo: traces a seeded resnet18 with Debian's torchvision, exports it with ml-export
-# and prints the validation.
+# The bundled demo, needing nothing from outside: writes a checkpoint in the export guide's form
+# with the C++ zoo (seeded resnet18 weights and BatchNorm statistics), then exports it to ONNX and
+# validates it in ONNX Runtime, as `ml-export --checkpoint_path runs/.../best.pt` does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p demo
-if [ ! -f demo/resnet18.pt ]; then
-  /usr/bin/python3 scripts/make_demo_model.py demo/resnet18.pt
-fi
-./build/ml-export --checkpoint_path demo/resnet18.pt --output_path demo/resnet18.onnx \
-  --input_shape 1,3,224,224 --dynamic_axes
+checkpoint=demo/runs/demo_fold_0/weights/best.pt
+mkdir -p "$(dirname "$checkpoint")"
+./build/mlexport-demo "$checkpoint" resnet18 2
+./build/ml-export --checkpoint_path "$checkpoint" --dynamic_axes

@@ -250,7 +250,9 @@ TEST_P(MaliciousFiles, AreRefusedNamingTheGlobalAndNeverRun) {
   const std::string msg = error_of([&] { load_torch_file(path); });
   EXPECT_NE(msg.find(path + ": refuses to load: the pickle calls " + m.global), std::string::npos)
       << msg;
-  if (m.canary) EXPECT_FALSE(fs::exists(fixture_dir() / m.canary)) << "the payload ran";
+  if (m.canary) {
+    EXPECT_FALSE(fs::exists(fixture_dir() / m.canary)) << "the payload ran";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(

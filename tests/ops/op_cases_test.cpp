@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -252,8 +253,13 @@ Comparison compare_outputs(const std::vector<Tensor>& got, const std::vector<Ten
         const double b = w.value_as_double(i);
         if (std::isnan(a) && std::isnan(b)) continue;
         const double d = std::fabs(a - b);
-        if (std::isnan(d) || !(d <= atol + rtol * std::fabs(b))) ok = false;
-        max_diff = std::isnan(d) ? std::numeric_limits<double>::infinity() : std::max(max_diff, d);
+        if (std::isnan(d)) {  // NaN on one side only
+          ok = false;
+          max_diff = std::numeric_limits<double>::quiet_NaN();
+          continue;
+        }
+        if (!(d <= atol + rtol * std::fabs(b))) ok = false;
+        if (!std::isnan(max_diff)) max_diff = std::max(max_diff, d);
       }
     } else {
       for (int64_t i = 0; i < w.numel(); ++i) {
@@ -304,12 +310,30 @@ struct CaseResult {
   std::string line;  // one-line summary for the log
 };
 
+// Seconds spent per stage over a test (printed at its end, to keep the suite fast).
+struct Timings {
+  double export_s = 0, ort_s = 0, eager_s = 0;
+};
+
+class Timer {
+ public:
+  explicit Timer(double& sink) : sink_(sink) {}
+  ~Timer() {
+    sink_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  double& sink_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
 struct RunOptions {
   int opset = 17;
   bool second_batch = true;
 };
 
-CaseResult run_case(const CaseInfo& c, const RunOptions& options, const fs::path& tmp) {
+CaseResult run_case(const CaseInfo& c, const RunOptions& options, const fs::path& tmp,
+                    Timings& timings) {
   CaseResult result;
   std::vector<Tensor> inputs = read_tensors(c, "input_", static_cast<int>(c.inputs.size()));
   std::vector<Tensor> expected = read_tensors(c, "expected_", c.outputs);
@@ -331,10 +355,13 @@ CaseResult run_case(const CaseInfo& c, const RunOptions& options, const fs::path
   for (const InputInfo& info : c.inputs) request.inputs.push_back({info.shape, info.dtype});
   request.validation.enabled = false;
   request.validation.sample_input = sample;
+  request.verbose = std::getenv("MLEXPORT_OP_VERBOSE") != nullptr;
 
   const auto expected_failure = kExpectedFailures.find(c.name);
   try {
-    export_model(request);
+    Timer timer(timings.export_s);
+    ExportResult exported = export_model(request);
+    if (request.verbose) std::cout << exported.ir_text << std::endl;
   } catch (const Error& e) {
     std::string what = e.what();
     what = what.substr(0, what.find('\n'));
@@ -359,7 +386,11 @@ CaseResult run_case(const CaseInfo& c, const RunOptions& options, const fs::path
   std::ostringstream line;
   bool ok = true;
   try {
-    runtime::RunResult run = runtime::run_onnxruntime(request.output_path, inputs);
+    runtime::RunResult run;
+    {
+      Timer timer(timings.ort_s);
+      run = runtime::run_onnxruntime(request.output_path, inputs);
+    }
     Comparison cmp = compare_outputs(run.outputs, expected, c.atol, c.rtol);
     ok = cmp.ok;
     line << "max|diff| " << describe(cmp);
@@ -372,9 +403,16 @@ CaseResult run_case(const CaseInfo& c, const RunOptions& options, const fs::path
     const int64_t batch = base_batch(c) + 1;
     try {
       std::vector<Tensor> inputs2 = inputs_at_batch(c, inputs, batch);
-      auto model = torchscript::TorchScriptModel::load(request.model_path);
-      std::vector<Tensor> eager = model->run(inputs2);
-      runtime::RunResult run = runtime::run_onnxruntime(request.output_path, inputs2);
+      std::vector<Tensor> eager;
+      {
+        Timer timer(timings.eager_s);
+        eager = torchscript::TorchScriptModel::load(request.model_path)->run(inputs2);
+      }
+      runtime::RunResult run;
+      {
+        Timer timer(timings.ort_s);
+        run = runtime::run_onnxruntime(request.output_path, inputs2);
+      }
       Comparison cmp = compare_outputs(run.outputs, eager, c.atol, c.rtol);
       ok = ok && cmp.ok;
       line << " | batch " << batch << " vs eager: " << describe(cmp);
@@ -402,30 +440,49 @@ bool have_cases(std::string* why_not) {
   return true;
 }
 
+bool matches_any(const std::string& name, const std::string& patterns) {
+  std::stringstream in(patterns);
+  for (std::string p; std::getline(in, p, ',');)
+    if (!p.empty() && name.find(p) != std::string::npos) return true;
+  return false;
+}
+
 // Runs the named cases, logs one line each and fails (listing every failing case) at the end.
 void run_cases(const std::vector<std::string>& names, const RunOptions& options) {
   std::string why;
   ASSERT_TRUE(have_cases(&why)) << why;
   if (!runtime::onnxruntime_available(&why)) GTEST_SKIP() << "ONNX Runtime unavailable: " << why;
   TempDir tmp;
+  Timings timings;
   std::vector<std::string> failed;
+  int ran = 0, xfail = 0;
+  // $MLEXPORT_OP_ONLY (comma-separated substrings) narrows the run while debugging.
+  const char* only = std::getenv("MLEXPORT_OP_ONLY");
   for (const std::string& name : names) {
-    CaseInfo c = load_case(name);
+    if (only && !matches_any(name, only)) continue;
+    ++ran;
     CaseResult r;
     try {
-      r = run_case(c, options, tmp.path());
+      r = run_case(load_case(name), options, tmp.path(), timings);
     } catch (const std::exception& e) {
       r.line = std::string("harness error: ") + e.what();
     }
-    std::cout << (r.passed ? "[ ok   ] " : "[ FAIL ] ") << name << " (opset " << options.opset
-              << "): " << r.line << std::endl;
+    const bool expected_failure = r.passed && kExpectedFailures.count(name);
+    xfail += expected_failure ? 1 : 0;
+    std::cout << (expected_failure ? "[ xfail] "
+                  : r.passed       ? "[ ok   ] "
+                                   : "[ FAIL ] ")
+              << name << " (opset " << options.opset << "): " << r.line << std::endl;
     if (!r.passed) {
       failed.push_back(name);
       ADD_FAILURE() << name << " (opset " << options.opset << "): " << r.line;
     }
   }
-  std::cout << names.size() - failed.size() << "/" << names.size() << " cases passed at opset "
-            << options.opset << std::endl;
+  std::cout << "opset " << options.opset << ": " << ran - static_cast<int>(failed.size()) - xfail
+            << " passed, " << xfail << " expected failures, " << failed.size() << " failed of "
+            << ran << " cases (export " << std::fixed << std::setprecision(1) << timings.export_s
+            << " s, ONNX Runtime " << timings.ort_s << " s, LibTorch eager " << timings.eager_s
+            << " s)" << std::endl;
 }
 
 std::vector<std::string> family_cases(const std::string& family) {

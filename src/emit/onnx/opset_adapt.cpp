@@ -243,6 +243,12 @@ class NodeEmitter {
     for (const auto& [key, value] : n_.attrs) {
       if (std::find(skip.begin(), skip.end(), key) != skip.end()) continue;
       if (drop_late_attribute(key, value)) continue;
+      if (n_.op == "Cast" && key == "to" && std::holds_alternative<int64_t>(value)) {
+        // The IR names Cast's target with its own DType; ONNX wants TensorProto's data type.
+        const auto to = static_cast<ir::DType>(std::get<int64_t>(value));
+        set_attribute(p->add_attribute(), key, int64_t{onnx_elem_type(to)}, schema_);
+        continue;
+      }
       set_attribute(p->add_attribute(), key, value, schema_);
     }
     return p;

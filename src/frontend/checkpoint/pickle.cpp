@@ -135,7 +135,16 @@ constexpr std::string_view kDeniedNames[] = {
     "builtins.hasattr",   "builtins.__import__", "builtins.globals",    "builtins.locals",
     "builtins.vars",      "builtins.dir",        "builtins.breakpoint", "builtins.help",
     "builtins.exit",      "builtins.quit",       "builtins.reload",     "builtins.apply"};
-constexpr std::string_view kDenyExceptions[] = {"types.SimpleNamespace"};
+// LibTorch's own pickler (torch::pickle_save, TorchScript archives) tags typed containers with
+// these torch.jit helpers; each one only returns its first argument, so they are safe to follow.
+constexpr std::string_view kTorchJitContainerHelpers[] = {
+    "torch.jit._pickle.restore_type_tag", "torch.jit._pickle.build_intlist",
+    "torch.jit._pickle.build_tensorlist", "torch.jit._pickle.build_doublelist",
+    "torch.jit._pickle.build_boollist"};
+constexpr std::string_view kDenyExceptions[] = {
+    "types.SimpleNamespace", "torch.jit._pickle.restore_type_tag",
+    "torch.jit._pickle.build_intlist", "torch.jit._pickle.build_tensorlist",
+    "torch.jit._pickle.build_doublelist", "torch.jit._pickle.build_boollist"};
 
 bool is_denied(std::string_view module, std::string_view full) {
   for (auto e : kDenyExceptions)
@@ -1113,6 +1122,11 @@ class Unpickler {
   }
 
   MPtr call(const std::string& name, const std::vector<ValuePtr>& args) {
+    for (auto helper : kTorchJitContainerHelpers)
+      if (name == helper) {
+        if (args.empty()) fail(name + " takes at least one argument");
+        return std::const_pointer_cast<Value>(args[0]);
+      }
     // Tensors.
     if (name == "torch._utils._rebuild_tensor") return rebuild_tensor(name, args, 4, false);
     if (name == "torch._utils._rebuild_tensor_v2") return rebuild_tensor(name, args, 6, false);

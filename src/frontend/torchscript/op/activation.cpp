@@ -71,8 +71,7 @@ void translate_gelu(TranslateContext& ctx, const JitNode* node) {
     // 0.5 x (1 + erf(x / sqrt(2)))
     inner = ctx.op("Erf", {ctx.op("Div", {x, ctx.scalar(std::sqrt(2.0), dt)})});
   }
-  bind_output(ctx, node,
-              ctx.op("Mul", {half_x, ctx.op("Add", {inner, ctx.scalar(1.0, dt)})}));
+  bind_output(ctx, node, ctx.op("Mul", {half_x, ctx.op("Add", {inner, ctx.scalar(1.0, dt)})}));
 }
 
 // aten::silu(Tensor self) = x * sigmoid(x)
@@ -94,8 +93,8 @@ void translate_hardswish(TranslateContext& ctx, const JitNode* node) {
 
 // aten::hardsigmoid(Tensor self) = clip(x/6 + 1/2, 0, 1)
 void translate_hardsigmoid(TranslateContext& ctx, const JitNode* node) {
-  bind_output(ctx, node, ctx.op("HardSigmoid", {input_of(ctx, node)},
-                                {{"alpha", 1.0 / 6.0}, {"beta", 0.5}}));
+  bind_output(ctx, node,
+              ctx.op("HardSigmoid", {input_of(ctx, node)}, {{"alpha", 1.0 / 6.0}, {"beta", 0.5}}));
 }
 
 // aten::sigmoid(Tensor self) ; aten::tanh(Tensor self)
@@ -134,7 +133,8 @@ void translate_prelu(TranslateContext& ctx, const JitNode* node) {
 }
 
 // aten::clamp(Tensor self, Scalar? min, Scalar? max) ; clamp.Tensor(Tensor self, Tensor? min,
-// Tensor? max) ; aten::clamp_min(Tensor self, Scalar min) ; aten::clamp_max(Tensor self, Scalar max)
+// Tensor? max) ; aten::clamp_min(Tensor self, Scalar min) ; aten::clamp_max(Tensor self, Scalar
+// max)
 void translate_clamp(TranslateContext& ctx, const JitNode* node) {
   const std::string kind = node->kind().toQualString();
   const ir::DType dt = ctx.dtype(node->output());
@@ -162,6 +162,25 @@ void translate_clamp(TranslateContext& ctx, const JitNode* node) {
   if (lo) x = ctx.op("Max", {x, ctx.tensor_as(lo, dt)});
   if (hi) x = ctx.op("Min", {x, ctx.tensor_as(hi, dt)});
   bind_output(ctx, node, x);
+}
+
+// aten::log_sigmoid(Tensor self) = min(x, 0) - log(1 + exp(-|x|)), which stays finite for
+// large |x| (the -softplus(-x) form overflows exp).
+void translate_log_sigmoid(TranslateContext& ctx, const JitNode* node) {
+  const ir::DType dt = ctx.dtype(node->output());
+  ir::Value* x = input_of(ctx, node);
+  ir::Value* negative_part = ctx.op("Min", {x, ctx.scalar(0.0, dt)});
+  ir::Value* e = ctx.op("Exp", {ctx.op("Neg", {ctx.op("Abs", {x})})});
+  ir::Value* log1p = ctx.op("Log", {ctx.op("Add", {e, ctx.scalar(1.0, dt)})});
+  bind_output(ctx, node, ctx.op("Sub", {negative_part, log1p}));
+}
+
+// aten::threshold(Tensor self, Scalar threshold, Scalar value) = x > threshold ? x : value
+void translate_threshold(TranslateContext& ctx, const JitNode* node) {
+  const ir::DType dt = ctx.dtype(node->output());
+  ir::Value* x = input_of(ctx, node);
+  ir::Value* keep = ctx.op("Greater", {x, ctx.tensor_as(node->input(1), dt)});
+  bind_output(ctx, node, ctx.op("Where", {keep, x, ctx.tensor_as(node->input(2), dt)}));
 }
 
 // aten::softmax(Tensor self, int dim, ScalarType? dtype) ; aten::log_softmax(...)
@@ -199,6 +218,9 @@ std::vector<OpRule> activation_rules() {
   add_with_inplace(rows, "aten::clamp_min", "aten::clamp_min_", translate_clamp, "Clip / Max");
   add_with_inplace(rows, "aten::clamp_max", "aten::clamp_max_", translate_clamp, "Clip / Min");
   add_with_inplace(rows, "aten::clip", "aten::clip_", translate_clamp, "Clip");
+  rows.push_back({"aten::log_sigmoid", translate_log_sigmoid, "Min/Sub/Log/Exp/Abs"});
+  add_with_inplace(rows, "aten::threshold", "aten::threshold_", translate_threshold,
+                   "Where(Greater)");
   rows.push_back({"aten::softmax", translate_softmax, "Softmax"});
   rows.push_back({"aten::log_softmax", translate_softmax, "LogSoftmax"});
   return rows;

@@ -25,8 +25,8 @@ ir::Value* weight_t(TranslateContext& ctx, const JitValue* weight, int64_t begin
   }
   ir::Value* w = ctx.tensor(weight);
   const DType t = w->dtype;
-  w = typed(ctx.op("Slice", {w, ctx.int64_vector({begin}), ctx.int64_vector({end}),
-                             ctx.int64_vector({0})}),
+  w = typed(ctx.op("Slice",
+                   {w, ctx.int64_vector({begin}), ctx.int64_vector({end}), ctx.int64_vector({0})}),
             t);
   return typed(ctx.op("Transpose", {w}, {{"perm", std::vector<int64_t>{1, 0}}}), t);
 }
@@ -48,15 +48,16 @@ ir::Value* project(TranslateContext& ctx, ir::Value* x, const JitValue* weight,
                    const JitValue* bias, int64_t begin, int64_t end) {
   const DType t = x->dtype;
   ir::Value* y = typed(ctx.op("MatMul", {x, weight_t(ctx, weight, begin, end)}), t);
-  if (bias && !ctx.is_none(bias)) y = typed(ctx.op("Add", {y, bias_part(ctx, bias, begin, end)}), t);
+  if (bias && !ctx.is_none(bias))
+    y = typed(ctx.op("Add", {y, bias_part(ctx, bias, begin, end)}), t);
   return y;
 }
 
 std::vector<ir::Value*> split_last(TranslateContext& ctx, ir::Value* x, int64_t parts,
                                    int64_t size) {
-  ir::Node* n = ctx.emit("Split", {x},
-                         {{"axis", int64_t{-1}}, {"split", std::vector<int64_t>(parts, size)}},
-                         static_cast<size_t>(parts));
+  ir::Node* n =
+      ctx.emit("Split", {x}, {{"axis", int64_t{-1}}, {"split", std::vector<int64_t>(parts, size)}},
+               static_cast<size_t>(parts));
   for (ir::Value* v : n->outputs) v->dtype = x->dtype;
   return n->outputs;
 }
@@ -71,7 +72,7 @@ struct AttentionArgs {
   const JitValue* qkv_bias;
   const JitValue* proj_weight;
   const JitValue* proj_bias;
-  const JitValue* mask = nullptr;  // bool: true = masked out
+  const JitValue* mask = nullptr;  // non-zero / true = masked out
   int64_t mask_type = -1;          // 1: key padding mask [B, S]; others broadcast as given
 };
 
@@ -121,14 +122,12 @@ AttentionResult attention(TranslateContext& ctx, const AttentionArgs& a, ir::Val
   if (a.mask && !ctx.is_none(a.mask)) {
     ir::Value* mask = ctx.tensor(a.mask);
     if (ctx.rank(a.mask) == 2 && a.mask_type != 0)  // key padding [B, S] -> [B, 1, 1, S]
-      mask = typed(ctx.op("Unsqueeze", {mask}, {{"axes", std::vector<int64_t>{1, 2}}}),
-                   mask->dtype);
-    if (ctx.dtype(a.mask) == DType::Bool) {
-      ir::Value* ninf = ctx.scalar(-std::numeric_limits<double>::infinity(), t);
-      scores = typed(ctx.op("Where", {mask, ninf, scores}), t);
-    } else {
-      scores = typed(ctx.op("Add", {scores, ctx.cast(mask, t)}), t);
-    }
+      mask =
+          typed(ctx.op("Unsqueeze", {mask}, {{"axes", std::vector<int64_t>{1, 2}}}), mask->dtype);
+    // The kernel treats any non-zero mask value as "masked out", float masks included.
+    mask = ctx.cast(mask, DType::Bool);
+    ir::Value* ninf = ctx.scalar(-std::numeric_limits<double>::infinity(), t);
+    scores = typed(ctx.op("Where", {mask, ninf, scores}), t);
   }
   ir::Value* probs = typed(ctx.op("Softmax", {scores}, {{"axis", int64_t{-1}}}), t);
   ir::Value* mixed = typed(ctx.op("MatMul", {probs, vh}), t);  // [B, H, L, dh]
@@ -150,15 +149,21 @@ void translate_native_mha(TranslateContext& ctx, const JitNode* node) {
   if (ctx.rank(node->input(0)) != 3)
     throw Error(ExitCode::kUnsupportedOps,
                 "aten::_native_multi_head_attention with a non-3-D (nested?) query");
-  AttentionArgs a{node->input(0), node->input(1), node->input(2),
-                  ctx.const_int(node->input(3)), ctx.const_int(node->input(4)),
-                  node->input(5), node->input(6), node->input(7), node->input(8)};
+  AttentionArgs a{node->input(0),
+                  node->input(1),
+                  node->input(2),
+                  ctx.const_int(node->input(3)),
+                  ctx.const_int(node->input(4)),
+                  node->input(5),
+                  node->input(6),
+                  node->input(7),
+                  node->input(8)};
   a.mask = node->input(9);
   a.mask_type = optional_int(ctx, node->input(12), -1);
   const bool need_weights = ctx.const_bool(node->input(10));
   const bool average = ctx.const_bool(node->input(11));
-  AttentionResult r = attention(ctx, a, ctx.tensor(a.query), ctx.tensor(a.key),
-                                ctx.tensor(a.value));
+  AttentionResult r =
+      attention(ctx, a, ctx.tensor(a.query), ctx.tensor(a.key), ctx.tensor(a.value));
   ctx.bind(node->output(0), r.output);
   const c10::IValue& weights = ctx.recorded(node->output(1));
   if (!need_weights && !(weights.isTensor() && weights.toTensor().defined())) return;
@@ -168,11 +173,19 @@ void translate_native_mha(TranslateContext& ctx, const JitNode* node) {
   ctx.bind(node->output(1), w);
 }
 
+// Values of the encoder layer's residual stream, all shaped like its input; the shape (the rank
+// at least) lets passes lower LayerNormalization for opsets before 17.
+ir::Value* like(ir::Value* v, const ir::Value* src) {
+  v->dtype = src->dtype;
+  v->shape = src->shape;
+  return v;
+}
+
 ir::Value* layer_norm(TranslateContext& ctx, ir::Value* x, const JitValue* weight,
                       const JitValue* bias, double eps) {
-  return typed(ctx.op("LayerNormalization", {x, ctx.tensor(weight), ctx.tensor(bias)},
-                      {{"axis", int64_t{-1}}, {"epsilon", eps}}),
-               x->dtype);
+  return like(ctx.op("LayerNormalization", {x, ctx.tensor(weight), ctx.tensor(bias)},
+                     {{"axis", int64_t{-1}}, {"epsilon", eps}}),
+              x);
 }
 
 // aten::_transformer_encoder_layer_fwd(Tensor src, int embed_dim, int num_heads,
@@ -192,14 +205,21 @@ void translate_encoder_layer(TranslateContext& ctx, const JitNode* node) {
   const double eps = ctx.const_double(node->input(9));
   ir::Value* x = ctx.tensor(src);
   const DType t = x->dtype;
-  AttentionArgs a{src, src, src, e, ctx.const_int(node->input(2)), node->input(3),
-                  node->input(4), node->input(5), node->input(6)};
+  AttentionArgs a{src,
+                  src,
+                  src,
+                  e,
+                  ctx.const_int(node->input(2)),
+                  node->input(3),
+                  node->input(4),
+                  node->input(5),
+                  node->input(6)};
   a.mask = node->input(18);
   a.mask_type = optional_int(ctx, node->input(19), -1);
 
   ir::Value* attn_in = norm_first ? layer_norm(ctx, x, node->input(10), node->input(11), eps) : x;
   ir::Value* y = attention(ctx, a, attn_in, attn_in, attn_in).output;
-  y = typed(ctx.op("Add", {y, x}), t);
+  y = like(ctx.op("Add", {y, x}), x);
   if (!norm_first) y = layer_norm(ctx, y, node->input(10), node->input(11), eps);
 
   ir::Value* ffn_in = norm_first ? layer_norm(ctx, y, node->input(12), node->input(13), eps) : y;
@@ -214,7 +234,7 @@ void translate_encoder_layer(TranslateContext& ctx, const JitNode* node) {
     f = typed(ctx.op("Relu", {f}), t);
   }
   f = project(ctx, f, node->input(16), node->input(17), 0, e);
-  y = typed(ctx.op("Add", {f, y}), t);
+  y = like(ctx.op("Add", {f, y}), x);
   if (!norm_first) y = layer_norm(ctx, y, node->input(12), node->input(13), eps);
   ctx.bind(node->output(), y);
 }

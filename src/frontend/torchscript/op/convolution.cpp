@@ -50,7 +50,8 @@ void emit_conv(TranslateContext& ctx, const JitNode* node, const ConvArgs& a) {
   if (a.bias && !ctx.is_none(a.bias)) inputs.push_back(ctx.tensor_as(a.bias, dt));
   if (a.transposed) {
     std::vector<int64_t> output_padding = a.output_padding;
-    if (output_padding.size() == 1 && spatial > 1) output_padding.assign(spatial, output_padding[0]);
+    if (output_padding.size() == 1 && spatial > 1)
+      output_padding.assign(spatial, output_padding[0]);
     if (!output_padding.empty()) attrs["output_padding"] = output_padding;
     return bind_output(ctx, node, ctx.op("ConvTranspose", inputs, attrs));
   }
@@ -72,7 +73,9 @@ void translate_convolution(TranslateContext& ctx, const JitNode* node) {
 }
 
 // aten::conv1d/conv2d/conv3d(Tensor input, Tensor weight, Tensor? bias, int[] stride,
-//   int[]|str padding, int[] dilation, int groups)
+//   int[]|str padding, int[] dilation, int groups) ;
+// aten::_convolution_mode(Tensor input, Tensor weight, Tensor? bias, int[] stride, str padding,
+//   int[] dilation, int groups) (traced padding='same'/'valid')
 void translate_conv(TranslateContext& ctx, const JitNode* node) {
   ConvArgs a{node->input(0), node->input(1), node->input(2)};
   a.stride = ctx.const_ints(node->input(3));
@@ -103,6 +106,7 @@ void translate_conv_transpose(TranslateContext& ctx, const JitNode* node) {
 std::vector<OpRule> convolution_rules() {
   return {
       {"aten::_convolution", translate_convolution, "Conv / ConvTranspose"},
+      {"aten::_convolution_mode", translate_conv, "Conv (pads from 'same'/'valid')"},
       {"aten::conv1d", translate_conv, "Conv"},
       {"aten::conv2d", translate_conv, "Conv"},
       {"aten::conv3d", translate_conv, "Conv"},

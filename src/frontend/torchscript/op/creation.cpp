@@ -64,8 +64,7 @@ void translate_full(TranslateContext& ctx, const JitNode* node) {
     return ctx.bind_static(node->output());
   }
   const DType out = ctx.dtype(node->output());
-  ctx.bind(node->output(),
-           filled(ctx, ctx.int_list_tensor(size), fill, default_fill(kind), out));
+  ctx.bind(node->output(), filled(ctx, ctx.int_list_tensor(size), fill, default_fill(kind), out));
 }
 
 // aten::zeros_like/ones_like/empty_like(Tensor self, *, ScalarType? dtype=None, ...,

@@ -10,14 +10,15 @@ namespace mlexport::torchscript {
 namespace {
 
 const std::map<std::string, std::string, std::less<>> kBinary = {
-    {"aten::add", "Add"}, {"aten::sub", "Sub"}, {"aten::mul", "Mul"},
-    {"aten::div", "Div"}, {"aten::pow", "Pow"}, {"aten::rsub", "Sub"},
+    {"aten::add", "Add"},      {"aten::sub", "Sub"},          {"aten::mul", "Mul"},
+    {"aten::div", "Div"},      {"aten::pow", "Pow"},          {"aten::rsub", "Sub"},
     {"aten::floordiv", "Div"}, {"aten::floor_divide", "Div"}, {"aten::true_divide", "Div"},
 };
 
 std::string base_kind(const JitNode* node) {
   std::string kind = node->kind().toQualString();
-  if (kind.back() == '_') kind.pop_back();  // in-place variant
+  const bool dunder = kind.size() > 2 && kind.compare(kind.size() - 2, 2, "__") == 0;
+  if (kind.back() == '_' && !dunder) kind.pop_back();  // in-place variant (not __and__)
   return kind;
 }
 
@@ -45,11 +46,18 @@ void translate_binary(TranslateContext& ctx, const JitNode* node) {
     if (exponent == 1.0) return ctx.bind(node->output(), lhs);
     if (exponent == 0.5) return ctx.bind(node->output(), ctx.op("Sqrt", {lhs}));
   }
-  ir::Value* result = ctx.op(kBinary.find(kind)->second, {lhs, rhs});
   std::string rounding;
   if (kind == "aten::div" && node->inputs().size() > 2 && !ctx.is_none(node->input(2)))
     rounding = ctx.const_string(node->input(2));
   if (kind == "aten::floordiv" || kind == "aten::floor_divide") rounding = "floor";
+  if (!ir::is_floating(compute) && rounding == "floor" && kBinary.at(kind) == "Div") {
+    // Integer Div truncates; floor(a / b) = (a - a mod b) / b with Python's modulo (the sign
+    // of b), whose difference b divides exactly.
+    ir::Value* mod = ctx.op("Mod", {lhs, rhs}, {{"fmod", int64_t{0}}});
+    ir::Value* q = ctx.op("Div", {ctx.op("Sub", {lhs, mod}), rhs});
+    return ctx.bind(node->output(), ctx.cast(q, out));
+  }
+  ir::Value* result = ctx.op(kBinary.find(kind)->second, {lhs, rhs});
   if (ir::is_floating(compute) && rounding == "floor") result = ctx.op("Floor", {result});
   if (ir::is_floating(compute) && rounding == "trunc") {
     // trunc(x) = sign(x) * floor(|x|)
@@ -59,11 +67,15 @@ void translate_binary(TranslateContext& ctx, const JitNode* node) {
 }
 
 // aten::remainder(Tensor self, Tensor|Scalar other): Python modulo (sign of the divisor).
+// aten::fmod(Tensor self, Tensor|Scalar other): C's fmod (sign of the dividend).
 void translate_remainder(TranslateContext& ctx, const JitNode* node) {
   const ir::DType out = ctx.dtype(node->output());
   ir::Value* a = ctx.tensor_as(node->input(0), out);
   ir::Value* b = ctx.tensor_as(node->input(1), out);
-  if (!ir::is_floating(out)) return ctx.bind(node->output(), ctx.op("Mod", {a, b}, {{"fmod", int64_t{0}}}));
+  if (base_kind(node) == "aten::fmod")
+    return ctx.bind(node->output(), ctx.op("Mod", {a, b}, {{"fmod", int64_t{1}}}));
+  if (!ir::is_floating(out))
+    return ctx.bind(node->output(), ctx.op("Mod", {a, b}, {{"fmod", int64_t{0}}}));
   ir::Value* q = ctx.op("Floor", {ctx.op("Div", {a, b})});
   ctx.bind(node->output(), ctx.op("Sub", {a, ctx.op("Mul", {q, b})}));
 }
@@ -118,12 +130,12 @@ void translate_masked_fill(TranslateContext& ctx, const JitNode* node) {
 }
 
 const std::map<std::string, std::string, std::less<>> kUnary = {
-    {"aten::exp", "Exp"},     {"aten::log", "Log"},       {"aten::sqrt", "Sqrt"},
-    {"aten::abs", "Abs"},     {"aten::erf", "Erf"},       {"aten::reciprocal", "Reciprocal"},
-    {"aten::floor", "Floor"}, {"aten::ceil", "Ceil"},     {"aten::sin", "Sin"},
-    {"aten::cos", "Cos"},     {"aten::tan", "Tan"},       {"aten::neg", "Neg"},
-    {"aten::sign", "Sign"},   {"aten::round", "Round"},   {"aten::asin", "Asin"},
-    {"aten::acos", "Acos"},   {"aten::atan", "Atan"},     {"aten::sinh", "Sinh"},
+    {"aten::exp", "Exp"},     {"aten::log", "Log"},     {"aten::sqrt", "Sqrt"},
+    {"aten::abs", "Abs"},     {"aten::erf", "Erf"},     {"aten::reciprocal", "Reciprocal"},
+    {"aten::floor", "Floor"}, {"aten::ceil", "Ceil"},   {"aten::sin", "Sin"},
+    {"aten::cos", "Cos"},     {"aten::tan", "Tan"},     {"aten::neg", "Neg"},
+    {"aten::sign", "Sign"},   {"aten::round", "Round"}, {"aten::asin", "Asin"},
+    {"aten::acos", "Acos"},   {"aten::atan", "Atan"},   {"aten::sinh", "Sinh"},
     {"aten::cosh", "Cosh"},   {"aten::isnan", "IsNaN"},
 };
 
@@ -149,6 +161,12 @@ void translate_composite_unary(TranslateContext& ctx, const JitNode* node) {
   if (kind == "aten::log1p") r = ctx.op("Log", {ctx.op("Add", {x, ctx.scalar(1.0, out)})});
   if (kind == "aten::expm1") r = ctx.op("Sub", {ctx.op("Exp", {x}), ctx.scalar(1.0, out)});
   if (kind == "aten::square") r = ctx.op("Mul", {x, x});
+  if (kind == "aten::trunc" || kind == "aten::fix") {
+    // trunc(x) = sign(x) * floor(|x|); integers are already whole.
+    r = ir::is_floating(out)
+            ? ctx.op("Mul", {ctx.op("Sign", {x}), ctx.op("Floor", {ctx.op("Abs", {x})})})
+            : x;
+  }
   ctx.bind(node->output(), r);
 }
 
@@ -165,15 +183,16 @@ std::vector<OpRule> elementwise_rules() {
   add_with_inplace(rows, "aten::floordiv", nullptr, translate_binary, "Div (+ Floor)");
   add_with_inplace(rows, "aten::floor_divide", nullptr, translate_binary, "Div + Floor");
   add_with_inplace(rows, "aten::pow", "aten::pow_", translate_binary, "Pow (Mul / Sqrt)");
-  add_with_inplace(rows, "aten::remainder", nullptr, translate_remainder, "Mod / Sub+Mul+Floor");
+  add_with_inplace(rows, "aten::remainder", "aten::remainder_", translate_remainder,
+                   "Mod / Sub+Mul+Floor");
+  add_with_inplace(rows, "aten::fmod", "aten::fmod_", translate_remainder, "Mod(fmod=1)");
   for (const char* k : {"aten::eq", "aten::ne", "aten::lt", "aten::le", "aten::gt", "aten::ge"})
     rows.push_back({k, translate_compare, "Equal / Less / Greater / ...OrEqual (Not)"});
   for (const char* k : {"aten::logical_and", "aten::logical_or", "aten::logical_xor",
                         "aten::logical_not", "aten::bitwise_not", "aten::__and__", "aten::__or__"})
     rows.push_back({k, translate_logical, "And / Or / Xor / Not"});
   rows.push_back({"aten::where", translate_where, "Where"});
-  add_with_inplace(rows, "aten::masked_fill", "aten::masked_fill_", translate_masked_fill,
-                   "Where");
+  add_with_inplace(rows, "aten::masked_fill", "aten::masked_fill_", translate_masked_fill, "Where");
   static std::deque<std::string> inplace_names;  // keeps "aten::exp_" strings alive
   for (const auto& [kind, onnx] : kUnary) {
     rows.push_back({kind.c_str(), translate_unary, onnx.c_str()});
@@ -189,6 +208,9 @@ std::vector<OpRule> elementwise_rules() {
   rows.push_back({"aten::log1p", translate_composite_unary, "Log(Add)"});
   rows.push_back({"aten::expm1", translate_composite_unary, "Sub(Exp)"});
   rows.push_back({"aten::square", translate_composite_unary, "Mul"});
+  add_with_inplace(rows, "aten::trunc", "aten::trunc_", translate_composite_unary,
+                   "Sign * Floor(Abs)");
+  add_with_inplace(rows, "aten::fix", "aten::fix_", translate_composite_unary, "Sign * Floor(Abs)");
   return rows;
 }
 

@@ -17,8 +17,9 @@ ir::Value* transposed_weight(TranslateContext& ctx, const JitValue* w, ir::DType
 // aten::matmul(Tensor self, Tensor other) ; aten::mm ; aten::bmm
 void translate_matmul(TranslateContext& ctx, const JitNode* node) {
   const ir::DType dt = ctx.dtype(node->output());
-  bind_output(ctx, node, ctx.op("MatMul", {ctx.tensor_as(node->input(0), dt),
-                                           ctx.tensor_as(node->input(1), dt)}));
+  bind_output(
+      ctx, node,
+      ctx.op("MatMul", {ctx.tensor_as(node->input(0), dt), ctx.tensor_as(node->input(1), dt)}));
 }
 
 // aten::linear(Tensor input, Tensor weight, Tensor? bias=None)
@@ -53,12 +54,23 @@ void translate_baddbmm(TranslateContext& ctx, const JitNode* node) {
   const ir::DType dt = ctx.dtype(node->output());
   const double beta = ctx.const_double(node->input(3));
   const double alpha = ctx.const_double(node->input(4));
-  ir::Value* prod = ctx.op("MatMul", {ctx.tensor_as(node->input(1), dt),
-                                      ctx.tensor_as(node->input(2), dt)});
+  ir::Value* prod =
+      ctx.op("MatMul", {ctx.tensor_as(node->input(1), dt), ctx.tensor_as(node->input(2), dt)});
   if (alpha != 1.0) prod = ctx.op("Mul", {prod, ctx.scalar(alpha, dt)});
   ir::Value* self = ctx.tensor_as(node->input(0), dt);
   if (beta != 1.0) self = ctx.op("Mul", {self, ctx.scalar(beta, dt)});
   bind_output(ctx, node, ctx.op("Add", {self, prod}));
+}
+
+// aten::einsum(str equation, Tensor[] tensors, *, int[]? path=None)
+void translate_einsum(TranslateContext& ctx, const JitNode* node) {
+  const ir::DType dt = ctx.dtype(node->output());
+  std::string equation;
+  for (char c : ctx.const_string(node->input(0)))
+    if (c != ' ') equation += c;
+  std::vector<ir::Value*> operands;
+  for (ir::Value* v : ctx.tensor_list(node->input(1))) operands.push_back(ctx.cast(v, dt));
+  bind_output(ctx, node, ctx.op("Einsum", operands, {{"equation", equation}}));
 }
 
 }  // namespace
@@ -71,6 +83,7 @@ std::vector<OpRule> linear_rules() {
       {"aten::linear", translate_linear, "Gemm (rank 2) / MatMul + Add"},
       {"aten::addmm", translate_addmm, "Gemm"},
       {"aten::baddbmm", translate_baddbmm, "MatMul + Add (Mul for alpha/beta)"},
+      {"aten::einsum", translate_einsum, "Einsum"},
   };
 }
 

@@ -64,20 +64,22 @@ void translate_group_norm(TranslateContext& ctx, const JitNode* node) {
   ir::Value* x = ctx.tensor_as(node->input(0), dt);
   ir::Value* grouped = ctx.op("Reshape", {x, ctx.int64_vector({0, groups, -1})});
   // Instance normalisation over the grouped tensor is exactly group normalisation.
-  ir::Value* normed = ctx.op(
-      "InstanceNormalization",
-      {grouped, float_vector(ctx, std::vector<double>(static_cast<size_t>(groups), 1.0), dt),
-       float_vector(ctx, std::vector<double>(static_cast<size_t>(groups), 0.0), dt)},
-      {{"epsilon", eps}});
+  ir::Value* normed =
+      ctx.op("InstanceNormalization",
+             {grouped, float_vector(ctx, std::vector<double>(static_cast<size_t>(groups), 1.0), dt),
+              float_vector(ctx, std::vector<double>(static_cast<size_t>(groups), 0.0), dt)},
+             {{"epsilon", eps}});
   ir::Value* y = ctx.op("Reshape", {normed, ctx.op("Shape", {x})});
   std::vector<int64_t> param_shape(static_cast<size_t>(rank - 1), 1);
   param_shape[0] = channels;
   if (!ctx.is_none(node->input(2)))
-    y = ctx.op("Mul", {y, ctx.op("Reshape", {ctx.tensor_as(node->input(2), dt),
-                                            ctx.int64_vector(param_shape)})});
+    y = ctx.op(
+        "Mul",
+        {y, ctx.op("Reshape", {ctx.tensor_as(node->input(2), dt), ctx.int64_vector(param_shape)})});
   if (!ctx.is_none(node->input(3)))
-    y = ctx.op("Add", {y, ctx.op("Reshape", {ctx.tensor_as(node->input(3), dt),
-                                            ctx.int64_vector(param_shape)})});
+    y = ctx.op(
+        "Add",
+        {y, ctx.op("Reshape", {ctx.tensor_as(node->input(3), dt), ctx.int64_vector(param_shape)})});
   bind_output(ctx, node, y);
 }
 
@@ -90,14 +92,16 @@ void translate_instance_norm(TranslateContext& ctx, const JitNode* node) {
   ir::Value* scale = channel_param(ctx, node->input(1), channels, 1.0, dt);
   ir::Value* bias = channel_param(ctx, node->input(2), channels, 0.0, dt);
   if (!ctx.const_bool(node->input(5))) {  // running statistics: same as batch norm
-    return bind_output(ctx, node,
-                       ctx.op("BatchNormalization",
-                              {ctx.tensor_as(node->input(0), dt), scale, bias,
-                               ctx.tensor_as(node->input(3), dt), ctx.tensor_as(node->input(4), dt)},
-                              {{"epsilon", eps}}));
+    return bind_output(
+        ctx, node,
+        ctx.op("BatchNormalization",
+               {ctx.tensor_as(node->input(0), dt), scale, bias, ctx.tensor_as(node->input(3), dt),
+                ctx.tensor_as(node->input(4), dt)},
+               {{"epsilon", eps}}));
   }
-  bind_output(ctx, node, ctx.op("InstanceNormalization", {ctx.tensor_as(node->input(0), dt), scale, bias},
-                                {{"epsilon", eps}}));
+  bind_output(ctx, node,
+              ctx.op("InstanceNormalization", {ctx.tensor_as(node->input(0), dt), scale, bias},
+                     {{"epsilon", eps}}));
 }
 
 }  // namespace

@@ -1,13 +1,62 @@
 // prim:: list/tuple plumbing, sizes and scalar conversions.
 #include "frontend/torchscript/op/helpers.h"
+#include "mlexport/diagnostics.h"
 
 namespace mlexport::torchscript {
 namespace {
 
+bool is_sequence(const c10::IValue& v) {
+  return v.isTuple() || v.isList();
+}
+
+// Appends the tensors of a (possibly nested) tuple/list value, depth first.
+void flatten_ivalue(const c10::IValue& v, std::vector<c10::IValue>& out) {
+  if (v.isTuple()) {
+    for (const c10::IValue& e : v.toTupleRef().elements()) flatten_ivalue(e, out);
+  } else if (v.isList()) {
+    for (const c10::IValue& e : v.toListRef()) flatten_ivalue(e, out);
+  } else {
+    out.push_back(v);
+  }
+}
+
+// Whether the only consumer of `v` is the graph's return.
+bool only_returned(const JitValue* v) {
+  for (const torch::jit::Use& use : v->uses())
+    if (use.user->kind() != c10::prim::Return) return false;
+  return true;
+}
+
 // prim::ListConstruct(...) -> list ; prim::TupleConstruct(...) -> tuple
+// None items (Tensor?[] lists such as aten::index's) become nullptr; their consumers read the
+// list's producer. Nested tuples/lists (a module returning (y, (a, b)) or a tuple of chunks) are
+// flattened when the graph returns them, as the outputs are flattened anyway.
 void translate_construct(TranslateContext& ctx, const JitNode* node) {
+  bool nested = false;
+  for (const JitValue* in : node->inputs()) nested = nested || is_sequence(ctx.recorded(in));
   std::vector<ir::Value*> items;
-  for (const JitValue* in : node->inputs()) items.push_back(ctx.tensor(in));
+  if (!nested) {
+    for (const JitValue* in : node->inputs())
+      items.push_back(ctx.is_none(in) ? nullptr : ctx.tensor(in));
+    return ctx.bind_list(node->output(), std::move(items));
+  }
+  if (node->kind() != c10::prim::TupleConstruct || !only_returned(node->output()))
+    throw Error(ExitCode::kUnsupportedOps,
+                std::string(node->kind().toQualString()) +
+                    " of nested lists/tuples that is used inside the graph");
+  std::vector<c10::IValue> flat_recorded;
+  for (const JitValue* in : node->inputs()) {
+    if (is_sequence(ctx.recorded(in))) {
+      for (ir::Value* item : ctx.tensor_list(in)) items.push_back(item);
+    } else {
+      items.push_back(ctx.tensor(in));
+    }
+    flatten_ivalue(ctx.recorded(in), flat_recorded);
+  }
+  if (items.size() != flat_recorded.size())
+    throw Error(ExitCode::kUnsupportedOps, "prim::TupleConstruct of lists nested more than once");
+  // The graph's outputs are read from this tuple: record it flat, like its items.
+  ctx.record(node->output(), c10::ivalue::Tuple::create(std::move(flat_recorded)), false);
   ctx.bind_list(node->output(), std::move(items));
 }
 

@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "frontend/torchscript/op/helpers.h"
+#include "mlexport/diagnostics.h"
 
 namespace mlexport::torchscript {
 namespace {
@@ -14,7 +15,10 @@ size_t spatial_rank(TranslateContext& ctx, const JitNode* node) {
 }
 
 // aten::max_pool1d/2d/3d(Tensor self, int[] kernel_size, int[] stride, int[] padding,
-//   int[] dilation, bool ceil_mode)
+//   int[] dilation, bool ceil_mode) ;
+// aten::max_pool1d/2d/3d_with_indices(same) -> (Tensor, Tensor indices)
+// ONNX's Indices count over the whole N x C x spatial tensor, PyTorch's within each (n, c)
+// plane: the plane's offset is removed with Mod(plane size).
 void translate_max_pool(TranslateContext& ctx, const JitNode* node) {
   const size_t n = spatial_rank(ctx, node);
   auto kernel = expand_ints(ctx, node->input(1), n);
@@ -23,13 +27,23 @@ void translate_max_pool(TranslateContext& ctx, const JitNode* node) {
   auto padding = expand_ints(ctx, node->input(3), n);
   auto dilation = expand_ints(ctx, node->input(4), n);
   const bool ceil = ctx.const_bool(node->input(5));
+  const bool want_indices = node->outputs().size() > 1 && node->output(1)->hasUses();
   ir::Node* pool = ctx.emit("MaxPool", {ctx.tensor(node->input(0))},
                             {{"kernel_shape", kernel},
                              {"strides", stride},
                              {"pads", symmetric_pads(padding)},
                              {"dilations", dilation},
-                             {"ceil_mode", int64_t{ceil}}});
-  bind_output(ctx, node, pool->outputs[0]);
+                             {"ceil_mode", int64_t{ceil}}},
+                            want_indices ? 2 : 1);
+  ctx.bind(node->output(0), pool->outputs[0]);
+  if (!want_indices) return;
+  const auto in_sizes = ctx.sizes(node->input(0));
+  int64_t plane = 1;
+  for (size_t d = in_sizes.size() - n; d < in_sizes.size(); ++d) plane *= in_sizes[d];
+  ir::Value* flat = pool->outputs[1];
+  flat->dtype = ir::DType::Int64;
+  ctx.bind(node->output(1), ctx.op("Mod", {flat, ctx.constant(ir::Tensor::scalar_int64(plane))},
+                                   {{"fmod", int64_t{0}}}));
 }
 
 // aten::avg_pool1d(Tensor self, int[] kernel_size, int[] stride, int[] padding, bool ceil_mode,
@@ -60,8 +74,8 @@ void translate_avg_pool(TranslateContext& ctx, const JitNode* node) {
 }
 
 // Adaptive pooling along one axis: PyTorch's cell i covers [floor(i*in/out), ceil((i+1)*in/out)).
-ir::Value* adaptive_axis(TranslateContext& ctx, ir::Value* x, int64_t axis, int64_t in,
-                         int64_t out, const char* reduce) {
+ir::Value* adaptive_axis(TranslateContext& ctx, ir::Value* x, int64_t axis, int64_t in, int64_t out,
+                         const char* reduce) {
   if (in == out) return x;
   if (in % out == 0) {
     // Equal windows: a strided reduce over reshaped cells keeps the graph small.
@@ -71,12 +85,12 @@ ir::Value* adaptive_axis(TranslateContext& ctx, ir::Value* x, int64_t axis, int6
   for (int64_t i = 0; i < out; ++i) {
     const int64_t start = (i * in) / out;
     const int64_t end = ((i + 1) * in + out - 1) / out;
-    ir::Value* slice = ctx.op("Slice", {x, ctx.int64_vector({start}), ctx.int64_vector({end}),
-                                        ctx.int64_vector({axis})});
-    cells.push_back(end - start == 1 ? slice
-                                     : ctx.op(reduce, {slice},
-                                              {{"axes", std::vector<int64_t>{axis}},
-                                               {"keepdims", int64_t{1}}}));
+    ir::Value* slice = ctx.op(
+        "Slice", {x, ctx.int64_vector({start}), ctx.int64_vector({end}), ctx.int64_vector({axis})});
+    cells.push_back(end - start == 1
+                        ? slice
+                        : ctx.op(reduce, {slice},
+                                 {{"axes", std::vector<int64_t>{axis}}, {"keepdims", int64_t{1}}}));
   }
   return ctx.op("Concat", cells, {{"axis", axis}});
 }
@@ -128,7 +142,9 @@ void translate_adaptive_pool(TranslateContext& ctx, const JitNode* node) {
     }
   }
   ctx.bind(node->output(0), y);
-  // Indices of adaptive max pooling are left unbound: a graph that uses them is reported.
+  if (node->outputs().size() > 1 && node->output(1)->hasUses())
+    throw Error(ExitCode::kUnsupportedOps,
+                kind + " with return_indices=True (the indices are used)");
 }
 
 }  // namespace
@@ -138,6 +154,9 @@ std::vector<OpRule> pooling_rules() {
       {"aten::max_pool1d", translate_max_pool, "MaxPool"},
       {"aten::max_pool2d", translate_max_pool, "MaxPool"},
       {"aten::max_pool3d", translate_max_pool, "MaxPool"},
+      {"aten::max_pool1d_with_indices", translate_max_pool, "MaxPool (+ Mod for the indices)"},
+      {"aten::max_pool2d_with_indices", translate_max_pool, "MaxPool (+ Mod for the indices)"},
+      {"aten::max_pool3d_with_indices", translate_max_pool, "MaxPool (+ Mod for the indices)"},
       {"aten::avg_pool1d", translate_avg_pool, "AveragePool"},
       {"aten::avg_pool2d", translate_avg_pool, "AveragePool"},
       {"aten::avg_pool3d", translate_avg_pool, "AveragePool"},

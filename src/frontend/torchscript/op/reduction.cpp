@@ -1,7 +1,5 @@
 // Reductions: mean/sum/prod, max/min (with indices), arg-reductions, norms, variance, cumsum.
 #include <cmath>
-#include <limits>
-#include <optional>
 #include <string_view>
 
 #include "frontend/torchscript/op/helpers.h"
@@ -48,7 +46,9 @@ ir::Value* reduce(TranslateContext& ctx, const std::string& op, ir::Value* x,
 }
 
 // Max/min reductions run on numbers: booleans go through int32 and back.
-DType compute_type(DType t) { return t == DType::Bool ? DType::Int32 : t; }
+DType compute_type(DType t) {
+  return t == DType::Bool ? DType::Int32 : t;
+}
 
 // Number of elements reduced over `axes` (all when empty), as a scalar of `dtype`. Read from
 // the input's shape when the batch is dynamic, from the record otherwise.
@@ -67,8 +67,8 @@ ir::Value* reduced_count(TranslateContext& ctx, const JitValue* input, ir::Value
     count = typed(ctx.op("Size", {x}), DType::Int64);
   } else {
     ir::Value* shape = typed(ctx.op("Shape", {x}), DType::Int64);
-    ir::Value* dims = typed(ctx.op("Gather", {shape, ctx.int64_vector(axes)}, {{"axis", int64_t{0}}}),
-                            DType::Int64);
+    ir::Value* dims = typed(
+        ctx.op("Gather", {shape, ctx.int64_vector(axes)}, {{"axis", int64_t{0}}}), DType::Int64);
     count = reduce(ctx, "ReduceProd", dims, {}, false);
   }
   return ctx.cast(count, dtype);
@@ -104,7 +104,7 @@ void translate_reduce(TranslateContext& ctx, const JitNode* node) {
 // aten::maximum/minimum(Tensor self, Tensor other)
 void translate_max_min(TranslateContext& ctx, const JitNode* node) {
   std::string_view kind = node->kind().toQualString();
-  const bool is_max = kind == "aten::max" || kind == "aten::maximum" || kind == "aten::fmax";
+  const bool is_max = kind == "aten::max" || kind == "aten::maximum";
   const DType out = ctx.dtype(node->output(0));
   if (node->inputs().size() == 2 && ctx.recorded(node->input(1)).isTensor()) {  // elementwise
     const DType t = compute_type(out);
@@ -181,8 +181,8 @@ ir::Value* vector_norm(TranslateContext& ctx, ir::Value* x, double p,
   ir::Value* a = typed(ctx.op("Abs", {x}), t);
   if (std::isinf(p)) return reduce(ctx, p > 0 ? "ReduceMax" : "ReduceMin", a, axes, keepdim);
   if (p == 0.0) {
-    ir::Value* nz = typed(ctx.op("Not", {typed(ctx.op("Equal", {x, ctx.scalar(0, t)}), DType::Bool)}),
-                          DType::Bool);
+    ir::Value* nz = typed(
+        ctx.op("Not", {typed(ctx.op("Equal", {x, ctx.scalar(0, t)}), DType::Bool)}), DType::Bool);
     return reduce(ctx, "ReduceSum", ctx.cast(nz, t), axes, keepdim);
   }
   ir::Value* powered = typed(ctx.op("Pow", {a, ctx.scalar(p, t)}), t);
@@ -208,8 +208,8 @@ void translate_norm(TranslateContext& ctx, const JitNode* node) {
   const std::vector<int64_t> axes = axes_arg(ctx, arg(node, "dim"), rank);
   const bool keepdim = arg_bool(ctx, node, "keepdim", false);
   if (rank == 0) x = typed(ctx.op("Reshape", {x, ctx.int64_vector({1})}), out);
-  ir::Value* r = vector_norm(ctx, x, p, rank == 0 ? std::vector<int64_t>{} : axes,
-                             keepdim && rank > 0);
+  ir::Value* r =
+      vector_norm(ctx, x, p, rank == 0 ? std::vector<int64_t>{} : axes, keepdim && rank > 0);
   ctx.bind(node->output(), r);
 }
 
@@ -259,11 +259,11 @@ void translate_all_any(TranslateContext& ctx, const JitNode* node) {
   const bool all = std::string_view(node->kind().toQualString()) == "aten::all";
   const DType in = ctx.dtype(node->input(0));
   ir::Value* x = ctx.tensor(node->input(0));
-  ir::Value* truth = in == DType::Bool
-                         ? x
-                         : typed(ctx.op("Not", {typed(ctx.op("Equal", {x, ctx.scalar(0, in)}),
-                                                      DType::Bool)}),
-                                 DType::Bool);
+  ir::Value* truth =
+      in == DType::Bool
+          ? x
+          : typed(ctx.op("Not", {typed(ctx.op("Equal", {x, ctx.scalar(0, in)}), DType::Bool)}),
+                  DType::Bool);
   ir::Value* as_int = ctx.cast(truth, DType::Int32);
   const int64_t rank = ctx.rank(node->input(0));
   std::vector<int64_t> axes;
@@ -272,8 +272,8 @@ void translate_all_any(TranslateContext& ctx, const JitNode* node) {
     axes = {ctx.dim_arg(node->input(1), rank)};
     keepdim = ctx.const_bool(node->input(2));
   }
-  ir::Value* r = rank == 0 ? as_int : reduce(ctx, all ? "ReduceMin" : "ReduceMax", as_int, axes,
-                                             keepdim);
+  ir::Value* r =
+      rank == 0 ? as_int : reduce(ctx, all ? "ReduceMin" : "ReduceMax", as_int, axes, keepdim);
   ctx.bind(node->output(), ctx.cast(r, ctx.dtype(node->output())));
 }
 

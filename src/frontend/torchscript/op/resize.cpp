@@ -153,9 +153,8 @@ void translate_pixel_unshuffle(TranslateContext& ctx, const JitNode* node) {
     throw Error(ExitCode::kUnsupportedOps, "aten::pixel_unshuffle of a non-4-D tensor");
   const int64_t c = s[1], h = s[2] / r, w = s[3] / r;
   ir::Value* split = typed(ctx.op("Reshape", {x, ctx.int64_vector({0, c, h, r, w, r})}), x->dtype);
-  ir::Value* moved =
-      typed(ctx.op("Transpose", {split}, {{"perm", std::vector<int64_t>{0, 1, 3, 5, 2, 4}}}),
-            x->dtype);
+  ir::Value* moved = typed(
+      ctx.op("Transpose", {split}, {{"perm", std::vector<int64_t>{0, 1, 3, 5, 2, 4}}}), x->dtype);
   ctx.bind(node->output(), ctx.op("Reshape", {moved, ctx.int64_vector({0, c * r * r, h, w})}));
 }
 
@@ -216,10 +215,10 @@ void translate_upsample(TranslateContext& ctx, const JitNode* node) {
   if (!size || ctx.is_none(size))
     throw Error(ExitCode::kUnsupportedOps, std::string(kind) + " without sizes or scales");
   ir::Value* shape = typed(ctx.op("Shape", {x}), DType::Int64);
-  ir::Value* nc = typed(ctx.op("Slice", {shape, ctx.int64_vector({0}), ctx.int64_vector({2})}),
-                        DType::Int64);
-  ir::Value* sizes = typed(ctx.op("Concat", {nc, ctx.int_list_tensor(size)}, {{"axis", int64_t{0}}}),
-                           DType::Int64);
+  ir::Value* nc =
+      typed(ctx.op("Slice", {shape, ctx.int64_vector({0}), ctx.int64_vector({2})}), DType::Int64);
+  ir::Value* sizes = typed(
+      ctx.op("Concat", {nc, ctx.int_list_tensor(size)}, {{"axis", int64_t{0}}}), DType::Int64);
   ctx.bind(node->output(), ctx.op("Resize", {x, nullptr, nullptr, sizes}, std::move(attrs)));
 }
 
@@ -228,22 +227,22 @@ void translate_upsample(TranslateContext& ctx, const JitNode* node) {
 std::vector<OpRule> resize_rules() {
   std::vector<OpRule> rows;
   rows.push_back({"aten::constant_pad_nd", translate_constant_pad, "Pad (Slice for negative)"});
-  for (const char* k : {"aten::reflection_pad1d", "aten::reflection_pad2d",
-                        "aten::reflection_pad3d"})
+  for (const char* k :
+       {"aten::reflection_pad1d", "aten::reflection_pad2d", "aten::reflection_pad3d"})
     rows.push_back({k, translate_mode_pad, "Pad mode=reflect"});
-  for (const char* k : {"aten::replication_pad1d", "aten::replication_pad2d",
-                        "aten::replication_pad3d"})
+  for (const char* k :
+       {"aten::replication_pad1d", "aten::replication_pad2d", "aten::replication_pad3d"})
     rows.push_back({k, translate_mode_pad, "Pad mode=edge"});
   rows.push_back({"aten::pad", translate_pad, "Pad (constant/reflect/edge) / Slice+Concat"});
   rows.push_back({"aten::_pad_circular", translate_pad, "Slice + Concat"});
   rows.push_back({"aten::pixel_shuffle", translate_pixel_shuffle, "DepthToSpace (CRD)"});
-  rows.push_back({"aten::pixel_unshuffle", translate_pixel_unshuffle,
-                  "Reshape + Transpose + Reshape"});
-  for (const char* k : {"aten::upsample_nearest1d", "aten::upsample_nearest2d",
-                        "aten::upsample_nearest3d"})
+  rows.push_back(
+      {"aten::pixel_unshuffle", translate_pixel_unshuffle, "Reshape + Transpose + Reshape"});
+  for (const char* k :
+       {"aten::upsample_nearest1d", "aten::upsample_nearest2d", "aten::upsample_nearest3d"})
     rows.push_back({k, translate_upsample, "Resize nearest (asymmetric, floor)"});
-  for (const char* k : {"aten::upsample_linear1d", "aten::upsample_bilinear2d",
-                        "aten::upsample_trilinear3d"})
+  for (const char* k :
+       {"aten::upsample_linear1d", "aten::upsample_bilinear2d", "aten::upsample_trilinear3d"})
     rows.push_back({k, translate_upsample, "Resize linear (half_pixel / align_corners)"});
   rows.push_back({"aten::upsample_bicubic2d", translate_upsample,
                   "Resize cubic a=-0.75 (half_pixel / align_corners)"});

@@ -5,7 +5,6 @@
 // splits or rolls, which the op itself fixes.
 #include <algorithm>
 #include <limits>
-#include <numeric>
 #include <optional>
 
 #include "frontend/torchscript/op/helpers.h"
@@ -113,8 +112,8 @@ std::vector<ir::Value*> list_items(TranslateContext& ctx, const JitValue* v) {
   std::vector<ir::Value*> items;
   for (size_t k = 0; k < n; ++k) {
     ir::Value* index = ctx.constant(ir::Tensor::scalar_int64(static_cast<int64_t>(k)), "index");
-    items.push_back(typed(ctx.op("Gather", {t, index}, {{"axis", int64_t{0}}}), DType::Int64,
-                          ir::Shape{}));
+    items.push_back(
+        typed(ctx.op("Gather", {t, index}, {{"axis", int64_t{0}}}), DType::Int64, ir::Shape{}));
   }
   return items;
 }
@@ -211,6 +210,21 @@ void translate_t(TranslateContext& ctx, const JitNode* node) {
   bind_transpose(ctx, node, rank < 2 ? iota(0, rank) : std::vector<int64_t>{1, 0});
 }
 
+// aten::numpy_T(Tensor(a) self) -> Tensor(a): every dim reversed (x.T)
+void translate_numpy_t(TranslateContext& ctx, const JitNode* node) {
+  std::vector<int64_t> perm = iota(0, ctx.rank(node->input(0)));
+  std::reverse(perm.begin(), perm.end());
+  bind_transpose(ctx, node, std::move(perm));
+}
+
+// aten::mT(Tensor(a) self) -> Tensor(a): the last two dims swapped (also matrix_H for reals)
+void translate_matrix_t(TranslateContext& ctx, const JitNode* node) {
+  const int64_t rank = ctx.rank(node->input(0));
+  std::vector<int64_t> perm = iota(0, rank);
+  if (rank >= 2) std::swap(perm[rank - 1], perm[rank - 2]);
+  bind_transpose(ctx, node, std::move(perm));
+}
+
 // aten::movedim.int(Tensor(a) self, int source, int destination) ; movedim.intlist(...)
 void translate_movedim(TranslateContext& ctx, const JitNode* node) {
   const int64_t rank = ctx.rank(node->input(0));
@@ -282,8 +296,8 @@ void translate_expand(TranslateContext& ctx, const JitNode* node) {
       if (items.empty() || items[j]->is_constant()) {
         pieces.push_back(ctx.int64_vector({wanted[j]}));
       } else {
-        pieces.push_back(typed(unsqueeze(ctx, ctx.cast(items[j], DType::Int64), {0}),
-                               DType::Int64, ir::fixed_shape({1})));
+        pieces.push_back(typed(unsqueeze(ctx, ctx.cast(items[j], DType::Int64), {0}), DType::Int64,
+                               ir::fixed_shape({1})));
       }
       ++j;
     }
@@ -475,7 +489,7 @@ void translate_flip(TranslateContext& ctx, const JitNode* node) {
 }
 
 // aten::roll(Tensor self, int[1] shifts, int[1] dims=[]) -> Tensor
-// Each roll is two slices swapped by a Concat; the shift is taken modulo the recorded size.
+// Each roll is two slices swapped by a Concat; the shift is reduced modulo the recorded size.
 void translate_roll(TranslateContext& ctx, const JitNode* node) {
   ir::Value* x = ctx.tensor(node->input(0));
   const int64_t rank = ctx.rank(node->input(0));
@@ -496,8 +510,9 @@ void translate_roll(TranslateContext& ctx, const JitNode* node) {
     if (n == 0) continue;
     const int64_t s = ((shifts[k] % n) + n) % n;
     if (s == 0) continue;
-    ir::Value* tail = slice_static(ctx, x, d, n - s, kToEnd);
-    ir::Value* head = slice_static(ctx, x, d, 0, n - s);
+    // Counted from the end, so the slices stay right when this dim is the dynamic one.
+    ir::Value* tail = slice_static(ctx, x, d, -s, kToEnd);
+    ir::Value* head = slice_static(ctx, x, d, 0, -s);
     x = typed(ctx.op("Concat", {tail, head}, {{"axis", d}}), x->dtype);
   }
   if (flat) x = ctx.op("Reshape", {x, shape});
@@ -553,8 +568,8 @@ void translate_index(TranslateContext& ctx, const JitNode* node) {
       ir::Value* nz = typed(ctx.op("NonZero", {ctx.cast(value, DType::Bool)}), DType::Int64);
       for (int64_t j = 0; j < m; ++j) {
         ir::Value* row = ctx.constant(ir::Tensor::scalar_int64(j), "index");
-        indices.push_back({d + j, typed(ctx.op("Gather", {nz, row}, {{"axis", int64_t{0}}}),
-                                        DType::Int64)});
+        indices.push_back(
+            {d + j, typed(ctx.op("Gather", {nz, row}, {{"axis", int64_t{0}}}), DType::Int64)});
       }
       d += m;
       continue;
@@ -564,8 +579,8 @@ void translate_index(TranslateContext& ctx, const JitNode* node) {
   }
   if (indices.empty()) return ctx.bind(node->output(), x);
   if (indices.size() == 1) {
-    return ctx.bind(node->output(), ctx.op("Gather", {x, indices[0].value},
-                                           {{"axis", indices[0].dim}}));
+    return ctx.bind(node->output(),
+                    ctx.op("Gather", {x, indices[0].value}, {{"axis", indices[0].dim}}));
   }
 
   // Indexed dims first, in order, then the others.
@@ -625,11 +640,12 @@ std::vector<OpRule> shape_rules() {
   rows.push_back({"aten::swapaxes", translate_transpose, "Transpose"});
   rows.push_back({"aten::swapdims", translate_transpose, "Transpose"});
   add_with_inplace(rows, "aten::t", "aten::t_", translate_t, "Transpose");
+  rows.push_back({"aten::numpy_T", translate_numpy_t, "Transpose"});
+  rows.push_back({"aten::mT", translate_matrix_t, "Transpose"});
   rows.push_back({"aten::movedim", translate_movedim, "Transpose"});
   rows.push_back({"aten::moveaxis", translate_movedim, "Transpose"});
   add_with_inplace(rows, "aten::squeeze", "aten::squeeze_", translate_squeeze, "Squeeze");
-  add_with_inplace(rows, "aten::unsqueeze", "aten::unsqueeze_", translate_unsqueeze,
-                   "Unsqueeze");
+  add_with_inplace(rows, "aten::unsqueeze", "aten::unsqueeze_", translate_unsqueeze, "Unsqueeze");
   rows.push_back({"aten::expand", translate_expand, "Expand (Shape/Slice/Concat for -1)"});
   rows.push_back({"aten::expand_as", translate_expand_as, "Expand(Shape)"});
   rows.push_back({"aten::repeat", translate_repeat, "Tile (Unsqueeze)"});
