@@ -21,12 +21,27 @@ def make(name, path):
     traced.save(path)
 
 
+def make_checkpoint(name, path, seed=0):
+    """A training script's checkpoint: {"model_name", "num_classes", "state_dict", "epoch"}."""
+    torch.manual_seed(seed)
+    model = getattr(torchvision.models, name)(num_classes=10).eval()
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.5, 0.5)
+            m.running_var.uniform_(0.5, 2.0)
+    torch.save({"model_name": name, "num_classes": 10, "epoch": 1,
+                "state_dict": model.state_dict()}, path)
+
+
 def main(out_dir, names):
     os.makedirs(out_dir, exist_ok=True)
     for name in names:
         path = os.path.join(out_dir, name + ".pt")
         if not os.path.exists(path):
             make(name, path)
+        ckpt = os.path.join(out_dir, name + ".ckpt.pt")
+        if not os.path.exists(ckpt):
+            make_checkpoint(name, ckpt)
 
 
 if __name__ == "__main__":

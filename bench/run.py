@@ -82,6 +82,21 @@ def main():
             row[f"peer_ms_b{batch}"] = latency(peer_onnx, batch)
         row["ours_diff"], row["ours_scaled"] = max_diff(src, ours_onnx)
         row["peer_diff"], row["peer_scaled"] = max_diff(src, peer_onnx)
+        # Checkpoint (state dict + architecture name) -> ONNX.
+        ckpt = os.path.join(a.work, name + ".ckpt.pt")
+        ours_cmd = [ML_EXPORT, "--checkpoint_path", ckpt, "--output_path",
+                    os.path.join(a.work, name + ".ckpt.ours.onnx"), "--dynamic_axes",
+                    "--no-validate"]
+        peer_cmd = [PY, os.path.join(ROOT, "bench", "peer_checkpoint_export.py"), ckpt,
+                    os.path.join(a.work, name + ".ckpt.peer.onnx")]
+        ours, peer = [], []
+        for _ in range(a.repeats):
+            ours.append(timed(ours_cmd))
+            peer.append(timed(peer_cmd))
+        row["ckpt_ours_s"] = statistics.median(w for w, _ in ours)
+        row["ckpt_peer_s"] = statistics.median(w for w, _ in peer)
+        row["ckpt_ours_mib"] = statistics.median(m for _, m in ours)
+        row["ckpt_peer_mib"] = statistics.median(m for _, m in peer)
         rows.append(row)
         print(json.dumps(row), flush=True)
 
@@ -121,6 +136,15 @@ def write_doc(a, rows, copy_s, start_s, start_mib):
                  (r["model"], r["ours_s"], r["peer_s"], r["ours_s"] / r["peer_s"], r["ours_mib"],
                   r["peer_mib"], r["ours_mib"] / r["peer_mib"], r["ours_bytes"] / 1e6,
                   r["peer_bytes"] / 1e6, r["ours_nodes"], r["peer_nodes"]))
+    L.append("\n## Export from a checkpoint (state dict + architecture name → ONNX, validation off)\n")
+    L.append("Peer: torchvision model + `load_state_dict` + `torch.onnx.export`. Ours: the C++ zoo "
+             "model traced in C++ and converted by the same importer.\n")
+    L.append("| model | ours s | peer s | time ratio | ours MiB | peer MiB | RSS ratio |")
+    L.append("|---|---|---|---|---|---|---|")
+    for r in rows:
+        L.append("| %s | %.2f | %.2f | **%.2f** | %.0f | %.0f | **%.2f** |" %
+                 (r["model"], r["ckpt_ours_s"], r["ckpt_peer_s"], r["ckpt_ours_s"] / r["ckpt_peer_s"],
+                  r["ckpt_ours_mib"], r["ckpt_peer_mib"], r["ckpt_ours_mib"] / r["ckpt_peer_mib"]))
     L.append("\n## ONNX Runtime latency of the exported files (onnxruntime-node 1.30, 2 threads)\n")
     L.append("| model | ours b1 ms | peer b1 ms | ratio b1 | ours b8 ms | peer b8 ms | ratio b8 |")
     L.append("|---|---|---|---|---|---|---|")

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 packages=(
   cmake g++ make ccache pkgconf git time
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
-  libcli11-dev libspdlog-dev nlohmann-json3-dev libzip-dev
+  libcli11-dev libspdlog-dev nlohmann-json3-dev libzip-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libopencv-dnn-dev
   libopenblas0-pthread
   python3-torch python3-torchvision python3-onnx python3-numpy

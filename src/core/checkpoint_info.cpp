@@ -16,7 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using checkpoint::Value;
 
-const char* const kArchKeys[] = {"model_name", "arch", "architecture", "model_arch",
+const char* const kArchKeys[] = {"model_name", "arch",     "architecture", "model_arch",
                                  "model_type", "backbone", "model"};
 const char* const kStateKeys[] = {"state_dict", "model_state_dict", "model", "net", "weights"};
 const char* const kClassKeys[] = {"num_classes", "n_classes", "number_of_classes"};
@@ -93,13 +93,20 @@ void read_conventions(const Value& root, CheckpointInfo& info) {
   for (const auto& [key, value] : root.entries) {
     if (!key->is_string()) continue;
     switch (value->kind) {
-      case Value::Kind::Int: info.metadata[key->s] = std::to_string(value->i); break;
-      case Value::Kind::Float: info.metadata[key->s] = std::to_string(value->f); break;
+      case Value::Kind::Int:
+        info.metadata[key->s] = std::to_string(value->i);
+        break;
+      case Value::Kind::Float:
+        info.metadata[key->s] = std::to_string(value->f);
+        break;
       case Value::Kind::String:
         if (value->s.size() < 200) info.metadata[key->s] = value->s;
         break;
-      case Value::Kind::Bool: info.metadata[key->s] = value->b ? "true" : "false"; break;
-      default: break;
+      case Value::Kind::Bool:
+        info.metadata[key->s] = value->b ? "true" : "false";
+        break;
+      default:
+        break;
     }
   }
 }
@@ -128,7 +135,8 @@ void read_config_json(const std::string& path, CheckpointInfo& info) {
     if (!j.contains(key)) continue;
     const auto& v = j[key];
     if (v.is_number_integer()) info.input_chw = {3, v.get<int64_t>(), v.get<int64_t>()};
-    if (v.is_array() && v.size() == 2) info.input_chw = {3, v[0].get<int64_t>(), v[1].get<int64_t>()};
+    if (v.is_array() && v.size() == 2)
+      info.input_chw = {3, v[0].get<int64_t>(), v[1].get<int64_t>()};
     if (v.is_array() && v.size() == 3) info.input_chw = v.get<std::vector<int64_t>>();
   }
 }
@@ -157,7 +165,8 @@ SourceKind detect_source_kind(const std::string& path) {
   if (static_cast<unsigned char>(data[0]) == 0x80) return SourceKind::kTorchCheckpoint;
   // safetensors: 8-byte little-endian header length, then a JSON object.
   if (size > 9 && static_cast<char>(data[8]) == '{') return SourceKind::kSafetensors;
-  throw bad_input(path + ": not a TorchScript archive, a torch.save checkpoint or a safetensors file");
+  throw bad_input(path +
+                  ": not a TorchScript archive, a torch.save checkpoint or a safetensors file");
 }
 
 CheckpointInfo read_checkpoint(const std::string& path, SourceKind kind) {
@@ -177,8 +186,7 @@ CheckpointInfo read_checkpoint(const std::string& path, SourceKind kind) {
   }
   checkpoint::ValuePtr root = checkpoint::load_torch_file(path);
   if (!root->is_dict_like())
-    throw bad_input(path + ": the checkpoint holds a " +
-                    std::string(Value::kind_name(root->kind)) +
+    throw bad_input(path + ": the checkpoint holds a " + std::string(Value::kind_name(root->kind)) +
                     ", not a state dict or a dict with one");
   read_conventions(*root, info);
   if (info.state.empty()) throw bad_input(path + ": no weights found in the checkpoint");

@@ -19,9 +19,9 @@ enum class SourceKind { kTorchScript, kTorchCheckpoint, kSafetensors };
 SourceKind detect_source_kind(const std::string& path);
 
 struct CheckpointInfo {
-  std::string arch;           // "" when the file does not say
-  std::string arch_key;       // where it was found ("model_name", "hyper_parameters.arch", ...)
-  int64_t num_classes = -1;   // -1 when the file does not say
+  std::string arch;          // "" when the file does not say
+  std::string arch_key;      // where it was found ("model_name", "hyper_parameters.arch", ...)
+  int64_t num_classes = -1;  // -1 when the file does not say
   std::vector<int64_t> input_chw;  // channels, height, width; empty when the file does not say
   std::vector<std::pair<std::string, ir::Tensor>> state;
   std::map<std::string, std::string> metadata;  // other scalar entries (epoch, best_acc, ...)

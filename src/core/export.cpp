@@ -10,12 +10,12 @@
 #include "emit/onnx/onnx_emitter.h"
 #include "frontend/torchscript/torchscript_model.h"
 #include "frontend/zoo_checkpoint/zoo_source.h"
-#include "zoo/zoo.h"
 #include "ir/printer.h"
 #include "passes/pass.h"
 #include "runtime/onnxruntime_runner.h"
 #include "runtime/opencv_runner.h"
 #include "validate/metrics.h"
+#include "zoo/zoo.h"
 
 namespace mlexport {
 namespace {
@@ -80,8 +80,8 @@ runtime::RunResult run_exported(const ExportRequest& request, const std::string&
 }
 
 // Compares the exported file with the eager model on the given inputs.
-void compare_samples(const ExportRequest& request, SourceModel& model,
-                     const std::string& path, const std::vector<std::vector<ir::Tensor>>& samples,
+void compare_samples(const ExportRequest& request, SourceModel& model, const std::string& path,
+                     const std::vector<std::vector<ir::Tensor>>& samples,
                      ValidationResult& result) {
   validate::Tolerance tolerance;
   tolerance.atol = request.validation.atol;
@@ -109,8 +109,8 @@ void compare_samples(const ExportRequest& request, SourceModel& model,
 }
 
 // With dynamic axes, runs a second batch size; an axis that came out fixed fails by name.
-void check_dynamic_batch(const ExportRequest& request, SourceModel& model,
-                         const std::string& path, const Specs& specs, ValidationResult& result) {
+void check_dynamic_batch(const ExportRequest& request, SourceModel& model, const std::string& path,
+                         const Specs& specs, ValidationResult& result) {
   const int64_t batch = specs.front().second.front();
   const int64_t other = batch == 1 ? 2 : batch + 1;
   auto inputs = core::random_inputs(core::with_batch(specs, other), request.validation.seed + 1);
@@ -149,7 +149,8 @@ ValidationResult validate_file(const ExportRequest& request, SourceModel& model,
   return result;
 }
 
-void emit_event(const ExportRequest& request, const std::string& level, const std::string& message) {
+void emit_event(const ExportRequest& request, const std::string& level,
+                const std::string& message) {
   if (request.on_event) request.on_event(level, message);
 }
 
@@ -182,19 +183,17 @@ std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportRes
     for (const auto& n : zoo::model_names()) names += (names.empty() ? "" : ", ") + n;
     throw bad_input("unknown architecture '" + arch + "' (known: " + names + ")");
   }
-  int64_t num_classes = request.num_classes > 0 ? request.num_classes : info.num_classes;
-  const std::string prefix = zoo::best_prefix(arch, info.state);
-  const int64_t from_weights = zoo::infer_num_classes(arch, info.state, prefix);
-  if (num_classes <= 0) num_classes = from_weights > 0 ? from_weights : 1000;
-  const std::string family = zoo::model_family(arch);
-  emit_event(request, "INFO", "Creating model: " + arch + " (" +
-                                  (family == "custom" ? "custom" : "base") + ", " +
-                                  std::to_string(num_classes) + " classes)");
+  const int64_t num_classes = request.num_classes > 0 ? request.num_classes : info.num_classes;
   zoo::StateReport report;
   auto source = zoo::make_zoo_source(arch, num_classes, info.state, !request.non_strict, &report);
+  const std::string family = zoo::model_family(arch);
+  emit_event(request, "INFO",
+             "Creating model: " + arch + " (" + (family == "custom" ? "custom" : "base") + ", " +
+                 std::to_string(report.num_classes) + " classes)");
   if (!report.stripped_prefix.empty())
     emit_event(request, "INFO", "Stripped the key prefix '" + report.stripped_prefix + "'");
-  const size_t problems = report.missing.size() + report.unexpected.size() + report.mismatched.size();
+  const size_t problems =
+      report.missing.size() + report.unexpected.size() + report.mismatched.size();
   if (problems)
     emit_event(request, "WARNING",
                "--non_strict: " + std::to_string(report.missing.size()) + " missing, " +
@@ -229,7 +228,8 @@ ExportResult export_model(const ExportRequest& request) {
     std::string names;
     for (const auto& pass : passes::all_passes()) {
       known = known || name == pass.name;
-      if (names.find(pass.name) == std::string::npos) names += std::string(names.empty() ? "" : ", ") + pass.name;
+      if (names.find(pass.name) == std::string::npos)
+        names += std::string(names.empty() ? "" : ", ") + pass.name;
     }
     if (!known) throw bad_input("unknown pass '" + name + "' (passes: " + names + ")");
   }
@@ -257,8 +257,9 @@ ExportResult export_model(const ExportRequest& request) {
   }
   Specs specs = resolve_specs(effective, *model);
   if (request.input_names.size() > specs.size())
-    throw bad_input(std::to_string(request.input_names.size()) + " input names given but the model takes " +
-                    std::to_string(specs.size()) + " input(s)");
+    throw bad_input(std::to_string(request.input_names.size()) +
+                    " input names given but the model takes " + std::to_string(specs.size()) +
+                    " input(s)");
   std::vector<ir::Tensor> inputs;
   if (!request.validation.sample_input.empty()) {
     inputs = core::load_sample_inputs(request.validation.sample_input);
@@ -277,8 +278,9 @@ ExportResult export_model(const ExportRequest& request) {
   }
   result.output_path = output_path;
 
-  emit_event(request, "INFO",
-             request.validate_only ? "Validating " + output_path + "..." : "Exporting to ONNX format...");
+  emit_event(
+      request, "INFO",
+      request.validate_only ? "Validating " + output_path + "..." : "Exporting to ONNX format...");
   if (request.validate_only) {
     result.validation = validate_file(request, *model, output_path, specs, inputs);
     result.timings["validate"] = watch.lap();

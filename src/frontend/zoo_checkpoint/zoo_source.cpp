@@ -12,18 +12,9 @@
 namespace mlexport::zoo {
 namespace {
 
-const std::vector<std::string> kPrefixes = {"",          "model.",    "net.",     "backbone.",
-                                            "module.",   "model.model.", "network.", "encoder.",
-                                            "model.module.", "module.model."};
-
-// Keys and shapes of the architecture's state dict (built once per name and class count).
-std::vector<std::pair<std::string, std::vector<int64_t>>> expected_state(const std::string& arch,
-                                                                         int64_t num_classes) {
-  auto module = create_model(arch, num_classes);
-  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
-  for (const auto& [key, tensor] : named_state(*module)) out.emplace_back(key, tensor.sizes().vec());
-  return out;
-}
+const std::vector<std::string> kPrefixes = {
+    "",         "model.",   "net.",          "backbone.",    "module.", "model.model.",
+    "network.", "encoder.", "model.module.", "module.model."};
 
 std::string summarize(const std::string& what, const std::vector<std::string>& keys) {
   std::string text = std::to_string(keys.size()) + " " + what + " (";
@@ -34,9 +25,11 @@ std::string summarize(const std::string& what, const std::vector<std::string>& k
 
 }  // namespace
 
-std::string best_prefix(const std::string& arch, const NamedTensors& state) {
-  std::set<std::string> expected;
-  for (const auto& [key, shape] : expected_state(arch, 1000)) expected.insert(key);
+namespace {
+
+// The prefix whose removal makes the most state keys match the module's.
+std::string best_prefix(const std::vector<std::string>& expected_keys, const NamedTensors& state) {
+  std::set<std::string> expected(expected_keys.begin(), expected_keys.end());
   std::string best;
   size_t best_hits = 0;
   for (const std::string& prefix : kPrefixes) {
@@ -51,18 +44,18 @@ std::string best_prefix(const std::string& arch, const NamedTensors& state) {
   return best;
 }
 
-int64_t infer_num_classes(const std::string& arch, const NamedTensors& state,
-                          const std::string& prefix) {
-  // The classifier is the last 2-D weight of the architecture's state dict.
-  auto expected = expected_state(arch, 1000);
+// Classes of the state's classifier: the module's last 2-D weight, looked up in the state.
+int64_t classes_in_state(const torch::nn::Module& module, const NamedTensors& state,
+                         const std::string& prefix) {
   std::string head;
-  for (const auto& [key, shape] : expected)
-    if (shape.size() == 2 && key.size() > 7 && key.substr(key.size() - 7) == ".weight") head = key;
-  if (head.empty()) return -1;
+  for (const auto& [key, tensor] : named_state(module))
+    if (tensor.dim() == 2 && key.size() > 7 && key.substr(key.size() - 7) == ".weight") head = key;
   for (const auto& [key, tensor] : state)
-    if (key == prefix + head && tensor.shape.size() == 2) return tensor.shape[0];
+    if (!head.empty() && key == prefix + head && tensor.shape.size() == 2) return tensor.shape[0];
   return -1;
 }
+
+}  // namespace
 
 std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t num_classes,
                                              const NamedTensors& state, bool strict,
@@ -72,10 +65,17 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
     for (const auto& n : model_names()) names += (names.empty() ? "" : ", ") + n;
     throw bad_input("unknown architecture '" + arch + "' (known: " + names + ")");
   }
-  if (num_classes <= 0) throw bad_input("the number of classes must be positive");
   StateReport local;
   StateReport& r = report ? *report : local;
-  r.stripped_prefix = best_prefix(arch, state);
+  // One model is built; a second only when the state's classifier disagrees with the guess.
+  ZooModel model = create_zoo_model(arch, num_classes > 0 ? num_classes : 1000);
+  r.stripped_prefix = best_prefix(state_dict_keys(*model.module), state);
+  if (num_classes <= 0) {
+    const int64_t in_state = classes_in_state(*model.module, state, r.stripped_prefix);
+    num_classes = in_state > 0 ? in_state : 1000;
+    if (num_classes != 1000) model = create_zoo_model(arch, num_classes);
+  }
+  r.num_classes = num_classes;
   std::map<std::string, at::Tensor> tensors;
   for (const auto& [key, tensor] : state) {
     if (key.rfind(r.stripped_prefix, 0) != 0) {
@@ -84,7 +84,6 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
     }
     tensors[key.substr(r.stripped_prefix.size())] = torchscript::to_torch_tensor(tensor);
   }
-  ZooModel model = create_zoo_model(arch, num_classes);
   std::vector<std::string> missing, unexpected, mismatched;
   load_state_dict(*model.module, tensors, /*strict=*/false, &missing, &unexpected, &mismatched);
   r.missing = missing;
@@ -103,7 +102,9 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
   shape.insert(shape.begin(), 1);
   auto forward = model.forward;
   return torchscript::make_traced_source(
-      [forward](const std::vector<at::Tensor>& in) { return std::vector<at::Tensor>{forward(in.at(0))}; },
+      [forward](const std::vector<at::Tensor>& in) {
+        return std::vector<at::Tensor>{forward(in.at(0))};
+      },
       1, model.module, {shape});
 }
 

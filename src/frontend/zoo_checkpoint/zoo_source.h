@@ -14,18 +14,12 @@ using NamedTensors = std::vector<std::pair<std::string, ir::Tensor>>;
 
 struct StateReport {
   std::string stripped_prefix;  // "model." for a Lightning module wrapping the network
+  int64_t num_classes = -1;     // what the model was built with
   std::vector<std::string> missing, unexpected, mismatched;
 };
 
-// The prefix ("", "model.", "net.", "backbone.", "module.", ...) whose removal makes the most
-// keys match the architecture's state dict.
-std::string best_prefix(const std::string& arch, const NamedTensors& state);
-
-// The number of classes the state dict's classifier has, or -1 when it cannot tell.
-int64_t infer_num_classes(const std::string& arch, const NamedTensors& state,
-                          const std::string& prefix);
-
-// Builds the architecture, loads the state (prefix stripped). With strict, any missing,
+// Builds the architecture, loads the state (prefix stripped). `num_classes` -1 takes the class
+// count from the state's classifier weights (1000 when it has none). With strict, any missing,
 // unexpected or mismatched key throws mlexport::Error (kBadInput) listing the first few names and
 // the counts; otherwise they are only reported.
 std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t num_classes,
