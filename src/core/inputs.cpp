@@ -62,8 +62,10 @@ std::vector<ir::Tensor> load_sample_inputs(const std::string& path) {
 
 std::vector<std::pair<ir::DType, std::vector<int64_t>>> with_batch(
     std::vector<std::pair<ir::DType, std::vector<int64_t>>> specs, int64_t batch) {
+  // Every dim 0 grows by the same amount, so inputs whose leading sizes differ stay different.
+  const int64_t delta = specs.empty() || specs[0].second.empty() ? 0 : batch - specs[0].second[0];
   for (auto& [dtype, shape] : specs)
-    if (!shape.empty()) shape[0] = batch;
+    if (!shape.empty()) shape[0] += delta;
   return specs;
 }
 

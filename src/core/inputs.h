@@ -20,7 +20,8 @@ std::vector<ir::Tensor> random_inputs(
 // Inputs from a .npy (one input) or .npz (inputs in archive order).
 std::vector<ir::Tensor> load_sample_inputs(const std::string& path);
 
-// The same specs with dim 0 set to `batch`.
+// The same specs with the first input's dim 0 set to `batch` and every other dim 0 moved by the
+// same amount.
 std::vector<std::pair<ir::DType, std::vector<int64_t>>> with_batch(
     std::vector<std::pair<ir::DType, std::vector<int64_t>>> specs, int64_t batch);
 

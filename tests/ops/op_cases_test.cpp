@@ -71,7 +71,7 @@ const std::map<std::string, std::string> kExpectedFailures = {
 // Cases also exported at opsets 11 and 13 (ops whose ONNX form changed between opsets:
 // Softmax axis semantics, LayerNormalization (17), HardSwish (14), Squeeze/Unsqueeze/ReduceSum
 // axes as inputs (13), Split sizes as input (13), Clip bounds as inputs (11+), Celu (12), Pad,
-// Resize, ReduceMax/Min, ArgMax).
+// Resize, ReduceMax/Min, ArgMax, MaxPool with indices, Mod, Cast, Where).
 const std::vector<std::string> kOpsetCases = {
     "softmax",
     "log_softmax",
@@ -97,6 +97,14 @@ const std::vector<std::string> kOpsetCases = {
     "bilinear_scale2",
     "gelu",
     "instance_norm2d",
+    "max_pool2d_with_indices",
+    "max_pool2d_ceil",
+    "conv2d_padding_same",
+    "log_sigmoid_softsign",
+    "int64_arith",
+    "to_dtype",
+    "masked_fill",
+    "linear_3d_nobias",
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -285,6 +293,14 @@ std::string describe(const Comparison& c) {
   return s.str();
 }
 
+// True when the case's batch is dim 0 of every batched input.
+bool leading_batch(const CaseInfo& c) {
+  if (!c.dynamic_batch) return false;
+  for (const InputInfo& info : c.inputs)
+    if (info.batch_dim && *info.batch_dim != 0) return false;
+  return true;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running one case
 
@@ -351,7 +367,7 @@ CaseResult run_case(const CaseInfo& c, const RunOptions& options, const fs::path
       (tmp / (c.name + "_opset" + std::to_string(options.opset) + ".onnx")).string();
   request.format = "onnx";
   request.opset_version = options.opset;
-  request.dynamic_axes = c.dynamic_batch;
+  request.dynamic_axes = leading_batch(c);
   for (const InputInfo& info : c.inputs) request.inputs.push_back({info.shape, info.dtype});
   request.validation.enabled = false;
   request.validation.sample_input = sample;
@@ -399,7 +415,9 @@ CaseResult run_case(const CaseInfo& c, const RunOptions& options, const fs::path
     line << "ONNX Runtime failed: " << e.what();
   }
 
-  if (c.dynamic_batch && options.second_batch) {
+  // --dynamic_axes makes dim 0 dynamic; a case batched along another dim (sequence-first
+  // attention) is checked at its own shapes only.
+  if (leading_batch(c) && options.second_batch) {
     const int64_t batch = base_batch(c) + 1;
     try {
       std::vector<Tensor> inputs2 = inputs_at_batch(c, inputs, batch);

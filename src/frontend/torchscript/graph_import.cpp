@@ -94,7 +94,17 @@ class GraphWalker {
     const std::string source = describe_source(node);
     ctx_.set_current(node, source);
     if (node->kind() == c10::prim::Constant) {
-      ctx_.record(node->output(), torch::jit::toIValue(node->output()).value(), true);
+      c10::IValue value = torch::jit::toIValue(node->output()).value();
+      // A Python number traced into the graph is a 0-d double/long tensor; eager PyTorch treats
+      // it as a wrapped number in type promotion (int64 * 0.5 is float32, not float64).
+      if (value.isTensor() && value.toTensor().dim() == 0 &&
+          (value.toTensor().scalar_type() == c10::kDouble ||
+           value.toTensor().scalar_type() == c10::kLong)) {
+        at::Tensor number = value.toTensor().clone();
+        number.unsafeGetTensorImpl()->set_wrapped_number(true);
+        value = number;
+      }
+      ctx_.record(node->output(), value, true);
       return;
     }
     if (node->kind() == c10::prim::If) return visit_if(node, source);
@@ -140,8 +150,8 @@ class GraphWalker {
       // the model (wrong rank, dtype...); an op without a rule is reported as unsupported.
       if (find_rule(node->kind().toQualString()))
         throw bad_input(std::string("the model fails on the given inputs at ") +
-                        node->kind().toQualString() + (src.empty() ? "" : " (" + src + ")") +
-                        ": " + first_line(e.what()));
+                        node->kind().toQualString() + (src.empty() ? "" : " (" + src + ")") + ": " +
+                        first_line(e.what()));
       report(node, node->kind().toQualString(), src);
       return false;
     }
@@ -162,7 +172,8 @@ class GraphWalker {
     };
     switch (node->kind()) {
       case c10::prim::ListConstruct: {
-        c10::impl::GenericList list(node->output()->type()->expectRef<c10::ListType>().getElementType());
+        c10::impl::GenericList list(
+            node->output()->type()->expectRef<c10::ListType>().getElementType());
         for (c10::IValue& v : take_inputs()) list.push_back(std::move(v));
         stack.emplace_back(std::move(list));
         return;
@@ -252,11 +263,40 @@ std::string io_name(const std::vector<std::string>& names, size_t k, size_t coun
   return count == 1 ? base : base + "_" + std::to_string(k);
 }
 
-ir::Shape io_shape(const std::vector<int64_t>& sizes, bool dynamic_batch) {
-  ir::Shape shape = ir::fixed_shape(sizes);
-  if (dynamic_batch && !shape.empty()) shape[0] = ir::Dim::named("batch_size");
-  return shape;
-}
+// Names dim 0 of inputs and outputs under --dynamic_axes: inputs whose dim 0 has the same size
+// share a symbol ("batch_size" for the first input's), so inputs whose leading sizes differ
+// (sequence-first attention: 5 queries, 7 keys) never claim to be equal.
+class BatchSymbols {
+ public:
+  explicit BatchSymbols(bool enabled) : enabled_(enabled) {}
+
+  ir::Shape input(const std::vector<int64_t>& sizes, size_t k) {
+    ir::Shape shape = ir::fixed_shape(sizes);
+    if (!enabled_ || shape.empty()) return shape;
+    auto it = by_size_.find(sizes[0]);
+    if (it == by_size_.end())
+      it = by_size_
+               .emplace(sizes[0],
+                        by_size_.empty() ? "batch_size" : "input_" + std::to_string(k) + "_dim0")
+               .first;
+    shape[0] = ir::Dim::named(it->second);
+    return shape;
+  }
+
+  ir::Shape output(const std::vector<int64_t>& sizes, size_t k) {
+    ir::Shape shape = ir::fixed_shape(sizes);
+    if (!enabled_ || shape.empty()) return shape;
+    auto it = by_size_.find(sizes[0]);
+    shape[0] = ir::Dim::named(it != by_size_.end() ? it->second
+                              : by_size_.empty()   ? "batch_size"
+                                                   : "output_" + std::to_string(k) + "_dim0");
+    return shape;
+  }
+
+ private:
+  bool enabled_;
+  std::map<int64_t, std::string> by_size_;
+};
 
 }  // namespace
 
@@ -278,11 +318,12 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
   if (tensor_inputs.size() != example_inputs.size())
     throw bad_input("the model takes " + std::to_string(tensor_inputs.size()) + " input(s) but " +
                     std::to_string(example_inputs.size()) + " were given");
+  BatchSymbols symbols(options.dynamic_batch);
   for (size_t k = 0; k < tensor_inputs.size(); ++k) {
     const at::Tensor& t = example_inputs[k];
-    ir::Value* v = graph->add_input(io_name(options.input_names, k, tensor_inputs.size(), "input"),
-                                    to_ir_dtype(t.scalar_type()),
-                                    io_shape(t.sizes().vec(), options.dynamic_batch));
+    ir::Value* v =
+        graph->add_input(io_name(options.input_names, k, tensor_inputs.size(), "input"),
+                         to_ir_dtype(t.scalar_type()), symbols.input(t.sizes().vec(), k));
     ctx.record(tensor_inputs[k], t, false);
     ctx.bind(tensor_inputs[k], v);
   }
@@ -294,27 +335,27 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
   std::vector<ir::Value*> outputs;
   std::vector<c10::IValue> recorded;
   for (const JitValue* out : jit_graph->outputs()) try {
-    const c10::IValue& r = ctx.recorded(out);
-    if (r.isTuple() || r.isList()) {
-      auto items = ctx.tensor_list(out);
-      outputs.insert(outputs.end(), items.begin(), items.end());
-      if (r.isTuple()) {
-        for (const auto& e : r.toTupleRef().elements()) recorded.push_back(e);
+      const c10::IValue& r = ctx.recorded(out);
+      if (r.isTuple() || r.isList()) {
+        auto items = ctx.tensor_list(out);
+        outputs.insert(outputs.end(), items.begin(), items.end());
+        if (r.isTuple()) {
+          for (const auto& e : r.toTupleRef().elements()) recorded.push_back(e);
+        } else {
+          for (const auto& e : r.toListRef()) recorded.push_back(e);
+        }
       } else {
-        for (const auto& e : r.toListRef()) recorded.push_back(e);
+        if (!r.isTensor())
+          throw Error(ExitCode::kUnsupportedOps,
+                      std::string("the model returns a ") + r.tagKind() +
+                          "; only tensors (and tuples or lists of tensors) can be exported");
+        outputs.push_back(ctx.tensor(out));
+        recorded.push_back(r);
       }
-    } else {
-      if (!r.isTensor())
-        throw Error(ExitCode::kUnsupportedOps,
-                    std::string("the model returns a ") + r.tagKind() +
-                        "; only tensors (and tuples or lists of tensors) can be exported");
-      outputs.push_back(ctx.tensor(out));
-      recorded.push_back(r);
+    } catch (const PoisonedValue&) {
+      throw Error(ExitCode::kUnsupportedOps,
+                  "an output of the model could not be expressed (%" + out->debugName() + ")");
     }
-  } catch (const PoisonedValue&) {
-    throw Error(ExitCode::kUnsupportedOps,
-                "an output of the model could not be expressed (%" + out->debugName() + ")");
-  }
   if (options.output_names.size() > outputs.size())
     throw bad_input(std::to_string(options.output_names.size()) +
                     " output names given but the model has " + std::to_string(outputs.size()) +
@@ -331,8 +372,7 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
     }
     used.insert(v);
     v->name = io_name(options.output_names, k, outputs.size(), "output");
-    if (recorded[k].isTensor())
-      v->shape = io_shape(recorded[k].toTensor().sizes().vec(), options.dynamic_batch);
+    if (recorded[k].isTensor()) v->shape = symbols.output(recorded[k].toTensor().sizes().vec(), k);
     graph->mark_output(v);
   }
   return graph;
