@@ -119,6 +119,9 @@ std::vector<std::string> check_model(const ModelCase& c) {
                          std::to_string(m.scaled_max_diff) + " > 1e-4 (max diff " +
                          std::to_string(m.max_diff) + ")");
     if (m.status == "FAIL") problems.push_back("output " + m.name + " status FAIL");
+    // An all-zero reference (e.g. a zero-initialised head) would make the comparison vacuous.
+    if (!(m.max_abs_reference > 1e-6))
+      problems.push_back("output " + m.name + " of the reference is all zeros");
     if (!m.shape.empty() && m.shape[0] == 1) {
       if (first_batch < expected_shapes.size() && m.shape != expected_shapes[first_batch])
         problems.push_back("output " + m.name + " has shape " + shape_text(m.shape) + ", eager " +
