@@ -182,6 +182,42 @@ open(os.path.join(out, "not_onnx.onnx"), "w").write("this is not a protobuf\n")
 rng = np.random.RandomState(3)
 np.save(os.path.join(out, "sample.npy"), rng.randn(1, 3, 32, 32).astype(np.float32))
 np.save(os.path.join(out, "sample_8x8.npy"), rng.randn(1, 3, 8, 8).astype(np.float32))
+
+# Checkpoints (state dict + architecture), as training scripts and Lightning write them.
+import argparse, json, struct, torchvision
+torch.manual_seed(4)
+net = torchvision.models.resnet18(num_classes=3).eval(); randomize(net)
+sd = net.state_dict()
+torch.save({"model_name": "resnet18", "num_classes": 3, "epoch": 5, "state_dict": sd},
+           os.path.join(out, "ckpt_guide.pt"))
+torch.save({"epoch": 2, "pytorch-lightning_version": "1.9.0",
+            "hyper_parameters": argparse.Namespace(model_name="resnet18", num_classes=3, lr=0.1),
+            "state_dict": {"model." + k: v for k, v in sd.items()}},
+           os.path.join(out, "lightning.ckpt"))
+torch.save(sd, os.path.join(out, "bare_state.pt"))
+broken = dict(sd); del broken["fc.weight"]; broken["extra.weight"] = torch.zeros(1)
+torch.save({"model_name": "resnet18", "num_classes": 3, "state_dict": broken},
+           os.path.join(out, "wrong_keys.pt"))
+torch.save({"model_name": "resnet999", "state_dict": sd}, os.path.join(out, "unknown_arch.pt"))
+data = open(os.path.join(out, "ckpt_guide.pt"), "rb").read()
+open(os.path.join(out, "ckpt_truncated.pt"), "wb").write(data[: len(data) // 3])
+class Evil:
+    def __reduce__(self):
+        return (os.system, ("touch " + os.path.join(out, "CANARY"),))
+torch.save({"model_name": "resnet18", "state_dict": sd, "payload": Evil()},
+           os.path.join(out, "evil.pt"))
+os.makedirs(os.path.join(out, "st"), exist_ok=True)
+header, blobs, offset = {}, [], 0
+for k, v in sd.items():
+    if v.dtype == torch.int64:
+        continue  # num_batches_tracked: safetensors exports often leave it out
+    b = v.contiguous().numpy().tobytes()
+    header[k] = {"dtype": "F32", "shape": list(v.shape), "data_offsets": [offset, offset + len(b)]}
+    blobs.append(b); offset += len(b)
+hjson = json.dumps(header).encode()
+with open(os.path.join(out, "st", "model.safetensors"), "wb") as f:
+    f.write(struct.pack("<Q", len(hjson))); f.write(hjson); f.write(b"".join(blobs))
+json.dump({"architecture": "resnet18", "num_classes": 3}, open(os.path.join(out, "st", "config.json"), "w"))
 '
 
 do_setup() {
@@ -428,6 +464,110 @@ case_validation_fail_json() {
 
 no_errors() {
   expect_no_line 'ERROR|error:|terminate called|Exception raised from'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints (state dict + architecture name) through the C++ zoo
+# ---------------------------------------------------------------------------------------------
+
+case_checkpoint_guide_flow() {
+  mkdir -p "$OUT/runs/fold_0/weights"
+  cp "$FIX/ckpt_guide.pt" "$OUT/runs/fold_0/weights/best.pt"
+  run --checkpoint_path "$OUT/runs/fold_0/weights/best.pt"
+  expect_exit 0
+  no_errors
+  expect_line 'Loading checkpoint from .*best\.pt'
+  expect_line 'Creating model: resnet18 \(base, 3 classes\)'
+  expect_line 'Model loaded successfully'
+  expect_line 'Model exported to: .*runs/fold_0/weights/best\.onnx'
+  expect_line '✓ PASS'
+  [ -s "$OUT/runs/fold_0/weights/best.onnx" ] || fail "best.onnx was not written beside the checkpoint"
+}
+case_checkpoint_lightning() {
+  run --checkpoint_path "$FIX/lightning.ckpt" --output_path "$OUT/m.onnx"
+  expect_exit 0
+  no_errors
+  expect_line "Stripped the key prefix 'model\.'"
+  expect_line 'Creating model: resnet18 \(base, 3 classes\)'
+  expect_line '✓ PASS'
+}
+case_checkpoint_safetensors() {
+  cp "$FIX/st/model.safetensors" "$FIX/st/config.json" "$OUT/"
+  run --checkpoint_path "$OUT/model.safetensors" --input_shape 1,3,64,64
+  expect_exit 0
+  no_errors
+  expect_line 'Creating model: resnet18'
+  [ -s "$OUT/model.onnx" ] || fail "model.onnx was not written"
+}
+case_checkpoint_bare_needs_model() {
+  error_case 2 --checkpoint_path "$FIX/bare_state.pt" --output_path "$OUT/m.onnx"
+  expect_line 'give --model'
+}
+case_checkpoint_bare_with_model() {
+  run --checkpoint_path "$FIX/bare_state.pt" --model resnet18 --output_path "$OUT/m.onnx" \
+    --input_shape 1,3,64,64
+  expect_exit 0
+  no_errors
+  expect_line 'Creating model: resnet18 \(base, 3 classes\)'
+}
+case_checkpoint_model_override() {
+  error_case 2 --checkpoint_path "$FIX/ckpt_guide.pt" --model resnet34 --output_path "$OUT/m.onnx"
+  expect_line 'WARNING.*overrides the checkpoint'
+  expect_line 'missing keys'
+}
+case_checkpoint_key_mismatch() {
+  error_case 2 --checkpoint_path "$FIX/wrong_keys.pt" --output_path "$OUT/m.onnx"
+  expect_line '1 missing keys \(fc\.weight\)'
+  expect_line 'unexpected keys \(extra\.weight\)'
+}
+case_checkpoint_non_strict() {
+  run --checkpoint_path "$FIX/wrong_keys.pt" --non_strict --output_path "$OUT/m.onnx" \
+    --input_shape 1,3,64,64
+  expect_exit 0
+  expect_line 'WARNING.*1 missing, 1 unexpected'
+}
+case_checkpoint_malicious() {
+  rm -f "$FIX/CANARY"
+  error_case 2 --checkpoint_path "$FIX/evil.pt" --output_path "$OUT/m.onnx"
+  expect_line 'refuses to load.*(os|posix)\.system'
+  [ ! -e "$FIX/CANARY" ] || fail "the pickle payload ran (CANARY exists)"
+}
+case_checkpoint_truncated() {
+  error_case 2 --checkpoint_path "$FIX/ckpt_truncated.pt" --output_path "$OUT/m.onnx"
+}
+case_checkpoint_unknown_arch() {
+  error_case 2 --checkpoint_path "$FIX/unknown_arch.pt" --output_path "$OUT/m.onnx"
+  expect_line "unknown architecture 'resnet999'"
+}
+case_pattern_batch() {
+  for k in 0 1 2; do
+    mkdir -p "$OUT/runs/fold_$k/weights"
+    cp "$FIX/ckpt_guide.pt" "$OUT/runs/fold_$k/weights/best.pt"
+  done
+  run --pattern "out/runs/**/best.pt" --jobs 2 --input_shape 1,3,64,64
+  expect_exit 0
+  no_errors
+  expect_line 'Found 3 checkpoints matching pattern'
+  expect_line '✓ Successfully exported 3/3 models'
+  for k in 0 1 2; do
+    [ -s "$OUT/runs/fold_$k/weights/best.onnx" ] || fail "fold_$k was not exported"
+  done
+}
+case_pattern_partial_failure() {
+  mkdir -p "$OUT/runs/a" "$OUT/runs/b"
+  cp "$FIX/ckpt_guide.pt" "$OUT/runs/a/best.pt"
+  cp "$FIX/ckpt_truncated.pt" "$OUT/runs/b/best.pt"
+  run --pattern "out/runs/*/best.pt" --input_shape 1,3,64,64
+  expect_exit 2
+  expect_line 'Successfully exported 1/2 models'
+  [ -s "$OUT/runs/a/best.onnx" ] || fail "the good checkpoint was not exported"
+  [ ! -e "$OUT/runs/b/best.onnx" ] || fail "the broken checkpoint left an output"
+}
+case_pattern_no_match() {
+  run --pattern "out/nothing/*.pt"
+  expect_exit 2
+  expect_clean_error
+  expect_line 'no files match'
 }
 
 case_export_pass() {
