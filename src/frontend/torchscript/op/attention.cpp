@@ -12,11 +12,6 @@ namespace {
 
 using ir::DType;
 
-ir::Value* typed(ir::Value* v, DType dtype) {
-  v->dtype = dtype;
-  return v;
-}
-
 // W[begin:end]^T for a [out, in] weight: transposed at export time when it is a constant.
 ir::Value* weight_t(TranslateContext& ctx, const JitValue* weight, int64_t begin, int64_t end) {
   if (ctx.is_static(weight)) {

@@ -11,21 +11,6 @@ namespace {
 
 using ir::DType;
 
-ir::Value* typed(ir::Value* v, DType dtype) {
-  v->dtype = dtype;
-  return v;
-}
-
-// The input that feeds schema argument `name`, or nullptr when this overload has none.
-const JitValue* arg(const JitNode* node, std::string_view name) {
-  const c10::FunctionSchema* schema = node->maybeSchema();
-  if (!schema) return nullptr;
-  const auto& args = schema->arguments();
-  for (size_t k = 0; k < args.size() && k < node->inputs().size(); ++k)
-    if (args[k].name() == name) return node->input(k);
-  return nullptr;
-}
-
 ir::Value* shape_of(TranslateContext& ctx, const JitValue* x) {
   ir::Value* s = typed(ctx.op("Shape", {ctx.tensor(x)}), DType::Int64);
   s->shape = ir::fixed_shape({ctx.rank(x)});

@@ -53,4 +53,13 @@ ir::Value* float_vector(TranslateContext& ctx, const std::vector<double>& values
   return ctx.constant(t.cast(dtype));
 }
 
+const JitValue* arg(const JitNode* node, std::string_view name) {
+  const c10::FunctionSchema* schema = node->maybeSchema();
+  if (!schema) return nullptr;
+  const auto& args = schema->arguments();
+  for (size_t k = 0; k < args.size() && k < node->inputs().size(); ++k)
+    if (args[k].name() == name) return node->input(k);
+  return nullptr;
+}
+
 }  // namespace mlexport::torchscript

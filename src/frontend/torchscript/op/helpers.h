@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "frontend/torchscript/op_table.h"
@@ -28,5 +29,14 @@ std::vector<int64_t> symmetric_pads(const std::vector<int64_t>& padding);
 
 // A 1-D constant from doubles, in `dtype`.
 ir::Value* float_vector(TranslateContext& ctx, const std::vector<double>& values, ir::DType dtype);
+
+// Sets the dtype of an IR value a translator made (for values whose dtype differs from float32).
+inline ir::Value* typed(ir::Value* v, ir::DType dtype) {
+  v->dtype = dtype;
+  return v;
+}
+
+// The input that feeds schema argument `name`, or nullptr when this overload has none.
+const JitValue* arg(const JitNode* node, std::string_view name);
 
 }  // namespace mlexport::torchscript

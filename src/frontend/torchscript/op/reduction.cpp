@@ -9,21 +9,6 @@ namespace {
 
 using ir::DType;
 
-ir::Value* typed(ir::Value* v, DType dtype) {
-  v->dtype = dtype;
-  return v;
-}
-
-// The input that feeds schema argument `name`, or nullptr when this overload has none.
-const JitValue* arg(const JitNode* node, std::string_view name) {
-  const c10::FunctionSchema* schema = node->maybeSchema();
-  if (!schema) return nullptr;
-  const auto& args = schema->arguments();
-  for (size_t k = 0; k < args.size() && k < node->inputs().size(); ++k)
-    if (args[k].name() == name) return node->input(k);
-  return nullptr;
-}
-
 bool arg_bool(TranslateContext& ctx, const JitNode* node, std::string_view name, bool fallback) {
   const JitValue* v = arg(node, name);
   return v && !ctx.is_none(v) ? ctx.const_bool(v) : fallback;

@@ -14,21 +14,6 @@ using ir::DType;
 
 constexpr int64_t kToEnd = std::numeric_limits<int64_t>::max();
 
-ir::Value* typed(ir::Value* v, DType dtype) {
-  v->dtype = dtype;
-  return v;
-}
-
-// The input that feeds schema argument `name`, or nullptr when this overload has none.
-const JitValue* arg(const JitNode* node, std::string_view name) {
-  const c10::FunctionSchema* schema = node->maybeSchema();
-  if (!schema) return nullptr;
-  const auto& args = schema->arguments();
-  for (size_t k = 0; k < args.size() && k < node->inputs().size(); ++k)
-    if (args[k].name() == name) return node->input(k);
-  return nullptr;
-}
-
 ir::Value* slice_axis(TranslateContext& ctx, ir::Value* x, int64_t axis, int64_t start,
                       int64_t end) {
   return typed(ctx.op("Slice", {x, ctx.int64_vector({start}), ctx.int64_vector({end}),
