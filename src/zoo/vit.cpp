@@ -60,19 +60,20 @@ class SelfAttentionImpl : public torch::nn::Module {
   }
 
   // x: [N, S, E] -> [N, S, E]
+  // The batch is left as -1 in reshapes: C++ tracing would freeze a size read with x.size(0),
+  // and the exported model would then take one batch size only.
   torch::Tensor forward(torch::Tensor x) {
-    const int64_t n = x.size(0);
     const int64_t s = x.size(1);
     auto qkv = torch::linear(x, in_proj_weight, in_proj_bias).chunk(3, -1);
     auto heads = [&](const torch::Tensor& t) {  // [N, S, E] -> [N, H, S, D]
-      return t.reshape({n, s, num_heads_, head_dim_}).transpose(1, 2);
+      return t.reshape({-1, s, num_heads_, head_dim_}).transpose(1, 2);
     };
     auto q = heads(qkv[0]) / std::sqrt(static_cast<double>(head_dim_));
     auto k = heads(qkv[1]);
     auto v = heads(qkv[2]);
     auto attn = torch::softmax(torch::matmul(q, k.transpose(-2, -1)), -1);
     if (is_training() && dropout_ > 0.0) attn = torch::dropout(attn, dropout_, true);
-    auto out = torch::matmul(attn, v).transpose(1, 2).reshape({n, s, embed_dim_});
+    auto out = torch::matmul(attn, v).transpose(1, 2).reshape({-1, s, embed_dim_});
     return out_proj->forward(out);
   }
 
@@ -210,11 +211,11 @@ class VisionTransformerImpl : public torch::nn::Module {
                 x.size(2), "!");
     TORCH_CHECK(x.size(3) == image_size_, "Wrong image width! Expected ", image_size_, " but got ",
                 x.size(3), "!");
-    const int64_t n = x.size(0);
     // (n, c, h, w) -> (n, hidden, n_h, n_w) -> (n, hidden, n_h * n_w) -> (n, n_h * n_w, hidden)
     x = conv_proj_->forward(x);
-    x = x.reshape({n, hidden_dim_, x.size(2) * x.size(3)}).permute({0, 2, 1});
-    auto batch_class_token = class_token.expand({n, -1, -1});
+    x = x.flatten(2).permute({0, 2, 1});
+    // expand_as keeps the batch symbolic when traced (see the attention forward).
+    auto batch_class_token = class_token.expand_as(x.narrow(1, 0, 1));
     x = torch::cat({batch_class_token, x}, 1);
     x = encoder_->forward(x);
     x = x.select(1, 0);  // x[:, 0], the class token
