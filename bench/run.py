@@ -22,12 +22,24 @@ PY = "/usr/bin/python3"
 
 
 def timed(cmd):
-    """Wall seconds and peak RSS (MiB) of one process, from GNU time."""
+    """Wall seconds and peak RSS (MiB) of one process, from GNU time; None if it failed."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
-        subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name] + cmd, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        r = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", t.name] + cmd,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            lines = [l for l in r.stderr.splitlines() if l.strip()]
+            print("failed: %s: %s" % (" ".join(cmd[:3]), lines[-1] if lines else r.returncode),
+                  file=sys.stderr)
+            return None
         wall, rss = t.read().split()[-2:]
     return float(wall), int(rss) / 1024.0
+
+
+def medians(runs):
+    """(median wall, median RSS), or (None, None) when any run failed."""
+    if any(r is None for r in runs):
+        return None, None
+    return statistics.median(w for w, _ in runs), statistics.median(m for _, m in runs)
 
 
 def latency(model, batch):
@@ -69,19 +81,16 @@ def main():
             ours.append(timed(ours_cmd))
             peer.append(timed(peer_cmd))
         row = {"model": name}
-        row["ours_s"] = statistics.median(w for w, _ in ours)
-        row["peer_s"] = statistics.median(w for w, _ in peer)
-        row["ours_mib"] = statistics.median(m for _, m in ours)
-        row["peer_mib"] = statistics.median(m for _, m in peer)
-        row["ours_bytes"] = os.path.getsize(ours_onnx)
-        row["peer_bytes"] = os.path.getsize(peer_onnx)
-        row["ours_nodes"] = len(onnx.load(ours_onnx, load_external_data=False).graph.node)
-        row["peer_nodes"] = len(onnx.load(peer_onnx, load_external_data=False).graph.node)
-        for batch in (1, 8):
-            row[f"ours_ms_b{batch}"] = latency(ours_onnx, batch)
-            row[f"peer_ms_b{batch}"] = latency(peer_onnx, batch)
-        row["ours_diff"], row["ours_scaled"] = max_diff(src, ours_onnx)
-        row["peer_diff"], row["peer_scaled"] = max_diff(src, peer_onnx)
+        row["ours_s"], row["ours_mib"] = medians(ours)
+        row["peer_s"], row["peer_mib"] = medians(peer)
+        for who, path in (("ours", ours_onnx), ("peer", peer_onnx)):
+            ok = row[who + "_s"] is not None
+            row[who + "_bytes"] = os.path.getsize(path) if ok else None
+            row[who + "_nodes"] = (len(onnx.load(path, load_external_data=False).graph.node)
+                                   if ok else None)
+            for batch in (1, 8):
+                row[f"{who}_ms_b{batch}"] = latency(path, batch) if ok else None
+            row[who + "_diff"], row[who + "_scaled"] = max_diff(src, path) if ok else (None, None)
         # Checkpoint (state dict + architecture name) -> ONNX.
         ckpt = os.path.join(a.work, name + ".ckpt.pt")
         ours_cmd = [ML_EXPORT, "--checkpoint_path", ckpt, "--output_path",
@@ -93,10 +102,8 @@ def main():
         for _ in range(a.repeats):
             ours.append(timed(ours_cmd))
             peer.append(timed(peer_cmd))
-        row["ckpt_ours_s"] = statistics.median(w for w, _ in ours)
-        row["ckpt_peer_s"] = statistics.median(w for w, _ in peer)
-        row["ckpt_ours_mib"] = statistics.median(m for _, m in ours)
-        row["ckpt_peer_mib"] = statistics.median(m for _, m in peer)
+        row["ckpt_ours_s"], row["ckpt_ours_mib"] = medians(ours)
+        row["ckpt_peer_s"], row["ckpt_peer_mib"] = medians(peer)
         rows.append(row)
         print(json.dumps(row), flush=True)
 
@@ -109,6 +116,14 @@ def main():
         json.dump({"rows": rows, "copy_s": copy_s, "start_s": start_s, "start_mib": start_mib}, f,
                   indent=1)
     write_doc(a, rows, copy_s, start_s, start_mib)
+
+
+def f(value, fmt):
+    return "fails" if value is None else fmt % value
+
+
+def ratio(a, b):
+    return "—" if a is None or b is None else "**%.2f**" % (a / b)
 
 
 def write_doc(a, rows, copy_s, start_s, start_mib):
@@ -132,32 +147,37 @@ def write_doc(a, rows, copy_s, start_s, start_mib):
              "ours MB | peer MB | ours nodes | peer nodes |")
     L.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        L.append("| %s | %.2f | %.2f | **%.2f** | %.0f | %.0f | **%.2f** | %.1f | %.1f | %d | %d |" %
-                 (r["model"], r["ours_s"], r["peer_s"], r["ours_s"] / r["peer_s"], r["ours_mib"],
-                  r["peer_mib"], r["ours_mib"] / r["peer_mib"], r["ours_bytes"] / 1e6,
-                  r["peer_bytes"] / 1e6, r["ours_nodes"], r["peer_nodes"]))
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            r["model"], f(r["ours_s"], "%.2f"), f(r["peer_s"], "%.2f"), ratio(r["ours_s"], r["peer_s"]),
+            f(r["ours_mib"], "%.0f"), f(r["peer_mib"], "%.0f"), ratio(r["ours_mib"], r["peer_mib"]),
+            f(r["ours_bytes"] and r["ours_bytes"] / 1e6, "%.1f"),
+            f(r["peer_bytes"] and r["peer_bytes"] / 1e6, "%.1f"), f(r["ours_nodes"], "%d"),
+            f(r["peer_nodes"], "%d")))
     L.append("\n## Export from a checkpoint (state dict + architecture name → ONNX, validation off)\n")
     L.append("Peer: torchvision model + `load_state_dict` + `torch.onnx.export`. Ours: the C++ zoo "
              "model traced in C++ and converted by the same importer.\n")
     L.append("| model | ours s | peer s | time ratio | ours MiB | peer MiB | RSS ratio |")
     L.append("|---|---|---|---|---|---|---|")
     for r in rows:
-        L.append("| %s | %.2f | %.2f | **%.2f** | %.0f | %.0f | **%.2f** |" %
-                 (r["model"], r["ckpt_ours_s"], r["ckpt_peer_s"], r["ckpt_ours_s"] / r["ckpt_peer_s"],
-                  r["ckpt_ours_mib"], r["ckpt_peer_mib"], r["ckpt_ours_mib"] / r["ckpt_peer_mib"]))
+        L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            r["model"], f(r["ckpt_ours_s"], "%.2f"), f(r["ckpt_peer_s"], "%.2f"),
+            ratio(r["ckpt_ours_s"], r["ckpt_peer_s"]), f(r["ckpt_ours_mib"], "%.0f"),
+            f(r["ckpt_peer_mib"], "%.0f"), ratio(r["ckpt_ours_mib"], r["ckpt_peer_mib"])))
     L.append("\n## ONNX Runtime latency of the exported files (onnxruntime-node 1.30, 2 threads)\n")
     L.append("| model | ours b1 ms | peer b1 ms | ratio b1 | ours b8 ms | peer b8 ms | ratio b8 |")
     L.append("|---|---|---|---|---|---|---|")
     for r in rows:
-        L.append("| %s | %.1f | %.1f | **%.2f** | %.1f | %.1f | **%.2f** |" %
-                 (r["model"], r["ours_ms_b1"], r["peer_ms_b1"], r["ours_ms_b1"] / r["peer_ms_b1"],
-                  r["ours_ms_b8"], r["peer_ms_b8"], r["ours_ms_b8"] / r["peer_ms_b8"]))
+        L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            r["model"], f(r["ours_ms_b1"], "%.1f"), f(r["peer_ms_b1"], "%.1f"),
+            ratio(r["ours_ms_b1"], r["peer_ms_b1"]), f(r["ours_ms_b8"], "%.1f"),
+            f(r["peer_ms_b8"], "%.1f"), ratio(r["ours_ms_b8"], r["peer_ms_b8"])))
     L.append("\n## Accuracy against eager PyTorch (LibTorch), seeded random input\n")
     L.append("| model | ours max diff | ours scaled | peer max diff | peer scaled |")
     L.append("|---|---|---|---|---|")
     for r in rows:
-        L.append("| %s | %.2e | %.2e | %.2e | %.2e |" % (r["model"], r["ours_diff"],
-                 r["ours_scaled"], r["peer_diff"], r["peer_scaled"]))
+        L.append("| %s | %s | %s | %s | %s |" % (
+            r["model"], f(r["ours_diff"], "%.2e"), f(r["ours_scaled"], "%.2e"),
+            f(r["peer_diff"], "%.2e"), f(r["peer_scaled"], "%.2e")))
     L.append("\n## Floors\n")
     L.append("- Copying the %s TorchScript file (read + write the bytes): %.2f s." %
              (rows[0]["model"], copy_s))

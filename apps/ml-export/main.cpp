@@ -20,8 +20,8 @@ using mlexport::ExitCode;
 using mlexport::cli::Log;
 
 struct Flags {
-  std::string checkpoint_path, pattern, output_path, model, format = "onnx", onnx_path, sample_input,
-                                                     runtime;
+  std::string checkpoint_path, pattern, output_path, model, format = "onnx", onnx_path,
+                                                            sample_input, runtime;
   std::vector<std::string> input_shapes, input_dtypes, disabled_passes;
   std::string input_names, output_names;
   int64_t num_classes = -1;
@@ -84,7 +84,8 @@ mlexport::ExportRequest make_request(const Flags& f) {
     for (auto& spec : r.inputs) spec.shape[0] = f.batch_size;
   r.batch_size = f.batch_size;
   r.model = f.model;
-  if (f.num_classes == 0 || f.num_classes < -1) throw mlexport::bad_input("--num_classes must be positive");
+  if (f.num_classes == 0 || f.num_classes < -1)
+    throw mlexport::bad_input("--num_classes must be positive");
   r.num_classes = f.num_classes;
   r.non_strict = f.non_strict;
   r.opset_version = f.opset;
@@ -298,8 +299,8 @@ int run_batch(const Flags& flags, Log& log) {
 int main(int argc, char** argv) {
   CLI::App app{"ml-export: export PyTorch models to ONNX and validate them in ONNX Runtime"};
   Flags f;
-  auto* single =
-      app.add_option("--checkpoint_path", f.checkpoint_path, "TorchScript file, torch.save checkpoint or .safetensors");
+  auto* single = app.add_option("--checkpoint_path", f.checkpoint_path,
+                                "TorchScript file, torch.save checkpoint or .safetensors");
   auto* many = app.add_option("--pattern", f.pattern,
                               "Glob of models to export, each beside itself (** for any folders)");
   single->excludes(many);

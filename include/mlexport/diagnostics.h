@@ -25,11 +25,13 @@ class Error : public std::runtime_error {
 };
 
 // Bad user input: a missing file, a malformed archive, a bad flag value.
-inline Error bad_input(const std::string& message) { return Error(ExitCode::kBadInput, message); }
+inline Error bad_input(const std::string& message) {
+  return Error(ExitCode::kBadInput, message);
+}
 
 // Every op without a conversion rule, gathered in one report.
 struct UnsupportedOp {
-  std::string kind;      // "aten::foo"
+  std::string kind;  // "aten::foo"
   int count = 0;
   std::vector<std::string> where;  // module scopes / source lines (first few)
 };

@@ -21,9 +21,9 @@ struct ValidationOptions {
   bool enabled = true;
   uint64_t seed = 0;
   int num_samples = 1;
-  std::string sample_input;        // .npy / .npz with the inputs to use instead of random ones
+  std::string sample_input;             // .npy / .npz with the inputs to use instead of random ones
   std::string runtime = "onnxruntime";  // or "opencv"
-  std::optional<double> atol;      // with rtol: element-wise |a-b| <= atol + rtol*|a|
+  std::optional<double> atol;           // with rtol: element-wise |a-b| <= atol + rtol*|a|
   std::optional<double> rtol;
 };
 
@@ -31,14 +31,14 @@ struct ValidationOptions {
 using EventCallback = std::function<void(const std::string& level, const std::string& message)>;
 
 struct ExportRequest {
-  std::string model_path;          // TorchScript archive, torch.save checkpoint or .safetensors
-  std::string model;               // architecture for checkpoints; wins over the file's, with a warning
-  int64_t num_classes = -1;        // for checkpoints; -1: from the file or its classifier weights
-  bool non_strict = false;         // load checkpoints whose keys do not all match
-  int batch_size = 0;              // dim 0 of default input shapes (0: 1)
-  std::string output_path;         // default: beside the input with the format's extension
+  std::string model_path;    // TorchScript archive, torch.save checkpoint or .safetensors
+  std::string model;         // architecture for checkpoints; wins over the file's, with a warning
+  int64_t num_classes = -1;  // for checkpoints; -1: from the file or its classifier weights
+  bool non_strict = false;   // load checkpoints whose keys do not all match
+  int batch_size = 0;        // dim 0 of default input shapes (0: 1)
+  std::string output_path;   // default: beside the input with the format's extension
   std::string format = "onnx";
-  std::vector<InputSpec> inputs;   // empty: taken from the archive's metadata if present
+  std::vector<InputSpec> inputs;  // empty: taken from the archive's metadata if present
   int opset_version = 17;
   bool dynamic_axes = false;
   bool simplify = true;
@@ -47,29 +47,29 @@ struct ExportRequest {
   std::vector<std::string> input_names;
   std::vector<std::string> output_names;
   ValidationOptions validation;
-  bool validate_only = false;      // validate `onnx_path` against the model, write nothing
+  bool validate_only = false;  // validate `onnx_path` against the model, write nothing
   std::string onnx_path;
-  bool verbose = false;            // keep the IR text and pass log in the result
-  EventCallback on_event;          // optional
+  bool verbose = false;    // keep the IR text and pass log in the result
+  EventCallback on_event;  // optional
 };
 
 struct OutputMetrics {
   std::string name;
   std::vector<int64_t> shape;
-  double max_diff = 0;          // max |a - b|
-  double scaled_max_diff = 0;   // max |a - b| / max(1, max |a|)
+  double max_diff = 0;         // max |a - b|
+  double scaled_max_diff = 0;  // max |a - b| / max(1, max |a|)
   double mse = 0;
   double cosine_similarity = 1;
   double max_abs_reference = 0;
-  bool within_tolerance = true; // only meaningful with atol/rtol
-  std::string status;           // PASS / WARN / FAIL
+  bool within_tolerance = true;  // only meaningful with atol/rtol
+  std::string status;            // PASS / WARN / FAIL
 };
 
 struct ValidationResult {
   bool ran = false;
-  std::string runtime;          // "onnxruntime 1.30.0", ...
-  std::string status;           // PASS / WARN / FAIL (worst of the outputs)
-  bool passed = false;          // PASS or WARN
+  std::string runtime;  // "onnxruntime 1.30.0", ...
+  std::string status;   // PASS / WARN / FAIL (worst of the outputs)
+  bool passed = false;  // PASS or WARN
   double max_diff = 0, scaled_max_diff = 0, mse = 0, cosine_similarity = 1;
   std::vector<OutputMetrics> outputs;
   std::vector<std::string> notes;  // e.g. "axis 0 of output stayed fixed at 1"
@@ -77,8 +77,8 @@ struct ValidationResult {
 };
 
 struct ExportResult {
-  std::string source_kind;          // "torchscript", "checkpoint", "safetensors"
-  std::string architecture;         // zoo architecture for checkpoints
+  std::string source_kind;                      // "torchscript", "checkpoint", "safetensors"
+  std::string architecture;                     // zoo architecture for checkpoints
   std::map<std::string, std::string> metadata;  // from the checkpoint (epoch, ...)
   std::string output_path;
   std::string format;
@@ -87,8 +87,8 @@ struct ExportResult {
   std::map<std::string, double> timings;  // seconds per stage
   std::vector<std::string> input_names, output_names;
   ValidationResult validation;
-  std::string ir_text;                    // with verbose
-  std::vector<std::string> pass_log;      // "constant-folding: changed", ...
+  std::string ir_text;                // with verbose
+  std::vector<std::string> pass_log;  // "constant-folding: changed", ...
 };
 
 // Exports (or, with validate_only, validates) one model. Throws mlexport::Error on failure.

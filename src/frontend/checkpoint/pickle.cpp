@@ -141,10 +141,12 @@ constexpr std::string_view kTorchJitContainerHelpers[] = {
     "torch.jit._pickle.restore_type_tag", "torch.jit._pickle.build_intlist",
     "torch.jit._pickle.build_tensorlist", "torch.jit._pickle.build_doublelist",
     "torch.jit._pickle.build_boollist"};
-constexpr std::string_view kDenyExceptions[] = {
-    "types.SimpleNamespace", "torch.jit._pickle.restore_type_tag",
-    "torch.jit._pickle.build_intlist", "torch.jit._pickle.build_tensorlist",
-    "torch.jit._pickle.build_doublelist", "torch.jit._pickle.build_boollist"};
+constexpr std::string_view kDenyExceptions[] = {"types.SimpleNamespace",
+                                                "torch.jit._pickle.restore_type_tag",
+                                                "torch.jit._pickle.build_intlist",
+                                                "torch.jit._pickle.build_tensorlist",
+                                                "torch.jit._pickle.build_doublelist",
+                                                "torch.jit._pickle.build_boollist"};
 
 bool is_denied(std::string_view module, std::string_view full) {
   for (auto e : kDenyExceptions)
