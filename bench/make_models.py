@@ -9,13 +9,21 @@ WORKLOADS = ["resnet18", "resnet50", "mobilenet_v3_large", "efficientnet_b0", "d
              "vit_b_16", "convnext_tiny"]
 
 
+def randomize(model):
+    """Trained-looking statistics, and no all-zero head (ViT's starts at zero)."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+            elif isinstance(m, torch.nn.Linear) and not m.weight.abs().sum():
+                m.weight.normal_(0.0, 0.02)
+
+
 def make(name, path):
     torch.manual_seed(0)
     model = getattr(torchvision.models, name)().eval()
-    for m in model.modules():
-        if isinstance(m, (torch.nn.BatchNorm2d,)):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
+    randomize(model)
     with torch.no_grad():
         traced = torch.jit.trace(model, torch.randn(1, 3, 224, 224), check_trace=False)
     traced.save(path)
@@ -25,10 +33,7 @@ def make_checkpoint(name, path, seed=0):
     """A training script's checkpoint: {"model_name", "num_classes", "state_dict", "epoch"}."""
     torch.manual_seed(seed)
     model = getattr(torchvision.models, name)(num_classes=10).eval()
-    for m in model.modules():
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.running_mean.uniform_(-0.5, 0.5)
-            m.running_var.uniform_(0.5, 2.0)
+    randomize(model)
     torch.save({"model_name": name, "num_classes": 10, "epoch": 1,
                 "state_dict": model.state_dict()}, path)
 
