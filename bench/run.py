@@ -210,8 +210,15 @@ def write_doc(a, rows, copy_s, start_s, start_mib):
              (rows[0]["model"], copy_s))
     L.append("- Starting `ml-export` (links LibTorch, prints help): %.2f s, %.0f MiB." %
              (start_s, start_mib))
+    # The batch section is written by bench/batch.py's run; keep it when rewriting the rest.
+    kept = ""
+    if os.path.exists(a.out):
+        with open(a.out) as old:
+            text = old.read()
+        if "\n## Batch export" in text:
+            kept = text[text.index("\n## Batch export"):]
     with open(a.out, "w") as out:
-        out.write("\n".join(L) + "\n")
+        out.write("\n".join(L) + "\n" + kept)
 
 
 if __name__ == "__main__":
