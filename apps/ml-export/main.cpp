@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 
@@ -363,8 +363,7 @@ int main(int argc, char** argv) {
     log.error(e.what());
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
-    std::string what = e.what();
-    log.error("internal error: " + what.substr(0, what.find('\n')));
+    log.error("internal error: " + mlexport::first_line(e.what()));
     return static_cast<int>(ExitCode::kInternal);
   }
 }

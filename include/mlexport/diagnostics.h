@@ -24,6 +24,9 @@ class Error : public std::runtime_error {
   ExitCode code_;
 };
 
+// The first line of a library's error message, clipped: errors are reported in one line.
+std::string first_line(const std::string& text);
+
 // Bad user input: a missing file, a malformed archive, a bad flag value.
 inline Error bad_input(const std::string& message) {
   return Error(ExitCode::kBadInput, message);

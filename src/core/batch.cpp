@@ -112,8 +112,7 @@ std::vector<BatchItem> export_batch(const std::vector<std::string>& paths,
         item.error = e.what();
       } catch (const std::exception& e) {
         item.exit_code = static_cast<int>(ExitCode::kInternal);
-        std::string what = e.what();
-        item.error = "internal error: " + what.substr(0, what.find('\n'));
+        item.error = "internal error: " + first_line(e.what());
       }
       if (options.on_done) {
         std::lock_guard<std::mutex> guard(lock);

@@ -16,6 +16,11 @@ std::string describe(const std::vector<UnsupportedOp>& ops) {
 
 }  // namespace
 
+std::string first_line(const std::string& text) {
+  std::string line = text.substr(0, text.find('\n'));
+  return line.size() > 200 ? line.substr(0, 200) + "..." : line;
+}
+
 UnsupportedOpsError::UnsupportedOpsError(std::vector<UnsupportedOp> ops)
     : Error(ExitCode::kUnsupportedOps, describe(ops)), ops_(std::move(ops)) {}
 

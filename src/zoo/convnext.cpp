@@ -45,15 +45,6 @@ void trunc_normal_(torch::Tensor t, double mean, double stddev, double a, double
   t.clamp_(a, b);
 }
 
-// nn.Sequential that can be nested in another Sequential (LibTorch's Sequential::forward is a
-// template, which AnyModule cannot store). Children are named "0", "1", ... as in PyTorch.
-class SeqImpl : public torch::nn::SequentialImpl {
- public:
-  using torch::nn::SequentialImpl::SequentialImpl;
-  torch::Tensor forward(torch::Tensor x) { return torch::nn::SequentialImpl::forward(x); }
-};
-TORCH_MODULE(Seq);
-
 // torchvision.models.convnext.LayerNorm2d: LayerNorm over the channels of an NCHW tensor
 // (permute to NHWC, layer_norm, permute back). Parameters weight, bias.
 class LayerNorm2dImpl : public torch::nn::Module {

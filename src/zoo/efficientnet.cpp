@@ -58,15 +58,6 @@ ConvNormActOptions cna(int64_t in, int64_t out, int64_t kernel, Activation activ
   return o;
 }
 
-// nn.Sequential that can be nested in another Sequential (LibTorch's Sequential::forward is a
-// template, which AnyModule cannot store). Children are named "0", "1", ... as in PyTorch.
-class SeqImpl : public torch::nn::SequentialImpl {
- public:
-  using torch::nn::SequentialImpl::SequentialImpl;
-  torch::Tensor forward(torch::Tensor x) { return torch::nn::SequentialImpl::forward(x); }
-};
-TORCH_MODULE(Seq);
-
 // torchvision.ops.StochasticDepth: randomly drops the residual branch per row while training,
 // the identity in eval mode (and when p == 0). Owns no state.
 class StochasticDepthImpl : public torch::nn::Module {

@@ -63,4 +63,13 @@ class SqueezeExcitationImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SqueezeExcitation);
 
+// nn.Sequential that can be nested in another Sequential (LibTorch's Sequential::forward is a
+// template, which AnyModule cannot store). Children are named "0", "1", ... as in PyTorch.
+class SeqImpl : public torch::nn::SequentialImpl {
+ public:
+  using torch::nn::SequentialImpl::SequentialImpl;
+  torch::Tensor forward(torch::Tensor x) { return torch::nn::SequentialImpl::forward(x); }
+};
+TORCH_MODULE(Seq);
+
 }  // namespace mlexport::zoo

@@ -21,12 +21,6 @@ const std::set<std::string> kNondeterministic = {
 
 constexpr int64_t kMaxUnrolledIterations = 4096;
 
-std::string first_line(const std::string& text) {
-  std::string line = text.substr(0, text.find('\n'));
-  if (line.size() > 200) line = line.substr(0, 200) + "...";
-  return line;
-}
-
 std::string describe_source(const JitNode* const_node) {
   auto* node = const_cast<JitNode*>(const_node);  // scope() is not const in LibTorch
   std::string where;

@@ -29,12 +29,6 @@ struct TorchScriptModel::Impl {
 
 namespace {
 
-std::string first_line(const std::string& text) {
-  std::string line = text.substr(0, text.find('\n'));
-  if (line.size() > 200) line = line.substr(0, 200) + "...";
-  return line;
-}
-
 void flatten(const c10::IValue& value, std::vector<ir::Tensor>& out) {
   if (value.isTensor()) {
     out.push_back(to_ir_tensor(value.toTensor()));

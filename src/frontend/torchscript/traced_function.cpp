@@ -12,11 +12,6 @@
 namespace mlexport::torchscript {
 namespace {
 
-std::string first_line(const std::string& text) {
-  std::string line = text.substr(0, text.find('\n'));
-  return line.size() > 200 ? line.substr(0, 200) + "..." : line;
-}
-
 class TracedSource : public SourceModel {
  public:
   TracedSource(TensorFunction forward, size_t num_inputs, std::shared_ptr<void> keep_alive,

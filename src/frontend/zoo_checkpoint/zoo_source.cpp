@@ -82,7 +82,11 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
       r.unexpected.push_back(key);
       continue;
     }
-    tensors[key.substr(r.stripped_prefix.size())] = torchscript::to_torch_tensor(tensor);
+    // A view of the checkpoint's bytes: load_state_dict copies them into the parameters, so
+    // no intermediate copy is made (the state outlives this call).
+    tensors[key.substr(r.stripped_prefix.size())] =
+        at::from_blob(const_cast<std::byte*>(tensor.raw()), tensor.shape,
+                      at::TensorOptions().dtype(torchscript::to_torch_dtype(tensor.dtype)));
   }
   std::vector<std::string> missing, unexpected, mismatched;
   load_state_dict(*model.module, tensors, /*strict=*/false, &missing, &unexpected, &mismatched);

@@ -1,0 +1,37 @@
+#include "zoo/demo_checkpoint.h"
+
+#include <torch/serialize.h>
+
+#include <fstream>
+#include <stdexcept>
+
+#include "zoo/zoo_torch.h"
+
+namespace mlexport::zoo {
+
+size_t write_demo_checkpoint(const std::string& path, const std::string& arch,
+                             int64_t num_classes) {
+  torch::manual_seed(0);
+  torch::NoGradGuard no_grad;
+  auto module = create_model(arch, num_classes);
+  // Default BatchNorm statistics (0 and 1) would hide folding mistakes.
+  c10::impl::GenericDict state(c10::StringType::get(), c10::TensorType::get());
+  for (auto& [key, tensor] : named_state(*module)) {
+    if (key.find("running_mean") != std::string::npos) tensor.uniform_(-0.5, 0.5);
+    if (key.find("running_var") != std::string::npos) tensor.uniform_(0.5, 2.0);
+    state.insert(key, tensor);
+  }
+  c10::impl::GenericDict checkpoint(c10::StringType::get(), c10::AnyType::get());
+  checkpoint.insert("model_name", arch);
+  checkpoint.insert("num_classes", num_classes);
+  checkpoint.insert("input_size", default_input_shape(arch).back());
+  checkpoint.insert("epoch", int64_t{10});
+  checkpoint.insert("state_dict", state);
+  const std::vector<char> bytes = torch::pickle_save(checkpoint);
+  std::ofstream file(path, std::ios::binary);
+  file.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!file) throw std::runtime_error("cannot write " + path);
+  return state.size();
+}
+
+}  // namespace mlexport::zoo
