@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: setup build demo test compat clean format operators-doc
+.PHONY: setup build demo test compat clean format operators-doc fuzz
 
 setup:
 	bash scripts/setup.sh
@@ -29,3 +29,7 @@ operators-doc: build
 # Every architecture of the export guide (zoo parity and exports); slower than `make test`.
 compat: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L compat
+
+# libFuzzer targets for the checkpoint readers (see fuzz/README.md); installs clang if missing.
+fuzz:
+	sh fuzz/build.sh

@@ -3,6 +3,17 @@
 # Usage: fuzz/build.sh [out_dir]   (default: build-fuzz next to fuzz/)
 # Needs Debian's clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) and zlib1g-dev.
 set -eu
+# The fuzzers are not part of `make test`; their tools are installed here, when missing.
+for p in clang libclang-rt-14-dev zlib1g-dev; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
+      clang libclang-rt-14-dev zlib1g-dev
+    break
+  fi
+done
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 out=${1:-$root/build-fuzz}
