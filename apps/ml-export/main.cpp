@@ -1,4 +1,4 @@
-// ml-export: exports TorchScript models to ONNX and validates the result in ONNX Runtime.
+// ml-export: exports PyTorch models (and ONNX files) to deployable formats and validates each export.
 // Argument parsing and printing only; the work happens in mlexport::export_model.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -14,6 +14,7 @@
 #include "core/batch.h"
 #include "log.h"
 #include "mlexport/export.h"
+#include "mlexport/formats.h"
 
 namespace {
 
@@ -21,8 +22,8 @@ using mlexport::ExitCode;
 using mlexport::cli::Log;
 
 struct Flags {
-  std::string checkpoint_path, pattern, output_path, model, format = "onnx", onnx_path,
-                                                            sample_input, runtime;
+  std::string checkpoint_path, pattern, output_path, model, format, onnx_path, sample_input,
+      runtime, precision = "fp32", quantize;
   std::vector<std::string> input_shapes, input_dtypes, disabled_passes;
   std::string input_names, output_names;
   int64_t num_classes = -1;
@@ -30,7 +31,8 @@ struct Flags {
   int batch_size = 0, opset = 17, num_samples = 1, threads = 0, jobs = 1;
   uint64_t seed = 0;
   bool dynamic_axes = false, validate = true, validate_only = false, verbose = false, json = false,
-       simplify = true, external_data = false;
+       simplify = true, external_data = false, list_formats = false, fp16_io = false,
+       compress_to_fp16 = false;
   std::optional<double> atol, rtol;
 };
 
@@ -94,6 +96,10 @@ mlexport::ExportRequest make_request(const Flags& f) {
   r.simplify = f.simplify;
   r.disabled_passes = f.disabled_passes;
   r.external_data = f.external_data;
+  r.precision = f.precision;
+  r.fp16_io = f.fp16_io;
+  r.quantize = f.quantize;
+  r.compress_to_fp16 = f.compress_to_fp16;
   r.input_names = split_list(f.input_names);
   r.output_names = split_list(f.output_names);
   r.validation.enabled = f.validate;
@@ -138,8 +144,10 @@ nlohmann::json metrics_json(const mlexport::OutputMetrics& m) {
 nlohmann::json result_json(const mlexport::ExportRequest& request,
                            const mlexport::ExportResult& r) {
   nlohmann::json j;
-  j["source_path"] = request.model_path;
+  j["source_path"] = request.model_path.empty() ? request.onnx_path : request.model_path;
   j["output_path"] = r.output_path;
+  j["extra_paths"] = r.extra_paths;
+  j["source_kind"] = r.source_kind;
   j["format"] = r.format;
   j["file_size"] = r.output_bytes;
   j["node_count"] = r.node_count;
@@ -156,6 +164,7 @@ nlohmann::json result_json(const mlexport::ExportRequest& request,
     val["passed"] = v.passed;
     val["status"] = v.status;
     val["runtime"] = v.runtime;
+    val["method"] = v.method;
     val["max_diff"] = finite(v.max_diff);
     val["scaled_max_diff"] = finite(v.scaled_max_diff);
     val["mse"] = finite(v.mse);
@@ -170,7 +179,9 @@ nlohmann::json result_json(const mlexport::ExportRequest& request,
   return j;
 }
 
-void print_validation(Log& log, const mlexport::ValidationResult& v, bool validate_only) {
+void print_validation(Log& log, const mlexport::ValidationResult& v, bool validate_only,
+                      const std::string& display_name) {
+  if (!v.method.empty()) log.info("Validated by: " + v.method);
   log.info("Validation metrics (" + v.runtime + "):");
   const bool many = v.outputs.size() > 1;
   for (const auto& m : v.outputs) {
@@ -181,7 +192,7 @@ void print_validation(Log& log, const mlexport::ValidationResult& v, bool valida
     log.info(prefix + "Cosine similarity: " + fixed6(m.cosine_similarity));
   }
   for (const auto& note : v.notes) log.warning(note);
-  const std::string what = validate_only ? "ONNX model" : "ONNX export";
+  const std::string what = display_name + (validate_only ? " model" : " export");
   if (v.status == "PASS")
     log.success("✓ PASS - " + what + " validation successful");
   else if (v.status == "WARN")
@@ -205,13 +216,18 @@ int run(const Flags& flags, Log& log) {
   }
   if (!request.validate_only) {
     char size[64];
-    std::snprintf(size, sizeof size, "%.1f MB, %d nodes", result.output_bytes / 1e6,
-                  result.node_count);
+    if (result.node_count > 0)
+      std::snprintf(size, sizeof size, "%.1f MB, %d %s", result.output_bytes / 1e6,
+                    result.node_count, result.format == "openvino" ? "layers" : "nodes");
+    else
+      std::snprintf(size, sizeof size, "%.1f MB", result.output_bytes / 1e6);
     log.success("✓ Model exported to: " + result.output_path + " (" + size + ")");
   }
   if (result.validation.ran) {
-    if (!request.validate_only) log.info("Validating ONNX export...");
-    print_validation(log, result.validation, request.validate_only);
+    const mlexport::FormatInfo* format = mlexport::find_format(result.format);
+    const std::string display = format ? format->display_name : result.format;
+    if (!request.validate_only) log.info("Validating " + display + " export...");
+    print_validation(log, result.validation, request.validate_only, display);
   }
   if (flags.json) std::cout << result_json(request, result).dump(2) << std::endl;
   return result.validation.ran && !result.validation.passed
@@ -295,10 +311,38 @@ int run_batch(const Flags& flags, Log& log) {
   return worst;
 }
 
+int print_formats(bool json) {
+  if (json) {
+    nlohmann::json all = nlohmann::json::array();
+    for (const auto& f : mlexport::list_formats())
+      all.push_back({{"name", f.name},
+                     {"display_name", f.display_name},
+                     {"extensions", f.extensions},
+                     {"available", f.available},
+                     {"unavailable_reason", f.unavailable_reason},
+                     {"validated_by", f.validated_by},
+                     {"description", f.description}});
+    std::cout << all.dump(2) << std::endl;
+    return 0;
+  }
+  std::printf("%-16s %-20s %-14s %s\n", "FORMAT", "NAME", "EXTENSIONS", "STATUS");
+  for (const auto& f : mlexport::list_formats()) {
+    std::string extensions;
+    for (const auto& e : f.extensions) extensions += (extensions.empty() ? "" : " ") + e;
+    std::printf("%-16s %-20s %-14s %s\n", f.name.c_str(), f.display_name.c_str(),
+                extensions.c_str(),
+                f.available ? ("available; validated by " + f.validated_by).c_str()
+                            : ("coming soon: " + f.unavailable_reason).c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"ml-export: export PyTorch models to ONNX and validate them in ONNX Runtime"};
+  CLI::App app{
+      "ml-export: export PyTorch models to ONNX, OpenVINO, TorchScript or PyTorch checkpoints, "
+      "and validate each export against the model"};
   Flags f;
   auto* single = app.add_option("--checkpoint_path", f.checkpoint_path,
                                 "TorchScript file, torch.save checkpoint or .safetensors");
@@ -309,8 +353,18 @@ int main(int argc, char** argv) {
   app.add_option("--model", f.model, "Architecture for a checkpoint (wins over the file's)");
   app.add_option("--num_classes", f.num_classes, "Classes of the checkpoint's classifier");
   app.add_flag("--non_strict", f.non_strict, "Load checkpoints whose keys do not all match");
-  app.add_option("--output_path", f.output_path, "Output file (default: beside the input, .onnx)");
-  app.add_option("--format", f.format, "Output format")->default_val("onnx");
+  app.add_option("--output_path", f.output_path,
+                 "Output file (default: beside the input, with the format's extension)");
+  app.add_option("--format", f.format,
+                 "Output format (see --list_formats; default: from --output_path's extension, "
+                 "else onnx)");
+  app.add_flag("--list_formats", f.list_formats, "List every format and whether it is available");
+  app.add_option("--precision", f.precision, "ONNX weights and compute: fp32 or fp16")
+      ->default_val("fp32");
+  app.add_flag("--fp16_io", f.fp16_io, "With --precision fp16: float16 inputs and outputs too");
+  app.add_option("--quantize", f.quantize, "ONNX dynamic quantization: int8");
+  app.add_flag("--compress_to_fp16", f.compress_to_fp16,
+               "OpenVINO: store float32 weights as float16");
   app.add_option("--input_shape", f.input_shapes, "Input shape, one per input (e.g. 1,3,224,224)");
   app.add_option("--input_dtype", f.input_dtypes,
                  "Input dtype, one per input: float32 float16 float64 int64 int32 bool");
@@ -319,7 +373,8 @@ int main(int argc, char** argv) {
   app.add_flag("--dynamic_axes", f.dynamic_axes, "Make dim 0 of inputs/outputs 'batch_size'");
   app.add_flag("--validate,!--no-validate", f.validate, "Validate the export (default: on)");
   app.add_flag("--validate_only", f.validate_only, "Only validate --onnx_path against the model");
-  app.add_option("--onnx_path", f.onnx_path, "ONNX file for --validate_only");
+  app.add_option("--onnx_path", f.onnx_path,
+                 "The file --validate_only checks; without a model, an ONNX model to convert");
   app.add_flag("--simplify,!--no-simplify", f.simplify, "Run the simplifying passes (default: on)");
   app.add_option("--disable_pass", f.disabled_passes, "Skip a named pass (repeatable)");
   app.add_flag("--external_data", f.external_data,
@@ -344,8 +399,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return static_cast<int>(ExitCode::kBadInput);
   }
-  if (f.checkpoint_path.empty() && f.pattern.empty()) {
-    std::fprintf(stderr, "error: give --checkpoint_path PATH or --pattern GLOB\n");
+  if (f.list_formats) return print_formats(f.json);
+  if (f.checkpoint_path.empty() && f.pattern.empty() && f.onnx_path.empty()) {
+    std::fprintf(stderr, "error: give --checkpoint_path PATH, --pattern GLOB or --onnx_path PATH\n");
     return static_cast<int>(ExitCode::kBadInput);
   }
   Log log(f.json ? stderr : stdout);

@@ -2,39 +2,24 @@
 
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 
 #include "core/checkpoint_info.h"
+#include "core/export_job.h"
+#include "core/export_source.h"
+#include "core/formats/format_registry.h"
 #include "core/inputs.h"
-#include "emit/onnx/onnx_emitter.h"
+#include "frontend/onnx/onnx_source.h"
 #include "frontend/torchscript/torchscript_model.h"
 #include "frontend/zoo_checkpoint/zoo_source.h"
-#include "ir/printer.h"
 #include "passes/pass.h"
-#include "runtime/onnxruntime_runner.h"
-#include "runtime/opencv_runner.h"
-#include "validate/metrics.h"
 #include "zoo/zoo.h"
 
 namespace mlexport {
 namespace {
 
 namespace fs = std::filesystem;
-using Specs = std::vector<std::pair<ir::DType, std::vector<int64_t>>>;
-
-class Stopwatch {
- public:
-  double lap() {
-    auto now = std::chrono::steady_clock::now();
-    double s = std::chrono::duration<double>(now - last_).count();
-    last_ = now;
-    return s;
-  }
-
- private:
-  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
-};
+using core::Specs;
 
 std::string default_output_path(const std::string& model_path, const std::string& extension) {
   fs::path p(model_path);
@@ -73,91 +58,21 @@ Specs resolve_specs(const ExportRequest& request, const SourceModel& model) {
   return core::parse_input_specs(specs);
 }
 
-runtime::RunResult run_exported(const ExportRequest& request, const std::string& path,
-                                const std::vector<ir::Tensor>& inputs) {
-  if (request.validation.runtime == "opencv") return runtime::run_opencv(path, inputs);
-  return runtime::run_onnxruntime(path, inputs);
-}
-
-// Compares the exported file with the eager model on the given inputs.
-void compare_samples(const ExportRequest& request, SourceModel& model, const std::string& path,
-                     const std::vector<std::vector<ir::Tensor>>& samples,
-                     ValidationResult& result) {
-  validate::Tolerance tolerance;
-  tolerance.atol = request.validation.atol;
-  tolerance.rtol = request.validation.rtol;
-  if (tolerance.atol && !tolerance.rtol) tolerance.rtol = 0.0;
-  if (tolerance.rtol && !tolerance.atol) tolerance.atol = 0.0;
-  for (const auto& inputs : samples) {
-    std::vector<ir::Tensor> reference = model.run(inputs);
-    runtime::RunResult exported = run_exported(request, path, inputs);
-    result.runtime = exported.runtime;
-    if (exported.outputs.size() != reference.size())
-      throw Error(ExitCode::kValidationFailed,
-                  "the exported model has " + std::to_string(exported.outputs.size()) +
-                      " outputs but the model returns " + std::to_string(reference.size()));
-    for (size_t k = 0; k < reference.size(); ++k) {
-      const std::string name = k < exported.output_names.size() ? exported.output_names[k]
-                                                                : "output_" + std::to_string(k);
-      ir::Tensor ref = reference[k];
-      ir::Tensor got = exported.outputs[k];
-      if (ref.dtype != got.dtype) got = got.cast(ref.dtype);
-      result.outputs.push_back(validate::compare_output(name, ref, got, tolerance));
-    }
-  }
-  validate::summarize(result);
-}
-
-// With dynamic axes, runs a second batch size; an axis that came out fixed fails by name.
-void check_dynamic_batch(const ExportRequest& request, SourceModel& model, const std::string& path,
-                         const Specs& specs, ValidationResult& result) {
-  const int64_t batch = specs.front().second.front();
-  const int64_t other = batch == 1 ? 2 : batch + 1;
-  auto inputs = core::random_inputs(core::with_batch(specs, other), request.validation.seed + 1);
-  ValidationResult second;
-  try {
-    compare_samples(request, model, path, {inputs}, second);
-  } catch (const Error& e) {
-    result.notes.push_back("at batch size " + std::to_string(other) + ": " + e.what());
-    OutputMetrics failed;
-    failed.name = "batch " + std::to_string(other);
-    failed.status = "FAIL";
-    failed.cosine_similarity = 0;
-    result.outputs.push_back(failed);
-    validate::summarize(result);
-    return;
-  }
-  for (auto& m : second.outputs) {
-    m.name += " (batch " + std::to_string(other) + ")";
-    result.outputs.push_back(m);
-  }
-  validate::summarize(result);
-}
-
-ValidationResult validate_file(const ExportRequest& request, SourceModel& model,
-                               const std::string& path, const Specs& specs,
-                               const std::vector<ir::Tensor>& first_inputs) {
-  auto start = std::chrono::steady_clock::now();
-  ValidationResult result;
-  std::vector<std::vector<ir::Tensor>> samples = {first_inputs};
-  if (request.validation.sample_input.empty())
-    for (int s = 1; s < request.validation.num_samples; ++s)
-      samples.push_back(core::random_inputs(specs, request.validation.seed + 100 + s));
-  compare_samples(request, model, path, samples, result);
-  if (request.dynamic_axes) check_dynamic_batch(request, model, path, specs, result);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
-}
-
 void emit_event(const ExportRequest& request, const std::string& level,
                 const std::string& message) {
   if (request.on_event) request.on_event(level, message);
 }
 
-// Opens the model file: TorchScript as it is, checkpoints through the zoo.
+// Opens the model: TorchScript as it is, checkpoints through the zoo, ONNX files (given as
+// --onnx_path without a model) through the ONNX frontend.
 // `input_chw` receives the input size the checkpoint records, if any.
 std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportResult& result,
                                          std::vector<int64_t>& input_chw) {
+  if (request.model_path.empty()) {
+    result.source_kind = "onnx";
+    emit_event(request, "INFO", "Loading ONNX model from " + request.onnx_path);
+    return frontend::open_onnx_source(request.onnx_path);
+  }
   const core::SourceKind kind = core::detect_source_kind(request.model_path);
   if (kind == core::SourceKind::kTorchScript) {
     result.source_kind = "torchscript";
@@ -206,23 +121,27 @@ std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportRes
   return source;
 }
 
-}  // namespace
-
-ExportResult export_model(const ExportRequest& request) {
-  Stopwatch watch;
-  ExportResult result;
-  result.format = request.format;
-  if (request.format != "onnx")
-    throw bad_input("format '" + request.format + "' is not available (available: onnx)");
+void check_request(const ExportRequest& request, bool in_memory) {
   if (request.opset_version < 11 || request.opset_version > 17)
     throw bad_input("opset " + std::to_string(request.opset_version) +
                     " is outside the supported range 11-17");
   if (request.validation.num_samples < 1) throw bad_input("--num_samples must be at least 1");
-  if (request.validate_only && request.onnx_path.empty())
-    throw bad_input("--validate_only needs --onnx_path");
+  if (!in_memory && request.model_path.empty() && request.onnx_path.empty())
+    throw bad_input("no model given: pass a model file, --checkpoint_path or --onnx_path");
+  if (in_memory && request.output_path.empty()) throw bad_input("no output path given");
+  if (request.validate_only && (request.onnx_path.empty() || request.model_path.empty()))
+    throw bad_input("--validate_only needs a model and --onnx_path (the file to check)");
   if ((request.validation.atol && *request.validation.atol < 0) ||
       (request.validation.rtol && *request.validation.rtol < 0))
     throw bad_input("--atol and --rtol must not be negative");
+  if (request.precision != "fp32" && request.precision != "fp16")
+    throw bad_input("--precision must be fp32 or fp16, not '" + request.precision + "'");
+  if (!request.quantize.empty() && request.quantize != "int8")
+    throw bad_input("--quantize supports int8 only, not '" + request.quantize + "'");
+  if (!request.quantize.empty() && request.precision == "fp16")
+    throw bad_input("--quantize int8 and --precision fp16 cannot be combined");
+  if (request.fp16_io && request.precision != "fp16")
+    throw bad_input("--fp16_io needs --precision fp16");
   for (const std::string& name : request.disabled_passes) {
     bool known = false;
     std::string names;
@@ -233,91 +152,140 @@ ExportResult export_model(const ExportRequest& request) {
     }
     if (!known) throw bad_input("unknown pass '" + name + "' (passes: " + names + ")");
   }
+}
 
-  const std::string output_path = request.validate_only ? request.onnx_path
-                                  : request.output_path.empty()
-                                      ? default_output_path(request.model_path, ".onnx")
-                                      : request.output_path;
+std::string format_names(bool available) {
+  std::string names;
+  for (const auto& row : core::format_rows())
+    if (row.info.available == available) names += (names.empty() ? "" : ", ") + row.info.name;
+  return names;
+}
+
+// --format, else the output file's extension, else ONNX. Options that belong to one format are
+// refused for the others rather than ignored.
+const core::FormatRow& resolve_format(const ExportRequest& request, bool pytorch_source) {
+  std::string name = request.format;
+  const std::string& path = request.validate_only ? request.onnx_path : request.output_path;
+  if (name.empty() && !path.empty()) {
+    const FormatInfo* by_extension = format_for_path(path);
+    if (!by_extension && !request.validate_only)
+      throw bad_input("cannot tell the format from " + path + "; give --format (" +
+                      format_names(true) + ")");
+    if (by_extension) name = by_extension->name;
+  }
+  if (name.empty()) name = "onnx";
+  const core::FormatRow* row = core::find_format_row(name);
+  if (!row)
+    throw bad_input("unknown format '" + name + "' (available: " + format_names(true) +
+                    "; not available here: " + format_names(false) + ")");
+  if (!row->info.available)
+    throw bad_input("format '" + name + "' is not available: " + row->info.unavailable_reason);
+  const bool onnx = row->info.name == "onnx";
+  if (!onnx && (request.precision != "fp32" || !request.quantize.empty()))
+    throw bad_input("--precision and --quantize apply to ONNX exports only");
+  if (request.compress_to_fp16 && row->info.name != "openvino")
+    throw bad_input("--compress_to_fp16 applies to OpenVINO exports only");
+  if (!request.validate_only && !pytorch_source &&
+      (row->info.name == "torch" || row->info.name == "torchscript"))
+    throw bad_input("format '" + name + "' needs a PyTorch model; an ONNX file cannot become " +
+                    row->info.display_name);
+  return *row;
+}
+
+ExportResult run_export(const ExportRequest& request, core::PreparedSource* prepared) {
+  ExportResult result;
+  check_request(request, prepared != nullptr);
+  const core::FormatRow& format =
+      resolve_format(request, prepared != nullptr || !request.model_path.empty());
+  result.format = format.info.name;
+
+  const std::string& input_path = request.model_path.empty() ? request.onnx_path
+                                                               : request.model_path;
+  const std::string output_path =
+      request.validate_only          ? request.onnx_path
+      : request.output_path.empty()  ? default_output_path(input_path, format.info.extensions[0])
+                                     : request.output_path;
   if (request.validate_only) {
     std::error_code ec;
     if (!fs::is_regular_file(output_path, ec)) throw bad_input(output_path + ": no such file");
   } else {
     check_writable_folder(output_path);
+    std::error_code ec;
+    if (!prepared && fs::equivalent(output_path, input_path, ec))
+      throw bad_input(output_path + " is the input file; choose another --output_path");
   }
 
-  std::vector<int64_t> checkpoint_input;
-  std::unique_ptr<SourceModel> model = open_source(request, result, checkpoint_input);
-  result.timings["load"] = watch.lap();
+  core::ExportJob job{request, result, format.info};
+  if (prepared) {
+    job.model = std::move(prepared->model);
+    result.source_kind = prepared->kind;
+    result.architecture = prepared->architecture;
+  } else {
+    job.model = open_source(request, result, job.checkpoint_input_chw);
+  }
+  job.lap("load");
 
   ExportRequest effective = request;
-  if (effective.inputs.empty() && !checkpoint_input.empty()) {
-    std::vector<int64_t> shape = checkpoint_input;
+  if (effective.inputs.empty() && !job.checkpoint_input_chw.empty()) {
+    std::vector<int64_t> shape = job.checkpoint_input_chw;
     shape.insert(shape.begin(), request.batch_size > 0 ? request.batch_size : 1);
     effective.inputs.push_back({shape, "float32"});
   }
-  Specs specs = resolve_specs(effective, *model);
-  if (request.input_names.size() > specs.size())
+  job.specs = resolve_specs(effective, *job.model);
+  if (request.input_names.size() > job.specs.size())
     throw bad_input(std::to_string(request.input_names.size()) +
-                    " input names given but the model takes " + std::to_string(specs.size()) +
+                    " input names given but the model takes " + std::to_string(job.specs.size()) +
                     " input(s)");
-  std::vector<ir::Tensor> inputs;
-  if (!request.validation.sample_input.empty()) {
-    inputs = core::load_sample_inputs(request.validation.sample_input);
-    if (inputs.size() != specs.size())
-      throw bad_input(request.validation.sample_input + " holds " + std::to_string(inputs.size()) +
-                      " arrays but the model takes " + std::to_string(specs.size()) + " inputs");
-    for (size_t k = 0; k < inputs.size() && !request.inputs.empty(); ++k)
-      if (inputs[k].shape != specs[k].second)
+  if (prepared && !prepared->example_inputs.empty()) {
+    job.inputs = prepared->example_inputs;
+    job.specs.clear();
+    for (const auto& t : job.inputs) job.specs.emplace_back(t.dtype, t.shape);
+  } else if (!request.validation.sample_input.empty()) {
+    job.inputs = core::load_sample_inputs(request.validation.sample_input);
+    if (job.inputs.size() != job.specs.size())
+      throw bad_input(request.validation.sample_input + " holds " +
+                      std::to_string(job.inputs.size()) + " arrays but the model takes " +
+                      std::to_string(job.specs.size()) + " inputs");
+    for (size_t k = 0; k < job.inputs.size() && !request.inputs.empty(); ++k)
+      if (job.inputs[k].shape != job.specs[k].second)
         throw bad_input(request.validation.sample_input + ": array " + std::to_string(k) +
-                        " has shape " + ir::shape_to_string(inputs[k].shape) +
-                        " but --input_shape says " + ir::shape_to_string(specs[k].second));
-    specs.clear();
-    for (const auto& t : inputs) specs.emplace_back(t.dtype, t.shape);
+                        " has shape " + ir::shape_to_string(job.inputs[k].shape) +
+                        " but --input_shape says " + ir::shape_to_string(job.specs[k].second));
+    job.specs.clear();
+    for (const auto& t : job.inputs) job.specs.emplace_back(t.dtype, t.shape);
   } else {
-    inputs = core::random_inputs(specs, request.validation.seed);
+    job.inputs = core::random_inputs(job.specs, request.validation.seed);
   }
+  job.output_path = output_path;
   result.output_path = output_path;
 
-  emit_event(
-      request, "INFO",
-      request.validate_only ? "Validating " + output_path + "..." : "Exporting to ONNX format...");
   if (request.validate_only) {
-    result.validation = validate_file(request, *model, output_path, specs, inputs);
-    result.timings["validate"] = watch.lap();
+    job.event("INFO", "Validating " + output_path + "...");
+    result.validation = format.validate(job);
+    job.lap("validate");
     return result;
   }
-
-  torchscript::ImportOptions import;
-  import.dynamic_batch = request.dynamic_axes;
-  import.input_names = request.input_names;
-  import.output_names = request.output_names;
-  auto graph = model->to_ir(inputs, import);
-  // The IR holds its own copy of the weights; without validation the module is done with.
-  if (!request.validation.enabled) model.reset();
-  result.timings["convert"] = watch.lap();
-
-  passes::PassContext pass_context{request.opset_version, request.dynamic_axes};
-  passes::PipelineOptions pipeline{request.simplify, request.disabled_passes, false};
-  result.pass_log = passes::run_pipeline(*graph, pass_context, pipeline);
-  if (request.verbose) result.ir_text = ir::print_graph(*graph);
-  result.timings["passes"] = watch.lap();
-  for (const ir::Value* v : graph->inputs()) result.input_names.push_back(v->name);
-  for (const ir::Value* v : graph->outputs()) result.output_names.push_back(v->name);
-
-  emit::OnnxOptions onnx;
-  onnx.opset_version = request.opset_version;
-  onnx.external_data = request.external_data;
-  onnx.doc_string = "exported by mlexport from " + fs::path(request.model_path).filename().string();
-  auto emitted = emit::emit_onnx(*graph, output_path, onnx);
-  result.output_bytes = emitted.bytes;
-  result.node_count = emitted.node_count;
-  result.timings["emit"] = watch.lap();
-
+  job.event("INFO", "Exporting to " + format.info.display_name + " format...");
+  format.write(job);
+  job.lap("emit");
   if (request.validation.enabled) {
-    result.validation = validate_file(request, *model, output_path, specs, inputs);
-    result.timings["validate"] = watch.lap();
+    result.validation = format.validate(job);
+    job.lap("validate");
   }
   return result;
 }
 
+}  // namespace
+
+ExportResult export_model(const ExportRequest& request) {
+  return run_export(request, nullptr);
+}
+
+namespace core {
+
+ExportResult export_prepared(const ExportRequest& request, PreparedSource source) {
+  return run_export(request, &source);
+}
+
+}  // namespace core
 }  // namespace mlexport

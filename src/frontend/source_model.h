@@ -4,9 +4,11 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "frontend/checkpoint/value.h"
 #include "ir/graph.h"
 #include "ir/tensor.h"
 
@@ -16,6 +18,12 @@ struct ImportOptions {
   bool dynamic_batch = false;  // dim 0 of every input/output becomes the symbol "batch_size"
   std::vector<std::string> input_names;
   std::vector<std::string> output_names;
+};
+
+// What the torch format saves: the state dict and the model's configuration.
+struct TorchState {
+  std::vector<std::pair<std::string, ir::Tensor>> tensors;  // in the model's state-dict order
+  checkpoint::ValuePtr config;  // {"class_path": ..., "init_args": {...}}, or null
 };
 
 class SourceModel {
@@ -31,6 +39,17 @@ class SourceModel {
   virtual size_t num_inputs() const = 0;
   // Default input shapes (with batch) when the source knows them; empty otherwise.
   virtual std::vector<std::vector<int64_t>> default_input_shapes() const { return {}; }
+
+  // Optional capabilities, for the formats that need more than the IR.
+  // The weights and configuration (torch format); nullopt when the source has none.
+  virtual std::optional<TorchState> torch_state() { return std::nullopt; }
+  // Writes a frozen, eval-mode TorchScript archive holding `extra_files`; false when the source
+  // cannot be saved as TorchScript. Throws mlexport::Error when writing fails.
+  virtual bool save_torchscript(const std::string& /*path*/,
+                                const std::vector<ir::Tensor>& /*example_inputs*/,
+                                const std::map<std::string, std::string>& /*extra_files*/) {
+    return false;
+  }
 };
 
 }  // namespace mlexport

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "mlexport/diagnostics.h"
 
@@ -15,6 +16,20 @@ int severity(const std::string& status) {
 }
 
 }  // namespace
+
+Tolerance tolerance_for_precision(const std::string& precision) {
+  Tolerance t;
+  if (precision == "fp16") {
+    t.pass_max_diff = 1e-2;
+    t.warn_max_diff = 5e-2;
+  } else if (precision == "int8") {
+    t.pass_max_diff = 0;
+    t.pass_min_cosine = 0.99;
+    t.warn_max_diff = std::numeric_limits<double>::infinity();
+    t.warn_min_cosine = 0.95;
+  }
+  return t;
+}
 
 OutputMetrics compare_output(const std::string& name, const ir::Tensor& reference,
                              const ir::Tensor& exported, const Tolerance& tolerance) {
@@ -61,7 +76,8 @@ OutputMetrics compare_output(const std::string& name, const ir::Tensor& referenc
     m.status = m.within_tolerance ? "PASS" : "FAIL";
   } else if (nan_mismatch) {
     m.status = "FAIL";
-  } else if (m.scaled_max_diff < tolerance.pass_max_diff) {
+  } else if (m.scaled_max_diff < tolerance.pass_max_diff ||
+             (tolerance.pass_min_cosine && m.cosine_similarity >= *tolerance.pass_min_cosine)) {
     m.status = "PASS";
   } else if (m.scaled_max_diff <= tolerance.warn_max_diff &&
              m.cosine_similarity >= tolerance.warn_min_cosine) {

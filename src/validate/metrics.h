@@ -16,9 +16,15 @@ struct Tolerance {
   double pass_max_diff = 1e-5;
   double warn_max_diff = 1e-4;
   double warn_min_cosine = 0.999;
+  // When set, an output whose cosine similarity reaches it also passes (quantized exports).
+  std::optional<double> pass_min_cosine;
   // When set, the bands are replaced by the element-wise test |a-b| <= atol + rtol*|a|.
   std::optional<double> atol, rtol;
 };
+
+// The bands for an export stored in `precision`: "fp32" (the guide's), "fp16" (PASS below 1e-2,
+// WARN up to 5e-2) or "int8" (judged by cosine similarity: PASS from 0.99, WARN from 0.95).
+Tolerance tolerance_for_precision(const std::string& precision);
 
 // Metrics of one output. Throws mlexport::Error when the shapes differ.
 OutputMetrics compare_output(const std::string& name, const ir::Tensor& reference,

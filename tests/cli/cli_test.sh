@@ -704,6 +704,186 @@ case_help() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Formats: the registry, TorchScript, torch checkpoints, OpenVINO IR, fp16 and int8 ONNX
+# ---------------------------------------------------------------------------------------------
+
+case_list_formats() {
+  run --list_formats
+  expect_exit 0
+  expect_line '^onnx +ONNX +\.onnx +available; validated by ONNX Runtime'
+  expect_line '^openvino +OpenVINO IR +\.xml +available'
+  expect_line '^torchscript +TorchScript +\.ts \.pt +available; validated by LibTorch'
+  expect_line '^torch +PyTorch checkpoint +\.pth \.ckpt +available'
+  expect_line '^tensorrt +TensorRT .*coming soon: needs NVIDIA'
+  expect_line '^torch_export_ir .*coming soon: torch\.export needs PyTorch 2\.1'
+  run --list_formats --json
+  expect_exit 0
+  json_check '[f["name"] for f in d if f["available"]] == ["onnx", "openvino", "torchscript", "torch"]'
+  json_check 'all(f["unavailable_reason"] for f in d if not f["available"])'
+}
+case_unavailable_format() {
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --format tensorrt --output_path "$OUT/m.engine"
+  expect_line 'not available: needs NVIDIA'
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.ptir"
+  expect_line "torch_export_ir' is not available"
+}
+case_unknown_extension() {
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.foo"
+  expect_line 'cannot tell the format from .*m\.foo'
+}
+case_format_option_for_other_format() {
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --precision fp16 --output_path "$OUT/m.xml"
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --compress_to_fp16 --output_path "$OUT/m.onnx"
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --quantize int4 --output_path "$OUT/m.onnx"
+}
+
+# TorchScript out: stock PyTorch loads it, it computes what the source does, and its metadata
+# spares the next export the --input_shape.
+case_torchscript_from_torchscript() {
+  run --checkpoint_path "$FIX/two_inputs.pt" --input_shape 1,4 --input_shape 1,4 --output_path "$OUT/m.ts"
+  expect_exit 0
+  no_errors
+  expect_line 'Exporting to TorchScript format'
+  expect_line 'Validated by: the written archive reloaded with torch::jit::load'
+  expect_line '✓ PASS'
+  py "import torch, json, sys
+files = {'mlexport.json': ''}
+m = torch.jit.load(sys.argv[1], _extra_files=files)
+meta = json.loads(files['mlexport.json'])
+assert [i['shape'] for i in meta['inputs']] == [[1, 4], [1, 4]], meta
+assert len(meta['source']['sha256']) == 64, meta
+a, b = torch.randn(3, 4), torch.randn(3, 4)
+ref = torch.jit.load(sys.argv[2])
+assert torch.allclose(m(a, b), ref(a, b)), 'outputs differ'
+m.eval(); m.train(False)" "$OUT/m.ts" "$FIX/two_inputs.pt" || fail "stock torch.jit.load check failed"
+  run --checkpoint_path "$OUT/m.ts" --output_path "$OUT/again.onnx"
+  expect_exit 0
+  expect_line '✓ PASS'
+}
+case_torchscript_from_checkpoint() {
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --format torchscript --output_path "$OUT/r.pt" --input_shape 1,3,64,64
+  expect_exit 0
+  no_errors
+  expect_line '✓ PASS'
+  py "import torch, torchvision, sys, json
+ck = torch.load(sys.argv[2])
+net = torchvision.models.resnet18(num_classes=3).eval(); net.load_state_dict(ck['state_dict'])
+files = {'mlexport.json': ''}
+m = torch.jit.load(sys.argv[1], _extra_files=files)
+meta = json.loads(files['mlexport.json'])
+assert meta['architecture'] == 'resnet18' and meta['preprocessing']['mean'][0] == 0.485, meta
+x = torch.randn(2, 3, 64, 64)
+with torch.no_grad(): d = (m(x) - net(x)).abs().max().item()
+print('max diff vs torchvision', d)
+assert d < 1e-4, d" "$OUT/r.pt" "$FIX/ckpt_guide.pt" || fail "torchvision comparison failed"
+}
+
+# torch format out: stock torch.load reads it (also weights_only), the config names the
+# torchvision builder, and torchvision loads the state dict strictly.
+case_torch_from_checkpoint() {
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --format torch --output_path "$OUT/r.pth" --input_shape 1,3,64,64
+  expect_exit 0
+  no_errors
+  expect_line 'Validated by: every tensor re-read bit-identical; resnet18 rebuilt'
+  expect_line '✓ PASS'
+  py "import torch, torchvision, sys
+ck = torch.load(sys.argv[1])
+assert ck['config'] == {'class_path': 'torchvision.models.resnet18', 'init_args': {'num_classes': 3}}, ck['config']
+assert ck['model_name'] == 'resnet18' and ck['num_classes'] == 3
+src = torch.load(sys.argv[2])['state_dict']
+assert list(ck['state_dict'].keys()) == list(src.keys())
+for k, v in src.items(): assert torch.equal(ck['state_dict'][k], v), k
+net = torchvision.models.resnet18(**ck['config']['init_args']); net.load_state_dict(ck['state_dict'])
+w = torch.load(sys.argv[1], weights_only=True)
+assert torch.equal(w['state_dict']['fc.weight'], src['fc.weight'])" "$OUT/r.pth" "$FIX/ckpt_guide.pt" ||
+    fail "stock torch.load check failed"
+  # and it exports again, as any guide checkpoint does
+  run --checkpoint_path "$OUT/r.pth" --output_path "$OUT/r.onnx" --input_shape 1,3,64,64
+  expect_exit 0
+  expect_line 'Creating model: resnet18 \(base, 3 classes\)'
+  expect_line '✓ PASS'
+}
+case_torch_from_torchscript() {
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --format torch --output_path "$OUT/s.pth"
+  expect_exit 0
+  expect_line '✓ PASS'
+  py "import torch, sys
+ck = torch.load(sys.argv[1]); ref = torch.jit.load(sys.argv[2]).state_dict()
+assert list(ck['state_dict'].keys()) == list(ref.keys()), (list(ck['state_dict'])[:5], list(ref)[:5])
+for k, v in ref.items(): assert torch.equal(ck['state_dict'][k], v), k" "$OUT/s.pth" "$FIX/small.pt" ||
+    fail "state dict differs from the TorchScript module's"
+}
+
+# OpenVINO IR out: structural check plus the IR read back into ONNX Runtime.
+case_openvino_from_torchscript() {
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.xml" --json
+  expect_exit 0
+  expect_line 'structural check passed; the IR read back into ONNX'
+  json_check 'd["format"] == "openvino" and d["validation"]["status"] == "PASS"'
+  json_check 'd["extra_paths"][0].endswith("m.bin")'
+  [ -s "$OUT/m.bin" ] || fail "m.bin was not written"
+  py "import xml.etree.ElementTree as ET, sys
+r = ET.parse(sys.argv[1]).getroot()
+assert r.tag == 'net' and r.get('version') == '11', r.attrib
+types = {l.get('type') for l in r.iter('layer')}
+assert {'Parameter', 'Result', 'Convolution'} <= types, types" "$OUT/m.xml" || fail "not an IR v11 net"
+}
+case_openvino_compressed() {
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --output_path "$OUT/full.xml" --input_shape 1,3,64,64
+  expect_exit 0
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --output_path "$OUT/half.xml" --input_shape 1,3,64,64 --compress_to_fp16
+  expect_exit 0
+  expect_line '✓ PASS'
+  local full half
+  full=$(stat -c %s "$OUT/full.bin"); half=$(stat -c %s "$OUT/half.bin")
+  [ $((half * 100 / full)) -le 55 ] || fail "fp16 weights take $half of $full bytes"
+}
+case_onnx_to_openvino() {
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --no-validate
+  expect_exit 0
+  run --onnx_path "$OUT/m.onnx" --format openvino --output_path "$OUT/m.xml"
+  expect_exit 0
+  no_errors
+  expect_line 'Loading ONNX model from'
+  expect_line '✓ PASS'
+  [ -s "$OUT/m.bin" ] || fail "m.bin was not written"
+}
+case_onnx_to_torch_refused() {
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --no-validate
+  rm -f "$W/all.txt"
+  mkdir -p "$W/o2"; OUT=$W/o2
+  error_case 2 --onnx_path "$W/out/m.onnx" --format torch --output_path "$OUT/m.pth"
+  expect_line 'needs a PyTorch model'
+}
+
+# ONNX precision: fp16 halves the file and passes the fp16 bands; int8 shrinks it to about a
+# quarter and passes by cosine similarity.
+case_onnx_fp16() {
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --output_path "$OUT/f32.onnx" --input_shape 1,3,64,64 --no-validate
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --output_path "$OUT/f16.onnx" --input_shape 1,3,64,64 --precision fp16
+  expect_exit 0
+  expect_line '✓ PASS'
+  onnx_check "$OUT/f16.onnx" 'm.graph.input[0].type.tensor_type.elem_type == 1 and any(t.data_type == 10 for t in m.graph.initializer)'
+  local a b
+  a=$(stat -c %s "$OUT/f32.onnx"); b=$(stat -c %s "$OUT/f16.onnx")
+  [ $((b * 100 / a)) -le 55 ] || fail "fp16 file is $b bytes against $a"
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --output_path "$OUT/io16.onnx" --input_shape 1,3,64,64 --precision fp16 --fp16_io
+  expect_exit 0
+  expect_line '✓ PASS'
+  onnx_check "$OUT/io16.onnx" 'm.graph.input[0].type.tensor_type.elem_type == 10 and m.graph.output[0].type.tensor_type.elem_type == 10'
+}
+case_onnx_int8() {
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --output_path "$OUT/f32.onnx" --input_shape 1,3,64,64 --no-validate
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --output_path "$OUT/q.onnx" --input_shape 1,3,64,64 --quantize int8 --json
+  expect_exit 0
+  json_check 'd["validation"]["status"] == "PASS" and d["validation"]["cosine_similarity"] >= 0.99'
+  onnx_check "$OUT/q.onnx" 'any(n.op_type in ("DynamicQuantizeLinear", "DequantizeLinear") for n in m.graph.node)'
+  local a b
+  a=$(stat -c %s "$OUT/f32.onnx"); b=$(stat -c %s "$OUT/q.onnx")
+  [ $((b * 100 / a)) -le 35 ] || fail "int8 file is $b bytes against $a"
+}
+
+# ---------------------------------------------------------------------------------------------
 
 list_cases() { declare -F | sed -n 's/^declare -f case_//p'; }
 

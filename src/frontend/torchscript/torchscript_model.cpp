@@ -1,6 +1,7 @@
 #include "frontend/torchscript/torchscript_model.h"
 
 #include <ATen/Parallel.h>
+#include <torch/version.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
 #include <torch/csrc/jit/passes/inliner.h>
@@ -11,7 +12,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include <nlohmann/json.hpp>
+
 #include "frontend/torchscript/graph_import.h"
+#include "frontend/torchscript/torchscript_save.h"
 #include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
 
@@ -93,6 +97,63 @@ std::vector<ir::Tensor> TorchScriptModel::run(const std::vector<ir::Tensor>& inp
   return out;
 }
 
+std::vector<std::vector<int64_t>> TorchScriptModel::default_input_shapes() const {
+  auto it = impl_->extra_files.find(kMetadataFile);
+  if (it == impl_->extra_files.end()) return {};
+  // Metadata that does not parse is ignored: the shapes can still be given by hand.
+  auto meta = nlohmann::json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  std::vector<std::vector<int64_t>> shapes;
+  if (!meta.is_object() || !meta.contains("inputs") || !meta["inputs"].is_array()) return {};
+  for (const auto& input : meta["inputs"]) {
+    if (!input.is_object() || !input.contains("shape") || !input["shape"].is_array()) return {};
+    std::vector<int64_t> shape;
+    for (const auto& d : input["shape"]) {
+      if (!d.is_number_integer() || d.get<int64_t>() < 1) return {};
+      shape.push_back(d.get<int64_t>());
+    }
+    shapes.push_back(shape);
+  }
+  if (shapes.size() != impl_->num_inputs) return {};
+  return shapes;
+}
+
+std::optional<TorchState> TorchScriptModel::torch_state() {
+  if (impl_->frozen) return std::nullopt;  // freezing turned the weights into constants
+  TorchState state;
+  state.tensors = module_state(impl_->module);
+  std::string class_path = impl_->module.type()->name()->qualifiedName();
+  if (class_path.rfind("__torch__.", 0) == 0) class_path = class_path.substr(10);
+  auto config = std::make_shared<checkpoint::Value>();
+  config->kind = checkpoint::Value::Kind::Dict;
+  auto key = [](const std::string& text) {
+    auto v = std::make_shared<checkpoint::Value>();
+    v->kind = checkpoint::Value::Kind::String;
+    v->s = text;
+    return v;
+  };
+  auto init_args = std::make_shared<checkpoint::Value>();
+  init_args->kind = checkpoint::Value::Kind::Dict;
+  config->entries.emplace_back(key("class_path"), key(class_path));
+  config->entries.emplace_back(key("init_args"), init_args);
+  state.config = config;
+  return state;
+}
+
+bool TorchScriptModel::save_torchscript(const std::string& path,
+                                        const std::vector<ir::Tensor>& /*example_inputs*/,
+                                        const std::map<std::string, std::string>& extra_files) {
+  if (!impl_->frozen) {
+    try {
+      torch::jit::freeze_module_inplace(&impl_->module);
+    } catch (const std::exception& e) {
+      throw Error(ExitCode::kUnsupportedOps, "freezing the module failed: " + first_line(e.what()));
+    }
+    impl_->frozen = true;
+  }
+  save_module_atomically(impl_->module, path, extra_files);
+  return true;
+}
+
 std::unique_ptr<ir::Graph> TorchScriptModel::to_ir(const std::vector<ir::Tensor>& example_inputs,
                                                    const ImportOptions& options) {
   torch::NoGradGuard no_grad;
@@ -115,6 +176,10 @@ std::unique_ptr<ir::Graph> TorchScriptModel::to_ir(const std::vector<ir::Tensor>
   std::vector<at::Tensor> inputs;
   for (const auto& t : example_inputs) inputs.push_back(to_torch_tensor(t));
   return import_graph(graph, inputs, options);
+}
+
+std::string libtorch_version() {
+  return TORCH_VERSION;
 }
 
 void set_torch_threads(int threads) {

@@ -35,6 +35,14 @@ class TorchScriptModel : public SourceModel {
   size_t num_inputs() const override;
   // Extra files stored in the archive (e.g. mlexport's own metadata).
   const std::map<std::string, std::string>& extra_files() const;
+  // Input shapes recorded in the archive's mlexport.json by an earlier export; empty otherwise.
+  std::vector<std::vector<int64_t>> default_input_shapes() const override;
+
+  // Parameters and buffers (read before the module is frozen); config names the module's class.
+  std::optional<TorchState> torch_state() override;
+  // Freezes the module (eval mode) and saves it with `extra_files`.
+  bool save_torchscript(const std::string& path, const std::vector<ir::Tensor>& example_inputs,
+                        const std::map<std::string, std::string>& extra_files) override;
 
   struct Impl;
 
@@ -42,6 +50,9 @@ class TorchScriptModel : public SourceModel {
   explicit TorchScriptModel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// "1.13.1": the LibTorch this build links.
+std::string libtorch_version();
 
 // Sets LibTorch's intra-op thread count (0 leaves the default).
 void set_torch_threads(int threads);

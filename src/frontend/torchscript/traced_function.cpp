@@ -7,6 +7,7 @@
 
 #include "frontend/torchscript/graph_import.h"
 #include "frontend/torchscript/tensor_convert.h"
+#include "frontend/torchscript/torchscript_save.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::torchscript {
@@ -15,11 +16,12 @@ namespace {
 class TracedSource : public SourceModel {
  public:
   TracedSource(TensorFunction forward, size_t num_inputs, std::shared_ptr<void> keep_alive,
-               std::vector<std::vector<int64_t>> shapes)
+               std::vector<std::vector<int64_t>> shapes, StateFunction state)
       : forward_(std::move(forward)),
         num_inputs_(num_inputs),
         keep_alive_(std::move(keep_alive)),
-        shapes_(std::move(shapes)) {}
+        shapes_(std::move(shapes)),
+        state_(std::move(state)) {}
 
   std::vector<ir::Tensor> run(const std::vector<ir::Tensor>& inputs) override {
     torch::NoGradGuard no_grad;
@@ -38,9 +40,35 @@ class TracedSource : public SourceModel {
 
   std::unique_ptr<ir::Graph> to_ir(const std::vector<ir::Tensor>& example_inputs,
                                    const ImportOptions& options) override {
+    std::vector<at::Tensor> inputs;
+    auto graph = trace(example_inputs, inputs);
+    torch::jit::Inline(*graph);
+    torch::jit::RemoveTensorMutation(graph);
+    torch::jit::EliminateDeadCode(graph);
+    return import_graph(graph, inputs, options);
+  }
+
+  size_t num_inputs() const override { return num_inputs_; }
+  std::vector<std::vector<int64_t>> default_input_shapes() const override { return shapes_; }
+
+  std::optional<TorchState> torch_state() override {
+    return state_ ? state_() : std::nullopt;
+  }
+
+  bool save_torchscript(const std::string& path, const std::vector<ir::Tensor>& example_inputs,
+                        const std::map<std::string, std::string>& extra_files) override {
+    std::vector<at::Tensor> inputs;
+    auto graph = trace(example_inputs, inputs);
+    torch::jit::Inline(*graph);
+    save_module_atomically(module_from_graph(graph), path, extra_files);
+    return true;
+  }
+
+ private:
+  std::shared_ptr<torch::jit::Graph> trace(const std::vector<ir::Tensor>& example_inputs,
+                                           std::vector<at::Tensor>& inputs) {
     torch::NoGradGuard no_grad;
     torch::jit::Stack stack;
-    std::vector<at::Tensor> inputs;
     for (const auto& t : example_inputs) {
       inputs.push_back(to_torch_tensor(t));
       stack.emplace_back(inputs.back());
@@ -62,29 +90,24 @@ class TracedSource : public SourceModel {
     } catch (const std::exception& e) {
       throw Error(ExitCode::kUnsupportedOps, "tracing the model failed: " + first_line(e.what()));
     }
-    torch::jit::Inline(*graph);
-    torch::jit::RemoveTensorMutation(graph);
-    torch::jit::EliminateDeadCode(graph);
-    return import_graph(graph, inputs, options);
+    return graph;
   }
 
-  size_t num_inputs() const override { return num_inputs_; }
-  std::vector<std::vector<int64_t>> default_input_shapes() const override { return shapes_; }
-
- private:
   TensorFunction forward_;
   size_t num_inputs_;
   std::shared_ptr<void> keep_alive_;
   std::vector<std::vector<int64_t>> shapes_;
+  StateFunction state_;
 };
 
 }  // namespace
 
 std::unique_ptr<SourceModel> make_traced_source(TensorFunction forward, size_t num_inputs,
                                                 std::shared_ptr<void> keep_alive,
-                                                std::vector<std::vector<int64_t>> default_shapes) {
+                                                std::vector<std::vector<int64_t>> default_shapes,
+                                                StateFunction state) {
   return std::make_unique<TracedSource>(std::move(forward), num_inputs, std::move(keep_alive),
-                                        std::move(default_shapes));
+                                        std::move(default_shapes), std::move(state));
 }
 
 }  // namespace mlexport::torchscript

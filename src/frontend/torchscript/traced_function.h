@@ -13,10 +13,14 @@ namespace mlexport::torchscript {
 
 using TensorFunction = std::function<std::vector<at::Tensor>(const std::vector<at::Tensor>&)>;
 
+using StateFunction = std::function<std::optional<TorchState>()>;
+
 // `keep_alive` holds whatever the function needs (the module). Parameters must not require
-// grad: the tracer refuses them.
+// grad: the tracer refuses them. `state` gives the weights and configuration for the torch
+// format (none when empty). The TorchScript format saves the trace, weights as constants.
 std::unique_ptr<SourceModel> make_traced_source(TensorFunction forward, size_t num_inputs,
                                                 std::shared_ptr<void> keep_alive,
-                                                std::vector<std::vector<int64_t>> default_shapes);
+                                                std::vector<std::vector<int64_t>> default_shapes,
+                                                StateFunction state = {});
 
 }  // namespace mlexport::torchscript

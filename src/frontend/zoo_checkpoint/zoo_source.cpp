@@ -4,9 +4,11 @@
 #include <map>
 #include <set>
 
+#include "emit/torch/config_value.h"
 #include "frontend/torchscript/tensor_convert.h"
 #include "frontend/torchscript/traced_function.h"
 #include "mlexport/diagnostics.h"
+#include "frontend/zoo_checkpoint/zoo_loader.h"
 #include "zoo/zoo_torch.h"
 
 namespace mlexport::zoo {
@@ -57,9 +59,15 @@ int64_t classes_in_state(const torch::nn::Module& module, const NamedTensors& st
 
 }  // namespace
 
-std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t num_classes,
-                                             const NamedTensors& state, bool strict,
-                                             StateReport* report) {
+checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes) {
+  const std::string module =
+      model_family(arch) == "custom" ? "mlexport.zoo." : "torchvision.models.";
+  return emit::config::class_config(module + arch,
+                              emit::config::dict({{"num_classes", emit::config::integer(num_classes)}}));
+}
+
+ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const NamedTensors& state,
+                        bool strict, StateReport* report) {
   if (!has_model(arch)) {
     std::string names;
     for (const auto& n : model_names()) names += (names.empty() ? "" : ", ") + n;
@@ -102,14 +110,32 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
     throw bad_input(text + "(--non_strict loads what matches)");
   }
   prepare_for_inference(*model.module);
+  return model;
+}
+
+std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t num_classes,
+                                             const NamedTensors& state, bool strict,
+                                             StateReport* report) {
+  StateReport local;
+  StateReport& r = report ? *report : local;
+  ZooModel model = load_zoo_model(arch, num_classes, state, strict, &r);
+  num_classes = r.num_classes;
   std::vector<int64_t> shape = default_input_shape(arch);
   shape.insert(shape.begin(), 1);
   auto forward = model.forward;
+  auto module = model.module;
+  auto torch_state = [module, arch, num_classes]() -> std::optional<TorchState> {
+    TorchState out;
+    for (const auto& [key, tensor] : named_state(*module))
+      out.tensors.emplace_back(key, torchscript::to_ir_tensor(tensor));
+    out.config = zoo_config(arch, num_classes);
+    return out;
+  };
   return torchscript::make_traced_source(
       [forward](const std::vector<at::Tensor>& in) {
         return std::vector<at::Tensor>{forward(in.at(0))};
       },
-      1, model.module, {shape});
+      1, model.module, {shape}, torch_state);
 }
 
 }  // namespace mlexport::zoo

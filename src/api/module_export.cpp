@@ -1,0 +1,144 @@
+// Exportable's library side: a C++ module becomes a traced SourceModel and goes through the same
+// export and validation as a file does.
+#include <filesystem>
+
+#include "core/export_source.h"
+#include "emit/torch/config_value.h"
+#include "frontend/torchscript/tensor_convert.h"
+#include "frontend/torchscript/traced_function.h"
+#include "mlexport/exportable.h"
+#include "zoo/zoo_torch.h"
+
+namespace mlexport::detail {
+namespace {
+
+checkpoint::ValuePtr to_value(const ConfigValue& v) {
+  namespace config = emit::config;
+  if (v.is_none()) return config::none();
+  if (v.is_bool()) return config::boolean(v.as_bool());
+  if (v.is_int()) return config::integer(v.as_int());
+  if (v.is_double()) return config::real(v.as_double());
+  if (v.is_string()) return config::string(v.as_string());
+  if (v.is_list()) {
+    std::vector<checkpoint::ValuePtr> items;
+    for (const auto& item : v.as_list()) items.push_back(to_value(item));
+    return config::list(items);
+  }
+  std::vector<std::pair<std::string, checkpoint::ValuePtr>> entries;
+  for (const auto& [key, item] : v.as_dict()) entries.emplace_back(key, to_value(item));
+  return config::dict(entries);
+}
+
+// Eval mode, no grad, and the derived class's prepare hook for the duration of an export; the
+// destructor puts everything back, also when the export throws.
+class ExportModeGuard {
+ public:
+  ExportModeGuard(torch::nn::Module& module, const ModuleExport& spec)
+      : module_(module), restore_(spec.restore), was_training_(module.is_training()) {
+    for (auto& p : module_.parameters()) {
+      requires_grad_.push_back(p.requires_grad());
+      p.set_requires_grad(false);
+    }
+    module_.eval();
+    if (spec.prepare) spec.prepare();
+  }
+  ~ExportModeGuard() {
+    try {
+      if (restore_) restore_();
+    } catch (...) {
+      // A failing restore hook must not hide the export's own result or error.
+    }
+    size_t k = 0;
+    for (auto& p : module_.parameters())
+      if (k < requires_grad_.size()) p.set_requires_grad(requires_grad_[k++]);
+    module_.train(was_training_);
+  }
+  ExportModeGuard(const ExportModeGuard&) = delete;
+  ExportModeGuard& operator=(const ExportModeGuard&) = delete;
+
+ private:
+  torch::nn::Module& module_;
+  std::function<void()> restore_;
+  bool was_training_;
+  std::vector<bool> requires_grad_;
+};
+
+}  // namespace
+
+ExportOptions overlay_options(const ExportOptions& base, const ExportOptions& given) {
+  const ExportOptions defaults;
+  ExportOptions out = base;
+  if (given.opset_version != defaults.opset_version) out.opset_version = given.opset_version;
+  if (!given.input_names.empty()) out.input_names = given.input_names;
+  if (!given.output_names.empty()) out.output_names = given.output_names;
+  if (given.dynamic_axes != defaults.dynamic_axes) out.dynamic_axes = given.dynamic_axes;
+  if (given.validate != defaults.validate) out.validate = given.validate;
+  if (given.precision != defaults.precision) out.precision = given.precision;
+  if (given.fp16_io != defaults.fp16_io) out.fp16_io = given.fp16_io;
+  if (!given.quantize.empty()) out.quantize = given.quantize;
+  if (given.compress_to_fp16 != defaults.compress_to_fp16)
+    out.compress_to_fp16 = given.compress_to_fp16;
+  if (given.input_sample) out.input_sample = given.input_sample;
+  if (!given.subnet.empty()) out.subnet = given.subnet;
+  if (given.seed != defaults.seed) out.seed = given.seed;
+  if (given.num_samples != defaults.num_samples) out.num_samples = given.num_samples;
+  if (given.on_event) out.on_event = given.on_event;
+  return out;
+}
+
+ExportResult export_module(const ModuleExport& spec, const std::string& path,
+                           const std::string& format, const ExportOptions& options) {
+  if (!spec.module || !spec.forward) throw bad_input("there is no module to export");
+  if (spec.sample.empty())
+    throw bad_input(
+        "no sample input: define sample_input() in the model or pass "
+        "ExportOptions::input_sample");
+  if (!spec.sample.names.empty() && spec.sample.names.size() != spec.sample.tensors.size())
+    throw bad_input("the sample input names " + std::to_string(spec.sample.names.size()) +
+                    " of its " + std::to_string(spec.sample.tensors.size()) + " tensors");
+
+  ExportRequest request;
+  request.output_path = path;
+  request.format = format;
+  request.opset_version = options.opset_version;
+  request.input_names = !options.input_names.empty() ? options.input_names : spec.sample.names;
+  request.output_names = options.output_names;
+  request.dynamic_axes = options.dynamic_axes;
+  request.precision = options.precision;
+  request.fp16_io = options.fp16_io;
+  request.quantize = options.quantize;
+  request.compress_to_fp16 = options.compress_to_fp16;
+  request.validation.enabled = options.validate;
+  request.validation.seed = options.seed;
+  request.validation.num_samples = options.num_samples;
+  request.on_event = options.on_event;
+
+  torch::nn::Module& module = *spec.module;
+  ExportModeGuard guard(module, spec);
+
+  core::PreparedSource source;
+  std::vector<std::vector<int64_t>> shapes;
+  for (const auto& t : spec.sample.tensors) {
+    if (!t.defined()) throw bad_input("the sample input holds an undefined tensor");
+    source.example_inputs.push_back(torchscript::to_ir_tensor(t.detach().cpu().contiguous()));
+    shapes.push_back(t.sizes().vec());
+  }
+  const ConfigValue config = spec.config;
+  torch::nn::Module* state_module = &module;
+  auto state = [state_module, config]() -> std::optional<TorchState> {
+    TorchState out;
+    for (const auto& [key, tensor] : zoo::named_state(*state_module))
+      out.tensors.emplace_back(key, torchscript::to_ir_tensor(tensor));
+    out.config = to_value(config);
+    return out;
+  };
+  auto forward = spec.forward;
+  source.model = torchscript::make_traced_source(
+      [forward](const std::vector<at::Tensor>& in) { return forward(in); },
+      spec.sample.tensors.size(), nullptr, shapes, state);
+  source.architecture = spec.architecture;
+  source.kind = spec.architecture.empty() ? "module" : "zoo module";
+  return core::export_prepared(request, std::move(source));
+}
+
+}  // namespace mlexport::detail

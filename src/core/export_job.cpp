@@ -1,0 +1,175 @@
+#include "core/export_job.h"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/inputs.h"
+#include "ir/printer.h"
+#include "passes/pass.h"
+
+namespace mlexport::core {
+namespace {
+
+void compare_samples(ExportJob& job, const Runner& exported,
+                     const std::vector<std::vector<ir::Tensor>>& samples,
+                     const validate::Tolerance& tolerance, ValidationResult& result) {
+  for (const auto& inputs : samples) {
+    std::vector<ir::Tensor> reference = job.model->run(inputs);
+    runtime::RunResult run = exported(inputs);
+    result.runtime = run.runtime;
+    if (run.outputs.size() != reference.size())
+      throw Error(ExitCode::kValidationFailed,
+                  "the exported model has " + std::to_string(run.outputs.size()) +
+                      " outputs but the model returns " + std::to_string(reference.size()));
+    for (size_t k = 0; k < reference.size(); ++k) {
+      const std::string name = k < run.output_names.size() ? run.output_names[k]
+                                                           : "output_" + std::to_string(k);
+      ir::Tensor got = run.outputs[k];
+      if (reference[k].dtype != got.dtype) got = got.cast(reference[k].dtype);
+      result.outputs.push_back(validate::compare_output(name, reference[k], got, tolerance));
+    }
+  }
+  validate::summarize(result);
+}
+
+// With dynamic axes, runs a second batch size; an axis that came out fixed fails by name.
+void check_dynamic_batch(ExportJob& job, const Runner& exported,
+                         const validate::Tolerance& tolerance, ValidationResult& result) {
+  const int64_t batch = job.specs.front().second.front();
+  const int64_t other = batch == 1 ? 2 : batch + 1;
+  auto inputs =
+      random_inputs(with_batch(job.specs, other), job.request.validation.seed + 1);
+  ValidationResult second;
+  try {
+    compare_samples(job, exported, {inputs}, tolerance, second);
+  } catch (const Error& e) {
+    result.notes.push_back("at batch size " + std::to_string(other) + ": " + e.what());
+    OutputMetrics failed;
+    failed.name = "batch " + std::to_string(other);
+    failed.status = "FAIL";
+    failed.cosine_similarity = 0;
+    result.outputs.push_back(failed);
+    validate::summarize(result);
+    return;
+  }
+  for (auto& m : second.outputs) {
+    m.name += " (batch " + std::to_string(other) + ")";
+    result.outputs.push_back(m);
+  }
+  validate::summarize(result);
+}
+
+}  // namespace
+
+std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
+  const ExportRequest& request = job.request;
+  ImportOptions import;
+  import.dynamic_batch = request.dynamic_axes;
+  import.input_names = request.input_names;
+  import.output_names = request.output_names;
+  auto graph = job.model->to_ir(job.inputs, import);
+  // The IR holds its own copy of the weights; without validation the model is done with.
+  if (!request.validation.enabled) job.model.reset();
+  job.lap("convert");
+
+  passes::PassContext context{request.opset_version, request.dynamic_axes};
+  passes::PipelineOptions pipeline{request.simplify, request.disabled_passes, false};
+  job.result.pass_log = passes::run_pipeline(*graph, context, pipeline);
+  if (request.verbose) job.result.ir_text = ir::print_graph(*graph);
+  job.lap("passes");
+  job.result.input_names.clear();
+  job.result.output_names.clear();
+  for (const ir::Value* v : graph->inputs()) job.result.input_names.push_back(v->name);
+  for (const ir::Value* v : graph->outputs()) job.result.output_names.push_back(v->name);
+  return graph;
+}
+
+validate::Tolerance requested_tolerance(const ExportRequest& request) {
+  validate::Tolerance tolerance = validate::tolerance_for_precision(
+      !request.quantize.empty() ? request.quantize : request.precision);
+  tolerance.atol = request.validation.atol;
+  tolerance.rtol = request.validation.rtol;
+  if (tolerance.atol && !tolerance.rtol) tolerance.rtol = 0.0;
+  if (tolerance.rtol && !tolerance.atol) tolerance.atol = 0.0;
+  return tolerance;
+}
+
+ValidationResult validate_with(ExportJob& job, const Runner& exported,
+                               const validate::Tolerance& tolerance, const std::string& method) {
+  auto start = std::chrono::steady_clock::now();
+  const ExportRequest& request = job.request;
+  ValidationResult result;
+  result.method = method;
+  std::vector<std::vector<ir::Tensor>> samples = {job.inputs};
+  if (request.validation.sample_input.empty())
+    for (int s = 1; s < request.validation.num_samples; ++s)
+      samples.push_back(random_inputs(job.specs, request.validation.seed + 100 + s));
+  compare_samples(job, exported, samples, tolerance, result);
+  if (request.dynamic_axes) check_dynamic_batch(job, exported, tolerance, result);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+std::string file_sha256(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return "";
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  std::vector<char> buffer(1 << 20);
+  while (file) {
+    file.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (file.gcount() > 0) EVP_DigestUpdate(ctx, buffer.data(), static_cast<size_t>(file.gcount()));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_DigestFinal_ex(ctx, digest, &length);
+  EVP_MD_CTX_free(ctx);
+  std::string hex;
+  char byte[3];
+  for (unsigned int k = 0; k < length; ++k) {
+    std::snprintf(byte, sizeof byte, "%02x", digest[k]);
+    hex += byte;
+  }
+  return hex;
+}
+
+std::string export_metadata_json(const ExportJob& job) {
+  const ExportRequest& request = job.request;
+  nlohmann::ordered_json meta;
+  meta["format_version"] = 1;
+  meta["producer"] = "mlexport 0.1.0";
+  nlohmann::ordered_json inputs = nlohmann::ordered_json::array();
+  for (size_t k = 0; k < job.specs.size(); ++k) {
+    nlohmann::ordered_json input;
+    input["name"] = k < request.input_names.size()
+                        ? request.input_names[k]
+                        : (job.specs.size() == 1 ? "input" : "input_" + std::to_string(k));
+    input["shape"] = job.specs[k].second;
+    input["dtype"] = std::string(ir::dtype_name(job.specs[k].first));
+    if (request.dynamic_axes) input["dynamic_axes"] = {{"0", "batch_size"}};
+    inputs.push_back(input);
+  }
+  meta["inputs"] = inputs;
+  if (!request.output_names.empty()) meta["output_names"] = request.output_names;
+  const std::string& source =
+      request.model_path.empty() ? request.onnx_path : request.model_path;
+  meta["source"] = {{"file", std::filesystem::path(source).filename().string()},
+                    {"kind", job.result.source_kind},
+                    {"sha256", source.empty() ? "" : file_sha256(source)}};
+  if (!job.result.architecture.empty()) {
+    meta["architecture"] = job.result.architecture;
+    // The zoo's image classifiers take ImageNet-normalised RGB, as torchvision's weights do.
+    meta["preprocessing"] = {{"color", "RGB"},
+                             {"scale", 1.0 / 255.0},
+                             {"mean", {0.485, 0.456, 0.406}},
+                             {"std", {0.229, 0.224, 0.225}}};
+  }
+  for (const auto& [key, value] : job.result.metadata) meta["checkpoint"][key] = value;
+  return meta.dump(2);
+}
+
+}  // namespace mlexport::core

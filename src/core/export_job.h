@@ -1,0 +1,74 @@
+// One export in progress, shared by the format writers (internal, torch-free).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "frontend/source_model.h"
+#include "ir/graph.h"
+#include "mlexport/export.h"
+#include "mlexport/formats.h"
+#include "runtime/onnxruntime_runner.h"
+#include "validate/metrics.h"
+
+namespace mlexport::core {
+
+using Specs = std::vector<std::pair<ir::DType, std::vector<int64_t>>>;
+// Runs an exported artifact on inputs (ONNX Runtime, LibTorch, ...).
+using Runner = std::function<runtime::RunResult(const std::vector<ir::Tensor>&)>;
+
+class Stopwatch {
+ public:
+  double lap() {
+    auto now = std::chrono::steady_clock::now();
+    double s = std::chrono::duration<double>(now - last_).count();
+    last_ = now;
+    return s;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+struct ExportJob {
+  const ExportRequest& request;
+  ExportResult& result;
+  const FormatInfo& format;
+  std::unique_ptr<SourceModel> model;
+  Specs specs;
+  std::vector<ir::Tensor> inputs;  // the first validation sample, also the tracing example
+  std::string output_path;
+  std::vector<int64_t> checkpoint_input_chw;  // input size a checkpoint records, if any
+  Stopwatch watch;
+
+  void event(const std::string& level, const std::string& message) const {
+    if (request.on_event) request.on_event(level, message);
+  }
+  void lap(const std::string& stage) { result.timings[stage] += watch.lap(); }
+};
+
+// The model's IR after the pass pipeline; records the convert/passes timings, pass log, IR text
+// (verbose) and input/output names in the result.
+std::unique_ptr<ir::Graph> build_ir(ExportJob& job);
+
+// Compares `exported` with the source model on the job's inputs (plus the requested samples and,
+// with dynamic axes, a second batch size) under `tolerance`.
+ValidationResult validate_with(ExportJob& job, const Runner& exported,
+                               const validate::Tolerance& tolerance, const std::string& method);
+
+// The tolerance the request asks for (--atol/--rtol, else the bands for its precision).
+validate::Tolerance requested_tolerance(const ExportRequest& request);
+
+// JSON describing the export (inputs with shapes/dtypes/dynamic axes, outputs, source file and
+// its SHA-256, architecture, preprocessing): stored inside TorchScript archives as mlexport.json
+// so a later export of that archive needs no --input_shape.
+std::string export_metadata_json(const ExportJob& job);
+
+// Lower-case hex SHA-256 of a file's bytes.
+std::string file_sha256(const std::string& path);
+
+}  // namespace mlexport::core

@@ -1,0 +1,62 @@
+// ONNX: the IR after the pipeline (and the precision passes), checked by ONNX's checker, run in
+// ONNX Runtime (or OpenCV DNN) for validation.
+#include <filesystem>
+
+#include "core/formats/format_registry.h"
+#include "emit/onnx/onnx_emitter.h"
+#include "passes/precision.h"
+#include "runtime/opencv_runner.h"
+
+namespace mlexport::core {
+
+void write_onnx(ExportJob& job) {
+  const ExportRequest& request = job.request;
+  auto graph = build_ir(job);
+  if (request.precision == "fp16") {
+    passes::Fp16Options options;
+    options.keep_io_fp32 = !request.fp16_io;
+    auto report = passes::convert_to_fp16(*graph, options);
+    job.result.pass_log.push_back("convert-fp16: " + std::to_string(report.converted_constants) +
+                                  " constants, " + std::to_string(report.casts_inserted) +
+                                  " casts");
+  }
+  if (request.quantize == "int8") {
+    auto report = passes::quantize_dynamic_int8(*graph, passes::QuantizeOptions{});
+    job.result.pass_log.push_back(
+        "quantize-dynamic-int8: " + std::to_string(report.quantized) + " quantized, " +
+        std::to_string(report.skipped) + " kept float, weights " +
+        std::to_string(report.bytes_before) + " -> " + std::to_string(report.bytes_after) +
+        " bytes");
+  }
+  job.lap("passes");
+  emit::OnnxOptions onnx;
+  onnx.opset_version = request.opset_version;
+  onnx.external_data = request.external_data;
+  const std::string& source = request.model_path.empty() ? request.onnx_path : request.model_path;
+  onnx.doc_string =
+      "exported by mlexport from " + std::filesystem::path(source).filename().string();
+  auto emitted = emit::emit_onnx(*graph, job.output_path, onnx);
+  job.result.output_bytes = emitted.bytes;
+  job.result.node_count = emitted.node_count;
+  if (!emitted.external_data_path.empty())
+    job.result.extra_paths.push_back(emitted.external_data_path);
+}
+
+ValidationResult validate_onnx(ExportJob& job) {
+  const ExportRequest& request = job.request;
+  const std::string path = job.output_path;
+  const bool opencv = request.validation.runtime == "opencv";
+  const bool fp16_inputs = request.fp16_io && !request.validate_only;
+  Runner run = [&](const std::vector<ir::Tensor>& inputs) {
+    std::vector<ir::Tensor> fed = inputs;
+    if (fp16_inputs)
+      for (auto& t : fed)
+        if (t.dtype == ir::DType::Float32) t = t.cast(ir::DType::Float16);
+    return opencv ? runtime::run_opencv(path, fed) : runtime::run_onnxruntime(path, fed);
+  };
+  return validate_with(job, run, requested_tolerance(request),
+                       opencv ? "the written file run in OpenCV DNN"
+                              : "the written file run in ONNX Runtime");
+}
+
+}  // namespace mlexport::core

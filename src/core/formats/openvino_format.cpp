@@ -1,0 +1,73 @@
+// OpenVINO IR v11. No OpenVINO runtime exists on this platform, so an export is checked twice:
+// structurally (every layer, port, edge and weight offset), and numerically by reading the IR back
+// with an independent reader into ONNX and running that in ONNX Runtime.
+#include <filesystem>
+#include <random>
+
+#include <unistd.h>
+
+#include "core/formats/format_registry.h"
+#include "emit/onnx/onnx_emitter.h"
+#include "emit/openvino/openvino_check.h"
+#include "emit/openvino/openvino_emitter.h"
+#include "frontend/openvino_ir/openvino_reader.h"
+
+namespace mlexport::core {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string bin_path_of(const std::string& xml_path) {
+  return fs::path(xml_path).replace_extension(".bin").string();
+}
+
+// A temporary folder removed when the validation is done.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() /
+           ("mlexport-ov-" + std::to_string(::getpid()) + "-" +
+            std::to_string(std::random_device{}() % 1000000));
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+void write_openvino(ExportJob& job) {
+  auto graph = build_ir(job);
+  emit::OpenVinoOptions options;
+  options.compress_to_fp16 = job.request.compress_to_fp16;
+  options.model_name = fs::path(job.output_path).stem().string();
+  auto emitted = emit::emit_openvino(*graph, job.output_path, options);
+  emit::check_openvino_ir(job.output_path);
+  job.result.output_bytes = emitted.xml_bytes + emitted.bin_bytes;
+  job.result.node_count = emitted.layer_count;
+  job.result.extra_paths.push_back(bin_path_of(job.output_path));
+}
+
+ValidationResult validate_openvino(ExportJob& job) {
+  emit::check_openvino_ir(job.output_path);
+  auto graph = frontend::read_openvino_ir(job.output_path);
+  TempDir temp;
+  const std::string onnx_path = (temp.path / "read_back.onnx").string();
+  emit::OnnxOptions onnx;
+  onnx.opset_version = 17;
+  emit::emit_onnx(*graph, onnx_path, onnx);
+  Runner run = [&](const std::vector<ir::Tensor>& inputs) {
+    return runtime::run_onnxruntime(onnx_path, inputs);
+  };
+  validate::Tolerance tolerance = requested_tolerance(job.request);
+  if (job.request.compress_to_fp16 && !job.request.validation.atol)
+    tolerance = validate::tolerance_for_precision("fp16");
+  auto result = validate_with(job, run, tolerance,
+                              "structural check passed; the IR read back into ONNX and run in "
+                              "ONNX Runtime (no OpenVINO runtime on this platform)");
+  return result;
+}
+
+}  // namespace mlexport::core

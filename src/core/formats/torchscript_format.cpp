@@ -1,0 +1,31 @@
+// TorchScript: the source saves itself (a TorchScript input frozen as it is, a C++ model traced),
+// with the export metadata as the archive's mlexport.json; validated by loading it back in LibTorch.
+#include <filesystem>
+
+#include "core/formats/format_registry.h"
+#include "frontend/torchscript/torchscript_model.h"
+
+namespace mlexport::core {
+
+void write_torchscript(ExportJob& job) {
+  const std::map<std::string, std::string> extra = {{"mlexport.json", export_metadata_json(job)}};
+  if (!job.model->save_torchscript(job.output_path, job.inputs, extra))
+    throw bad_input("a " + job.result.source_kind + " model cannot be saved as TorchScript");
+  std::error_code ec;
+  job.result.output_bytes = std::filesystem::file_size(job.output_path, ec);
+}
+
+ValidationResult validate_torchscript(ExportJob& job) {
+  std::shared_ptr<torchscript::TorchScriptModel> loaded =
+      torchscript::TorchScriptModel::load(job.output_path);
+  Runner run = [loaded](const std::vector<ir::Tensor>& inputs) {
+    runtime::RunResult result;
+    result.outputs = loaded->run(inputs);
+    result.runtime = "LibTorch " + torchscript::libtorch_version();
+    return result;
+  };
+  return validate_with(job, run, requested_tolerance(job.request),
+                       "the written archive reloaded with torch::jit::load and run in LibTorch");
+}
+
+}  // namespace mlexport::core

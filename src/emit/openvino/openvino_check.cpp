@@ -1,0 +1,393 @@
+#include "emit/openvino/openvino_check.h"
+
+#include <charconv>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <pugixml.hpp>
+#include <set>
+#include <string_view>
+#include <vector>
+
+#include "mlexport/diagnostics.h"
+
+namespace mlexport::emit {
+
+namespace {
+
+constexpr int kMany = 1 << 20;
+
+// What the opset specifications say of one versioned layer type.
+struct LayerSpec {
+  std::vector<const char*> required;  // attributes of <data> that must be present
+  int min_in, max_in, min_out, max_out;
+};
+
+using SpecTable = std::map<std::pair<std::string, std::string>, LayerSpec>;
+
+void add_all(SpecTable& t, std::initializer_list<const char*> types, const char* version,
+             const LayerSpec& spec) {
+  for (const char* type : types) t[{type, version}] = spec;
+}
+
+const SpecTable& spec_table() {
+  static const SpecTable table = [] {
+    SpecTable t;
+    const LayerSpec unary{{}, 1, 1, 1, 1};
+    const LayerSpec binary{{}, 2, 2, 1, 1};
+    const std::vector<const char*> window = {"strides", "pads_begin", "pads_end"};
+    t[{"Parameter", "opset1"}] = {{"shape", "element_type"}, 0, 0, 1, 1};
+    t[{"Result", "opset1"}] = {{}, 1, 1, 0, 0};
+    t[{"Const", "opset1"}] = {{"element_type", "shape", "offset", "size"}, 0, 0, 1, 1};
+    add_all(t, {"Convolution", "GroupConvolution"}, "opset1",
+            {{"strides", "dilations", "pads_begin", "pads_end"}, 2, 2, 1, 1});
+    add_all(t, {"ConvolutionBackpropData", "GroupConvolutionBackpropData"}, "opset1",
+            {{"strides", "dilations", "pads_begin", "pads_end"}, 2, 3, 1, 1});
+    t[{"MaxPool", "opset1"}] = {{"strides", "pads_begin", "pads_end", "kernel"}, 1, 1, 1, 1};
+    for (const char* v : {"opset8", "opset14"})
+      t[{"MaxPool", v}] = {
+          {"strides", "dilations", "pads_begin", "pads_end", "kernel"}, 1, 1, 2, 2};
+    for (const char* v : {"opset1", "opset14"})
+      t[{"AvgPool", v}] = {
+          {"strides", "pads_begin", "pads_end", "kernel", "exclude-pad"}, 1, 1, 1, 1};
+    add_all(t, {"ReLU", "Sigmoid",  "Tanh",  "Exp",     "Log",  "Sqrt", "Abs",
+                "Erf",  "Negative", "Floor", "Ceiling", "Sin",  "Cos",  "Tan",
+                "Asin", "Acos",     "Atan",  "Sinh",    "Cosh", "Sign", "LogicalNot"},
+            "opset1", unary);
+    for (const char* v : {"opset3", "opset4"}) add_all(t, {"Asinh", "Acosh", "Atanh"}, v, unary);
+    add_all(t, {"SoftPlus", "Mish", "HSwish"}, "opset4", unary);
+    t[{"Swish", "opset4"}] = {{}, 1, 2, 1, 1};
+    t[{"HSigmoid", "opset5"}] = unary;
+    t[{"SoftSign", "opset9"}] = unary;
+    t[{"Gelu", "opset2"}] = unary;
+    t[{"Gelu", "opset7"}] = unary;
+    t[{"Round", "opset5"}] = {{"mode"}, 1, 1, 1, 1};
+    add_all(t, {"IsNaN", "IsInf", "IsFinite"}, "opset10", unary);
+    add_all(t, {"Add",        "Subtract",  "Multiply",   "Divide",
+                "Power",      "Maximum",   "Minimum",    "SquaredDifference",
+                "FloorMod",   "Mod",       "Equal",      "NotEqual",
+                "Less",       "LessEqual", "Greater",    "GreaterEqual",
+                "LogicalAnd", "LogicalOr", "LogicalXor", "PRelu"},
+            "opset1", binary);
+    t[{"Select", "opset1"}] = {{}, 3, 3, 1, 1};
+    t[{"Convert", "opset1"}] = {{"destination_type"}, 1, 1, 1, 1};
+    t[{"Clamp", "opset1"}] = {{"min", "max"}, 1, 1, 1, 1};
+    t[{"HardSigmoid", "opset1"}] = {{}, 3, 3, 1, 1};
+    t[{"Selu", "opset1"}] = {{}, 3, 3, 1, 1};
+    t[{"Elu", "opset1"}] = {{"alpha"}, 1, 1, 1, 1};
+    t[{"Softmax", "opset1"}] = {{"axis"}, 1, 1, 1, 1};
+    t[{"Softmax", "opset8"}] = {{"axis"}, 1, 1, 1, 1};
+    t[{"LogSoftmax", "opset5"}] = {{"axis"}, 1, 1, 1, 1};
+    t[{"MatMul", "opset1"}] = binary;
+    t[{"BatchNormInference", "opset1"}] = {{"epsilon"}, 5, 5, 1, 1};
+    t[{"BatchNormInference", "opset5"}] = {{"epsilon"}, 5, 5, 1, 1};
+    t[{"MVN", "opset6"}] = {{"eps", "normalize_variance", "eps_mode"}, 2, 2, 1, 1};
+    t[{"Reshape", "opset1"}] = {{"special_zero"}, 2, 2, 1, 1};
+    t[{"Concat", "opset1"}] = {{"axis"}, 1, kMany, 1, 1};
+    t[{"Transpose", "opset1"}] = binary;
+    t[{"Squeeze", "opset1"}] = {{}, 1, 2, 1, 1};
+    t[{"Unsqueeze", "opset1"}] = binary;
+    t[{"ShapeOf", "opset1"}] = unary;
+    t[{"ShapeOf", "opset3"}] = unary;
+    for (const char* v : {"opset1", "opset7", "opset8"}) t[{"Gather", v}] = {{}, 3, 3, 1, 1};
+    t[{"GatherElements", "opset6"}] = {{"axis"}, 2, 2, 1, 1};
+    t[{"GatherND", "opset5"}] = binary;
+    t[{"GatherND", "opset8"}] = binary;
+    t[{"Slice", "opset8"}] = {{}, 4, 5, 1, 1};
+    t[{"StridedSlice", "opset1"}] = {{"begin_mask", "end_mask"}, 3, 4, 1, 1};
+    t[{"Broadcast", "opset1"}] = {{}, 2, 3, 1, 1};
+    t[{"Broadcast", "opset3"}] = {{}, 2, 3, 1, 1};
+    t[{"VariadicSplit", "opset1"}] = {{}, 3, 3, 1, kMany};
+    t[{"Split", "opset1"}] = {{"num_splits"}, 2, 2, 1, kMany};
+    t[{"Pad", "opset1"}] = {{"pad_mode"}, 3, 4, 1, 1};
+    t[{"Pad", "opset12"}] = {{"pad_mode"}, 3, 4, 1, 1};
+    t[{"Tile", "opset1"}] = binary;
+    t[{"Range", "opset1"}] = {{}, 3, 3, 1, 1};
+    t[{"Range", "opset4"}] = {{"output_type"}, 3, 3, 1, 1};
+    add_all(t,
+            {"ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceLogicalAnd",
+             "ReduceLogicalOr"},
+            "opset1", binary);
+    add_all(t, {"ReduceL1", "ReduceL2"}, "opset4", binary);
+    for (const char* v : {"opset1", "opset3", "opset11"})
+      t[{"TopK", v}] = {{"axis", "mode", "sort"}, 2, 2, 2, 2};
+    t[{"CumSum", "opset3"}] = {{}, 2, 3, 1, 1};
+    t[{"Einsum", "opset7"}] = {{"equation"}, 1, kMany, 1, 1};
+    return t;
+  }();
+  return table;
+}
+
+struct ElementType {
+  const char* element_type;  // as in <data element_type=...>
+  const char* precision;     // as in <port precision=...>
+  size_t size;
+};
+
+constexpr ElementType kElementTypes[] = {
+    {"f32", "FP32", 4},    {"f16", "FP16", 2}, {"bf16", "BF16", 2}, {"f64", "FP64", 8},
+    {"i8", "I8", 1},       {"u8", "U8", 1},    {"i16", "I16", 2},   {"u16", "U16", 2},
+    {"i32", "I32", 4},     {"u32", "U32", 4},  {"i64", "I64", 8},   {"u64", "U64", 8},
+    {"boolean", "BOOL", 1}};
+
+const ElementType* by_element_type(std::string_view name) {
+  for (const auto& e : kElementTypes)
+    if (name == e.element_type) return &e;
+  return nullptr;
+}
+
+const ElementType* by_precision(std::string_view name) {
+  if (name == "BOOLEAN") name = "BOOL";
+  for (const auto& e : kElementTypes)
+    if (name == e.precision) return &e;
+  return nullptr;
+}
+
+Error problem(const std::string& where, const std::string& what) {
+  return Error(ExitCode::kInternal, "OpenVINO IR check: " + where + ": " + what);
+}
+
+std::optional<int64_t> parse_int(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// "1, 3, 224" -> {1, 3, 224}; "?" stands for a dynamic dim (-1). Empty text is a scalar.
+std::optional<std::vector<int64_t>> parse_shape(std::string_view s) {
+  std::vector<int64_t> out;
+  if (s.find_first_not_of(' ') == std::string_view::npos) return out;
+  size_t start = 0;
+  while (true) {
+    size_t comma = s.find(',', start);
+    std::string_view part =
+        s.substr(start, comma == std::string_view::npos ? s.npos : comma - start);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (part == "?" || part == "-1") {
+      out.push_back(-1);
+    } else {
+      auto v = parse_int(part);
+      if (!v || *v < 0) return std::nullopt;
+      out.push_back(*v);
+    }
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+struct Port {
+  const ElementType* type = nullptr;
+  std::vector<int64_t> dims;
+  bool is_input = false;
+  int edges_in = 0;
+};
+
+struct LayerInfo {
+  std::string name, type, version;
+  std::map<int, Port> ports;
+  std::vector<int> successors;
+};
+
+std::string layer_where(int id, const LayerInfo& l) {
+  return "layer " + std::to_string(id) + " (" + l.name + ", " + l.type + ")";
+}
+
+bool dims_compatible(const std::vector<int64_t>& a, const std::vector<int64_t>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t k = 0; k < a.size(); ++k)
+    if (a[k] >= 0 && b[k] >= 0 && a[k] != b[k]) return false;
+  return true;
+}
+
+std::string dims_text(const std::vector<int64_t>& d) {
+  std::string s = "[";
+  for (size_t k = 0; k < d.size(); ++k) s += (k ? "," : "") + std::to_string(d[k]);
+  return s + "]";
+}
+
+void read_ports(pugi::xml_node group, bool is_input, int id, LayerInfo& l) {
+  for (pugi::xml_node p : group.children("port")) {
+    auto pid = parse_int(p.attribute("id").value());
+    if (!pid) throw problem(layer_where(id, l), "a port without a numeric id");
+    if (l.ports.count(static_cast<int>(*pid)))
+      throw problem(layer_where(id, l), "port id " + std::to_string(*pid) + " is used twice");
+    Port port;
+    port.is_input = is_input;
+    std::string precision = p.attribute("precision").value();
+    if (precision.empty())
+      throw problem(layer_where(id, l), "port " + std::to_string(*pid) + " has no precision");
+    port.type = by_precision(precision);
+    if (!port.type)
+      throw problem(layer_where(id, l),
+                    "port " + std::to_string(*pid) + " has unknown precision " + precision);
+    for (pugi::xml_node d : p.children("dim")) {
+      auto v = parse_int(d.text().get());
+      if (!v || *v < -1)
+        throw problem(layer_where(id, l),
+                      "port " + std::to_string(*pid) + " has a bad dim '" + d.text().get() + "'");
+      port.dims.push_back(*v);
+    }
+    l.ports[static_cast<int>(*pid)] = port;
+  }
+}
+
+void check_layer_data(pugi::xml_node x, int id, LayerInfo& l, const std::string& bin_path,
+                      uint64_t bin_size) {
+  auto key = std::make_pair(l.type, l.version);
+  auto it = spec_table().find(key);
+  if (it == spec_table().end())
+    throw problem(layer_where(id, l), "type " + l.type + " is not known in " + l.version);
+  const LayerSpec& spec = it->second;
+  pugi::xml_node data = x.child("data");
+  for (const char* attr : spec.required)
+    if (!data.attribute(attr))
+      throw problem(layer_where(id, l),
+                    "required attribute '" + std::string(attr) + "' is missing");
+  int ins = 0, outs = 0;
+  for (const auto& [pid, p] : l.ports) (p.is_input ? ins : outs)++;
+  if (ins < spec.min_in || ins > spec.max_in)
+    throw problem(layer_where(id, l), "has " + std::to_string(ins) + " input ports");
+  if (outs < spec.min_out || outs > spec.max_out)
+    throw problem(layer_where(id, l), "has " + std::to_string(outs) + " output ports");
+
+  if (l.type != "Const" && l.type != "Parameter") return;
+  const ElementType* et = by_element_type(data.attribute("element_type").value());
+  if (!et)
+    throw problem(
+        layer_where(id, l),
+        "unknown element_type '" + std::string(data.attribute("element_type").value()) + "'");
+  auto shape = parse_shape(data.attribute("shape").value());
+  if (!shape)
+    throw problem(layer_where(id, l),
+                  "bad shape '" + std::string(data.attribute("shape").value()) + "'");
+  const Port& out = l.ports.begin()->second;
+  if (out.type != et)
+    throw problem(layer_where(id, l), "element_type " + std::string(et->element_type) +
+                                          " but port precision " + out.type->precision);
+  if (!dims_compatible(out.dims, *shape))
+    throw problem(layer_where(id, l),
+                  "shape " + dims_text(*shape) + " but port dims " + dims_text(out.dims));
+  if (l.type != "Const") return;
+  auto offset = parse_int(data.attribute("offset").value());
+  auto size = parse_int(data.attribute("size").value());
+  if (!offset || !size || *offset < 0 || *size < 0)
+    throw problem(layer_where(id, l), "offset/size are not non-negative integers");
+  uint64_t count = 1;
+  for (int64_t d : *shape) {
+    if (d < 0) throw problem(layer_where(id, l), "a Const with a dynamic shape");
+    count *= static_cast<uint64_t>(d);
+  }
+  if (static_cast<uint64_t>(*size) != count * et->size)
+    throw problem(layer_where(id, l), "size " + std::to_string(*size) + " but " +
+                                          std::to_string(count) + " elements of " +
+                                          et->element_type + " need " +
+                                          std::to_string(count * et->size));
+  if (static_cast<uint64_t>(*offset) + static_cast<uint64_t>(*size) > bin_size)
+    throw problem(layer_where(id, l), "data at offset " + std::to_string(*offset) + " size " +
+                                          std::to_string(*size) + " is outside " + bin_path + " (" +
+                                          std::to_string(bin_size) + " bytes)");
+}
+
+}  // namespace
+
+void check_openvino_ir(const std::string& xml_path) {
+  namespace fs = std::filesystem;
+  pugi::xml_document doc;
+  pugi::xml_parse_result parsed = doc.load_file(xml_path.c_str());
+  if (!parsed)
+    throw problem(xml_path, std::string("not well-formed XML: ") + parsed.description() +
+                                " at offset " + std::to_string(parsed.offset));
+  pugi::xml_node net = doc.child("net");
+  if (!net) throw problem(xml_path, "no <net> root element");
+  if (std::string(net.attribute("version").value()) != "11")
+    throw problem(xml_path,
+                  "IR version is '" + std::string(net.attribute("version").value()) + "', not 11");
+  fs::path bin = fs::path(xml_path).replace_extension(".bin");
+  std::error_code ec;
+  uint64_t bin_size = fs::exists(bin, ec) ? fs::file_size(bin, ec) : 0;
+  if (ec) bin_size = 0;
+
+  std::map<int, LayerInfo> layers;
+  int parameters = 0, results = 0;
+  for (pugi::xml_node x : net.child("layers").children("layer")) {
+    auto id = parse_int(x.attribute("id").value());
+    if (!id) throw problem(xml_path, "a layer without a numeric id");
+    int lid = static_cast<int>(*id);
+    if (layers.count(lid))
+      throw problem(xml_path, "layer id " + std::to_string(lid) + " is used twice");
+    LayerInfo& l = layers[lid];
+    l.name = x.attribute("name").value();
+    l.type = x.attribute("type").value();
+    l.version = x.attribute("version").value();
+    if (l.type.empty() || l.version.empty())
+      throw problem(layer_where(lid, l), "no type or version attribute");
+    read_ports(x.child("input"), true, lid, l);
+    read_ports(x.child("output"), false, lid, l);
+    check_layer_data(x, lid, l, bin.string(), bin_size);
+    parameters += l.type == "Parameter";
+    results += l.type == "Result";
+  }
+  if (parameters == 0) throw problem(xml_path, "no Parameter layer");
+  if (results == 0) throw problem(xml_path, "no Result layer");
+
+  for (pugi::xml_node e : net.child("edges").children("edge")) {
+    auto fl = parse_int(e.attribute("from-layer").value());
+    auto fp = parse_int(e.attribute("from-port").value());
+    auto tl = parse_int(e.attribute("to-layer").value());
+    auto tp = parse_int(e.attribute("to-port").value());
+    if (!fl || !fp || !tl || !tp) throw problem(xml_path, "an edge with a non-numeric end");
+    std::string where = "edge " + std::to_string(*fl) + ":" + std::to_string(*fp) + " -> " +
+                        std::to_string(*tl) + ":" + std::to_string(*tp);
+    auto from = layers.find(static_cast<int>(*fl));
+    auto to = layers.find(static_cast<int>(*tl));
+    if (from == layers.end() || to == layers.end())
+      throw problem(where,
+                    "dangling: no layer " + std::to_string(from == layers.end() ? *fl : *tl));
+    auto src = from->second.ports.find(static_cast<int>(*fp));
+    auto dst = to->second.ports.find(static_cast<int>(*tp));
+    if (src == from->second.ports.end() || src->second.is_input)
+      throw problem(where, "dangling: " + layer_where(from->first, from->second) +
+                               " has no output port " + std::to_string(*fp));
+    if (dst == to->second.ports.end() || !dst->second.is_input)
+      throw problem(where, "dangling: " + layer_where(to->first, to->second) +
+                               " has no input port " + std::to_string(*tp));
+    if (src->second.type != dst->second.type)
+      throw problem(where, std::string("precision ") + src->second.type->precision +
+                               " flows into " + dst->second.type->precision);
+    if (!dims_compatible(src->second.dims, dst->second.dims))
+      throw problem(where, "dims " + dims_text(src->second.dims) + " flow into " +
+                               dims_text(dst->second.dims));
+    ++dst->second.edges_in;
+    from->second.successors.push_back(to->first);
+  }
+
+  std::map<int, int> indegree;
+  for (auto& [id, l] : layers) {
+    indegree[id];
+    for (const auto& [pid, p] : l.ports)
+      if (p.is_input && p.edges_in != 1)
+        throw problem(layer_where(id, l), "input port " + std::to_string(pid) + " has " +
+                                              std::to_string(p.edges_in) + " incoming edges");
+    for (int s : l.successors) ++indegree[s];
+  }
+  // Kahn's algorithm: every layer is reached only if there is no cycle.
+  std::vector<int> ready;
+  for (const auto& [id, d] : indegree)
+    if (d == 0) ready.push_back(id);
+  size_t visited = 0;
+  while (!ready.empty()) {
+    int id = ready.back();
+    ready.pop_back();
+    ++visited;
+    for (int s : layers[id].successors)
+      if (--indegree[s] == 0) ready.push_back(s);
+  }
+  if (visited != layers.size()) throw problem(xml_path, "the graph has a cycle");
+}
+
+}  // namespace mlexport::emit

@@ -1,0 +1,128 @@
+#include "emit/openvino/openvino_emitter.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "emit/openvino/openvino_check.h"
+#include "emit/openvino/translate.h"
+#include "mlexport/diagnostics.h"
+
+namespace mlexport::emit {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kMaxWhere = 3;  // source lines kept per unsupported op
+
+void reject_unsupported(const ir::Graph& graph) {
+  const auto& table = ov::op_table();
+  std::vector<UnsupportedOp> missing;
+  for (const auto& n : graph.nodes()) {
+    if (table.count(n->op)) continue;
+    auto it = std::find_if(missing.begin(), missing.end(),
+                           [&](const UnsupportedOp& u) { return u.kind == n->op; });
+    if (it == missing.end()) {
+      missing.push_back({n->op, 0, {}});
+      it = missing.end() - 1;
+    }
+    ++it->count;
+    if (it->where.size() < kMaxWhere) it->where.push_back(n->source.empty() ? n->name : n->source);
+  }
+  if (!missing.empty()) throw UnsupportedOpsError(std::move(missing));
+}
+
+ov::Builder translate(const ir::Graph& graph, const OpenVinoOptions& options) {
+  ov::Builder b;
+  ov::Context ctx(b, ov::resolve_shapes(graph), options);
+  for (const ir::Value* v : graph.inputs()) {
+    if (!v->shape)
+      throw bad_input("graph input %" + v->name + " has an unknown rank; OpenVINO IR needs one");
+    ctx.bind(v, b.parameter(v->name, v->dtype, ctx.dims(v)));
+  }
+  for (const auto& n : graph.nodes()) ov::op_table().at(n->op)(*n, ctx);
+  if (graph.outputs().empty()) throw Error(ExitCode::kInternal, "the graph has no outputs");
+  for (const ir::Value* v : graph.outputs()) b.result(ctx.value(v), v->name);
+  return b;
+}
+
+Error io_error(const std::string& what, const std::string& path, int err) {
+  return Error(ExitCode::kInternal, what + " " + path + ": " + std::strerror(err));
+}
+
+void write_file(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw io_error("cannot create", path.string(), errno);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.flush();
+  if (!out) throw io_error("cannot write", path.string(), errno);
+}
+
+// Removes the temporary directory (and whatever is left in it) unless released.
+struct TempDir {
+  fs::path path;
+  ~TempDir() {
+    std::error_code ec;
+    if (!path.empty()) fs::remove_all(path, ec);
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> openvino_supported_ops() {
+  std::vector<std::string> ops;
+  for (const auto& [op, fn] : ov::op_table()) ops.push_back(op);
+  return ops;
+}
+
+OpenVinoEmitResult emit_openvino(const ir::Graph& graph, const std::string& xml_path,
+                                 const OpenVinoOptions& options) {
+  fs::path target(xml_path);
+  if (target.extension() != ".xml")
+    throw bad_input("OpenVINO output " + xml_path + " must end in .xml");
+  fs::path dir = target.parent_path().empty() ? fs::path(".") : target.parent_path();
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw bad_input("cannot write " + xml_path + ": directory " + dir.string() + " does not exist");
+  fs::path bin_target = target;
+  bin_target.replace_extension(".bin");
+
+  reject_unsupported(graph);
+  ov::Builder b = translate(graph, options);
+  std::string xml = b.xml(options.model_name, options.compress_to_fp16);
+
+  // Both files are written and checked in a private directory beside the target, then renamed:
+  // the .bin first, so the .xml never names weights that are not there.
+  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  if (!::mkdtemp(tmpl.data()))
+    throw io_error("cannot create a temporary directory in", dir.string(), errno);
+  TempDir tmp{fs::path(tmpl)};
+  fs::path tmp_xml = tmp.path / target.filename();
+  fs::path tmp_bin = tmp.path / bin_target.filename();
+  write_file(tmp_xml, xml);
+  write_file(tmp_bin, b.blob());
+  check_openvino_ir(tmp_xml.string());
+  fs::rename(tmp_bin, bin_target, ec);
+  if (ec)
+    throw Error(ExitCode::kInternal, "cannot write " + bin_target.string() + ": " + ec.message());
+  fs::rename(tmp_xml, target, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(bin_target, ignored);
+    throw Error(ExitCode::kInternal, "cannot write " + target.string() + ": " + ec.message());
+  }
+
+  OpenVinoEmitResult result;
+  result.xml_bytes = xml.size();
+  result.bin_bytes = b.blob().size();
+  result.layer_count = b.layer_count();
+  return result;
+}
+
+}  // namespace mlexport::emit

@@ -1,0 +1,162 @@
+#include "frontend/onnx/shape_inference.h"
+
+#include <onnx/defs/schema.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <set>
+#include <string_view>
+
+#include "frontend/onnx/model_file.h"
+
+namespace mlexport::frontend::detail {
+
+namespace {
+
+constexpr int kMaxRounds = 8;  // each round unlocks the values after one more such op
+
+void run_onnx_inference(onnx::ModelProto& model) {
+  for (bool propagate : {true, false}) {
+    try {
+      onnx::shape_inference::InferShapes(
+          model, onnx::OpSchemaRegistry::Instance(),
+          onnx::ShapeInferenceOptions(/*check_type=*/false, /*error_mode=*/0, propagate));
+      return;
+    } catch (const std::exception&) {
+      // Without data propagation, or with what the file's value_info says.
+    }
+  }
+}
+
+// Ops whose outputs have the rank of input 0 whatever their run-time operands are.
+bool keeps_input_rank(std::string_view op) {
+  static const std::set<std::string_view> kOps = {"Slice", "Pad",  "Resize", "Upsample",
+                                                  "Tile",  "TopK", "Split",  "ReverseSequence"};
+  return kOps.count(op) != 0;
+}
+
+// Sizes along the axes a Slice leaves alone stay; the others are unknown.
+void copy_unsliced_dims(const onnx::NodeProto& node, const onnx::GraphProto& g,
+                        const onnx::TensorShapeProto& in, onnx::TensorShapeProto* out) {
+  if (node.op_type() != "Slice" || node.input_size() < 4) return;
+  for (const auto& t : g.initializer()) {
+    if (t.name() != node.input(3) || t.data_type() != onnx::TensorProto::INT64) continue;
+    std::vector<int64_t> axes(t.int64_data().begin(), t.int64_data().end());
+    if (axes.empty() && t.raw_data().size() % 8 == 0) {
+      axes.resize(t.raw_data().size() / 8);
+      std::memcpy(axes.data(), t.raw_data().data(), t.raw_data().size());
+    }
+    const int rank = in.dim_size();
+    std::set<int64_t> sliced;
+    for (int64_t a : axes) sliced.insert(a < 0 ? a + rank : a);
+    for (int d = 0; d < rank; ++d)
+      if (!sliced.count(d)) *out->mutable_dim(d) = in.dim(d);
+  }
+}
+
+// The static length of a 1-D value (a shape or axes operand), if known.
+std::optional<int> static_length(const std::map<std::string, onnx::TypeProto*>& known,
+                                 const onnx::GraphProto& g, const std::string& name) {
+  for (const auto& t : g.initializer())
+    if (t.name() == name && t.dims_size() == 1) return static_cast<int>(t.dims(0));
+  auto it = known.find(name);
+  if (it == known.end() || !it->second->tensor_type().has_shape()) return std::nullopt;
+  const auto& shape = it->second->tensor_type().shape();
+  if (shape.dim_size() != 1 || !shape.dim(0).has_dim_value()) return std::nullopt;
+  return static_cast<int>(shape.dim(0).dim_value());
+}
+
+// The rank of output k of `node` when ONNX could not infer it, from its operands' static shapes.
+std::optional<int> fallback_rank(const onnx::NodeProto& node,
+                                 const std::map<std::string, onnx::TypeProto*>& known,
+                                 const onnx::GraphProto& g) {
+  const std::string& op = node.op_type();
+  auto input_rank = [&](int k) -> std::optional<int> {
+    if (k >= node.input_size()) return std::nullopt;
+    auto it = known.find(node.input(k));
+    if (it == known.end() || !it->second->tensor_type().has_shape()) return std::nullopt;
+    return it->second->tensor_type().shape().dim_size();
+  };
+  auto length = [&](int k) -> std::optional<int> {
+    if (k >= node.input_size() || node.input(k).empty()) return std::nullopt;
+    return static_length(known, g, node.input(k));
+  };
+  if (keeps_input_rank(op)) return input_rank(0);
+  if (op == "Reshape") return length(1);
+  if (op == "ConstantOfShape") return length(0);
+  if (op == "Expand") {
+    auto r = input_rank(0), n = length(1);
+    if (r && n) return std::max(*r, *n);
+    return std::nullopt;
+  }
+  if (op == "Unsqueeze" || op == "Squeeze") {
+    auto r = input_rank(0), n = length(1);
+    if (r && n) return op == "Unsqueeze" ? *r + *n : *r - *n;
+  }
+  return std::nullopt;
+}
+
+// Rank-only types for outputs ONNX left without a shape. Returns true when any was added.
+bool add_fallback_ranks(onnx::ModelProto& model) {
+  onnx::GraphProto& g = *model.mutable_graph();
+  std::map<std::string, onnx::TypeProto*> known;
+  for (auto& vi : *g.mutable_input()) known[vi.name()] = vi.mutable_type();
+  for (auto& vi : *g.mutable_value_info()) known[vi.name()] = vi.mutable_type();
+  for (auto& vi : *g.mutable_output()) known[vi.name()] = vi.mutable_type();
+  bool added = false;
+  for (const auto& node : g.node()) {
+    if (!is_default_domain(node.domain()) || node.input_size() == 0) continue;
+    for (int k = 0; k < node.output_size(); ++k) {
+      const std::string& name = node.output(k);
+      if (name.empty()) continue;
+      auto found = known.find(name);
+      if (found != known.end() && found->second->tensor_type().has_shape()) continue;
+      const std::optional<int> rank = fallback_rank(node, known, g);
+      if (!rank || *rank < 0) continue;
+      auto in = known.find(node.input(0));
+      const int input_elem =
+          in != known.end() ? in->second->tensor_type().elem_type() : onnx::TensorProto::UNDEFINED;
+      onnx::TypeProto* type = found != known.end() ? found->second : nullptr;
+      if (!type) {
+        auto* vi = g.add_value_info();
+        vi->set_name(name);
+        type = known[name] = vi->mutable_type();
+      }
+      auto* tensor = type->mutable_tensor_type();
+      if (tensor->elem_type() == onnx::TensorProto::UNDEFINED) {
+        // TopK's indices are int64, ConstantOfShape's dtype is its value's; every other output
+        // here has the dtype of input 0.
+        if (node.op_type() == "TopK" && k == 1)
+          tensor->set_elem_type(onnx::TensorProto::INT64);
+        else if (node.op_type() != "ConstantOfShape")
+          tensor->set_elem_type(input_elem);
+      }
+      auto* shape = tensor->mutable_shape();
+      for (int d = 0; d < *rank; ++d) shape->add_dim();
+      if (in != known.end() && in->second->tensor_type().has_shape() &&
+          in->second->tensor_type().shape().dim_size() == *rank)
+        copy_unsliced_dims(node, g, in->second->tensor_type().shape(), shape);
+      added = true;
+    }
+  }
+  return added;
+}
+
+}  // namespace
+
+TypeMap infer_types(onnx::ModelProto& model) {
+  for (int round = 0; round < kMaxRounds; ++round) {
+    run_onnx_inference(model);
+    if (!add_fallback_ranks(model)) break;
+  }
+  TypeMap types;
+  const auto& g = model.graph();
+  for (const auto& vi : g.input()) types[vi.name()] = value_type(vi.type());
+  for (const auto& vi : g.value_info()) types[vi.name()] = value_type(vi.type());
+  for (const auto& vi : g.output()) types[vi.name()] = value_type(vi.type());
+  return types;
+}
+
+}  // namespace mlexport::frontend::detail

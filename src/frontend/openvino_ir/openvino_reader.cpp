@@ -1,0 +1,100 @@
+#include "frontend/openvino_ir/openvino_reader.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "frontend/openvino_ir/reader_context.h"
+#include "frontend/openvino_ir/rules.h"
+
+namespace mlexport::frontend {
+
+namespace {
+
+using ovir::LayerDesc;
+
+std::string first_name(const LayerDesc& l) {
+  if (!l.outputs.empty() && !l.outputs[0].names.empty()) return l.outputs[0].names.front();
+  return l.name;
+}
+
+void reject_unsupported(const ovir::Document& doc) {
+  std::vector<UnsupportedOp> missing;
+  for (const auto& [id, l] : doc.layers) {
+    if (l.type == "Parameter" || l.type == "Const" || l.type == "Result") continue;
+    if (ovir::layer_rules().count(l.type)) continue;
+    std::string kind = l.type + "-" + l.version;
+    auto it = std::find_if(missing.begin(), missing.end(),
+                           [&](const UnsupportedOp& u) { return u.kind == kind; });
+    if (it == missing.end()) {
+      missing.push_back({kind, 0, {}});
+      it = missing.end() - 1;
+    }
+    ++it->count;
+    if (it->where.size() < 3) it->where.push_back(l.name);
+  }
+  if (!missing.empty()) throw UnsupportedOpsError(std::move(missing));
+}
+
+ir::Value* read_parameter(ovir::Reader& r, const LayerDesc& l) {
+  auto dtype = ovir::dtype_of_element_type(r.required(l, "element_type"));
+  if (!dtype) throw r.unsupported(l, "element_type " + r.required(l, "element_type"));
+  if (l.outputs.size() != 1) throw r.malformed(l, "a Parameter needs one output port");
+  return r.g.add_input(first_name(l), *dtype, r.port_shape(l.outputs[0]));
+}
+
+ir::Value* read_const(ovir::Reader& r, const LayerDesc& l, const std::string& blob) {
+  auto dtype = ovir::dtype_of_element_type(r.required(l, "element_type"));
+  if (!dtype) throw r.unsupported(l, "element_type " + r.required(l, "element_type"));
+  std::vector<int64_t> shape = r.ints_attr(l, "shape");
+  int64_t offset = r.int_attr(l, "offset", -1), size = r.int_attr(l, "size", -1);
+  ir::Tensor t(*dtype, shape);
+  if (size != static_cast<int64_t>(t.nbytes()))
+    throw r.malformed(l, "size " + std::to_string(size) + " does not match shape and type (" +
+                             std::to_string(t.nbytes()) + " bytes)");
+  if (offset < 0 || static_cast<uint64_t>(offset) + static_cast<uint64_t>(size) > blob.size())
+    throw r.malformed(l, "data at offset " + std::to_string(offset) + " is outside the .bin (" +
+                             std::to_string(blob.size()) + " bytes)");
+  if (size > 0) std::memcpy(t.raw(), blob.data() + offset, static_cast<size_t>(size));
+  return r.g.add_constant(std::move(t), first_name(l));
+}
+
+}  // namespace
+
+std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path) {
+  ovir::Document doc = ovir::load_document(xml_path);
+  reject_unsupported(doc);
+  auto graph = std::make_unique<ir::Graph>();
+  ovir::Reader r(doc, *graph);
+  std::vector<std::pair<int, ir::Value*>> results;
+  for (int id : doc.order) {
+    const LayerDesc& l = doc.layers.at(id);
+    if (l.type == "Parameter") {
+      r.set_output(l, 0, read_parameter(r, l));
+    } else if (l.type == "Const") {
+      r.set_output(l, 0, read_const(r, l, doc.blob));
+    } else if (l.type == "Result") {
+      results.emplace_back(id, r.input(l, 0));
+    } else {
+      ovir::layer_rules().at(l.type)(r, l);
+    }
+  }
+  if (results.empty()) throw bad_input("OpenVINO IR " + xml_path + " has no Result layer");
+  std::sort(results.begin(), results.end());
+  std::set<const ir::Value*> seen;
+  const auto& inputs = graph->inputs();
+  for (auto& [id, v] : results) {
+    // A graph input, or a value already returned, is returned through its own Identity.
+    bool is_input = std::find(inputs.begin(), inputs.end(), v) != inputs.end();
+    if (is_input || !seen.insert(v).second) {
+      ir::Node* n = graph->add_node("Identity", {v});
+      n->outputs[0]->dtype = v->dtype;
+      n->outputs[0]->shape = v->shape;
+      v = n->outputs[0];
+    }
+    graph->mark_output(v);
+  }
+  return graph;
+}
+
+}  // namespace mlexport::frontend

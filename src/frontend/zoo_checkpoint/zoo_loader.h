@@ -1,0 +1,18 @@
+// The zoo model behind a checkpoint, for callers that need the module itself (internal; LibTorch).
+#pragma once
+
+#include "frontend/checkpoint/value.h"
+#include "frontend/zoo_checkpoint/zoo_source.h"
+#include "zoo/zoo_torch.h"
+
+namespace mlexport::zoo {
+
+// Builds `arch` and loads `state` into it, as make_zoo_source() does (same rules and errors), in
+// eval mode with parameters that do not require grad.
+ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const NamedTensors& state,
+                        bool strict, StateReport* report);
+
+// {"class_path": "torchvision.models.<arch>", "init_args": {"num_classes": n}}.
+checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes);
+
+}  // namespace mlexport::zoo
