@@ -128,8 +128,17 @@ std::optional<Tensor> evaluate(const ir::Node& n, const PassContext& context) {
   if (op == "Shape") {
     const ir::Value* x = n.inputs[0];
     if (!x->shape || context.dynamic_batch) return std::nullopt;
+    // Opset 15's start/end select a slice of the dims (negative counts from the end).
+    const int64_t rank = static_cast<int64_t>(x->shape->size());
+    auto clamp_axis = [rank](int64_t a) {
+      if (a < 0) a += rank;
+      return std::clamp<int64_t>(a, 0, rank);
+    };
+    const int64_t start = clamp_axis(n.i("start", 0));
+    const int64_t end = clamp_axis(n.i("end", rank));
     std::vector<int64_t> dims;
-    for (const ir::Dim& d : *x->shape) {
+    for (int64_t k = start; k < end; ++k) {
+      const ir::Dim& d = (*x->shape)[static_cast<size_t>(k)];
       if (!d.is_fixed()) return std::nullopt;
       dims.push_back(d.size);
     }
