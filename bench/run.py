@@ -123,6 +123,8 @@ def main():
         json.dump({"rows": rows, "copy_s": copy_s, "start_s": start_s, "start_mib": start_mib},
                   saved, indent=1)
     write_doc(a, rows, copy_s, start_s, start_mib)
+    subprocess.run([PY, os.path.join(ROOT, "bench", "plot.py"), "--results",
+                    os.path.join(a.work, "results.json")], check=True)
 
 
 def f(value, fmt):
@@ -149,6 +151,8 @@ def write_doc(a, rows, copy_s, start_s, start_mib):
              "for time, memory, size and latency).\n" % a.repeats)
     L.append("Machine: %s, %d cores, %.0f GiB memory, %s.\n" %
              (cpu, os.cpu_count(), mem_gib, platform.platform()))
+    L.append("![wall time per model, ours vs torch.onnx.export](benchmarks_wall_time.png)\n")
+    L.append("(`bench/plot.py` draws it from the same results.)\n")
     L.append("## Export (whole process, TorchScript → ONNX, validation off)\n")
     L.append("| model | ours s | peer s | time ratio | ours MiB | peer MiB | RSS ratio | "
              "ours MB | peer MB | ours nodes | peer nodes |")

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "emit/openvino/openvino_emitter.h"
 #include "frontend/torchscript/op_table.h"
 
 int main() {
@@ -33,5 +34,20 @@ int main() {
       std::printf("| `%s` | %s |\n", kind.c_str(), becomes.c_str());
     std::printf("\n");
   }
+  // The OpenVINO emitter maps IR ops (ONNX semantics) to OpenVINO opset layers; an IR op missing
+  // here stops an OpenVINO export with the same kind of report.
+  const auto openvino = mlexport::emit::openvino_supported_ops();
+  std::printf("## OpenVINO IR
+
+");
+  std::printf(
+      "IR ops the OpenVINO emitter translates (`src/emit/openvino/op_table.cpp`), %zu in all; "
+      "every TorchScript op above whose ONNX form uses only these also exports to OpenVINO:
+
+",
+      openvino.size());
+  std::string line;
+  for (const auto& op : openvino) line += (line.empty() ? "`" : ", `") + op + "`";
+  std::printf("%s.\n", line.c_str());
   return 0;
 }

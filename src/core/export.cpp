@@ -47,9 +47,12 @@ Specs resolve_specs(const ExportRequest& request, const SourceModel& model) {
     if (defaults.size() != num_inputs)
       throw bad_input("the model takes " + std::to_string(num_inputs) +
                       " inputs: give one --input_shape per input");
-    for (auto& shape : defaults) {
-      if (request.batch_size > 0) shape[0] = request.batch_size;
-      specs.push_back({shape, "float32"});
+    const auto dtypes = model.default_input_dtypes();
+    for (size_t k = 0; k < defaults.size(); ++k) {
+      if (request.batch_size > 0) defaults[k][0] = request.batch_size;
+      const std::string dtype =
+          k < dtypes.size() ? std::string(ir::dtype_name(dtypes[k])) : "float32";
+      specs.push_back({defaults[k], dtype});
     }
   }
   if (specs.size() != num_inputs)

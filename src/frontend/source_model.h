@@ -39,6 +39,8 @@ class SourceModel {
   virtual size_t num_inputs() const = 0;
   // Default input shapes (with batch) when the source knows them; empty otherwise.
   virtual std::vector<std::vector<int64_t>> default_input_shapes() const { return {}; }
+  // Element types of the inputs when the source knows them (ONNX files); empty: float32.
+  virtual std::vector<ir::DType> default_input_dtypes() const { return {}; }
 
   // Optional capabilities, for the formats that need more than the IR.
   // The weights and configuration (torch format); nullopt when the source has none.

@@ -119,7 +119,7 @@ std::vector<std::vector<int64_t>> OnnxSourceModel::default_input_shapes() const 
   return shapes;
 }
 
-std::vector<ir::DType> OnnxSourceModel::input_dtypes() const {
+std::vector<ir::DType> OnnxSourceModel::default_input_dtypes() const {
   std::vector<ir::DType> out;
   for (const Input& in : inputs_) out.push_back(in.dtype);
   return out;

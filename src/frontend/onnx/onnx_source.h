@@ -30,10 +30,9 @@ class OnnxSourceModel : public SourceModel {
   size_t num_inputs() const override { return inputs_.size(); }
   // The file's input shapes, symbolic and unknown dims as 1; empty when some input has no rank.
   std::vector<std::vector<int64_t>> default_input_shapes() const override;
+  // The file's input element types (token ids are int64, not the float32 a default would be).
+  std::vector<ir::DType> default_input_dtypes() const override;
 
-  // Not part of SourceModel: what the file says about its inputs, for callers that pick example
-  // dtypes (token ids are int64, not the float32 a default would be).
-  std::vector<ir::DType> input_dtypes() const;
   std::vector<std::string> input_names() const;
   int opset() const { return opset_; }
   const std::string& producer() const { return producer_; }

@@ -48,6 +48,18 @@ void flatten(const c10::IValue& value, std::vector<ir::Tensor>& out) {
   }
 }
 
+// Frozen in place: a clone would hold a second copy of every weight. Freezing only turns
+// attributes into constants, so the eager reference computes the same function afterwards.
+void freeze_once(TorchScriptModel::Impl& impl) {
+  if (impl.frozen) return;
+  try {
+    torch::jit::freeze_module_inplace(&impl.module);
+  } catch (const std::exception& e) {
+    throw Error(ExitCode::kUnsupportedOps, "freezing the module failed: " + first_line(e.what()));
+  }
+  impl.frozen = true;
+}
+
 }  // namespace
 
 TorchScriptModel::TorchScriptModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -142,14 +154,7 @@ std::optional<TorchState> TorchScriptModel::torch_state() {
 bool TorchScriptModel::save_torchscript(const std::string& path,
                                         const std::vector<ir::Tensor>& /*example_inputs*/,
                                         const std::map<std::string, std::string>& extra_files) {
-  if (!impl_->frozen) {
-    try {
-      torch::jit::freeze_module_inplace(&impl_->module);
-    } catch (const std::exception& e) {
-      throw Error(ExitCode::kUnsupportedOps, "freezing the module failed: " + first_line(e.what()));
-    }
-    impl_->frozen = true;
-  }
+  freeze_once(*impl_);
   save_module_atomically(impl_->module, path, extra_files);
   return true;
 }
@@ -157,16 +162,7 @@ bool TorchScriptModel::save_torchscript(const std::string& path,
 std::unique_ptr<ir::Graph> TorchScriptModel::to_ir(const std::vector<ir::Tensor>& example_inputs,
                                                    const ImportOptions& options) {
   torch::NoGradGuard no_grad;
-  // Frozen in place: a clone would hold a second copy of every weight. Freezing only turns
-  // attributes into constants, so the eager reference computes the same function afterwards.
-  if (!impl_->frozen) {
-    try {
-      torch::jit::freeze_module_inplace(&impl_->module);
-    } catch (const std::exception& e) {
-      throw Error(ExitCode::kUnsupportedOps, "freezing the module failed: " + first_line(e.what()));
-    }
-    impl_->frozen = true;
-  }
+  freeze_once(*impl_);
   auto graph = impl_->module.get_method("forward").graph()->copy();
   torch::jit::Inline(*graph);
   torch::jit::RemoveTensorMutation(graph);
