@@ -26,9 +26,11 @@ format:
 operators-doc: build
 	$(BUILD)/mlexport-operators > docs/operators.md
 
-# Every architecture of the export guide (zoo parity and exports); slower than `make test`.
+# Every architecture of the export guide: zoo parity, then a checkpoint of each exported to every
+# available format (rewrites the matrix in docs/compatibility.md); slower than `make test`.
 compat: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L compat
+	python3 bench/compat_matrix.py --build $(BUILD)
 
 # libFuzzer targets for the checkpoint readers (see fuzz/README.md); installs clang if missing.
 fuzz:

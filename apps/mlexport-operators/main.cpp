@@ -37,14 +37,10 @@ int main() {
   // The OpenVINO emitter maps IR ops (ONNX semantics) to OpenVINO opset layers; an IR op missing
   // here stops an OpenVINO export with the same kind of report.
   const auto openvino = mlexport::emit::openvino_supported_ops();
-  std::printf("## OpenVINO IR
-
-");
+  std::printf("## OpenVINO IR\n\n");
   std::printf(
       "IR ops the OpenVINO emitter translates (`src/emit/openvino/op_table.cpp`), %zu in all; "
-      "every TorchScript op above whose ONNX form uses only these also exports to OpenVINO:
-
-",
+      "every TorchScript op above whose ONNX form uses only these also exports to OpenVINO:\n\n",
       openvino.size());
   std::string line;
   for (const auto& op : openvino) line += (line.empty() ? "`" : ", `") + op + "`";
