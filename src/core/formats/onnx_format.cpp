@@ -46,7 +46,7 @@ ValidationResult validate_onnx(ExportJob& job) {
   const ExportRequest& request = job.request;
   const std::string path = job.output_path;
   const bool opencv = request.validation.runtime == "opencv";
-  const bool fp16_inputs = request.fp16_io && !request.validate_only;
+  const bool fp16_inputs = request.fp16_io;
   Runner run = [&](const std::vector<ir::Tensor>& inputs) {
     std::vector<ir::Tensor> fed = inputs;
     if (fp16_inputs)

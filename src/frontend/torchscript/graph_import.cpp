@@ -1,7 +1,11 @@
 #include "frontend/torchscript/graph_import.h"
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "frontend/torchscript/op_table.h"
 #include "frontend/torchscript/shape_only.h"
@@ -41,6 +45,47 @@ std::string describe_source(const JitNode* const_node) {
   return where;
 }
 
+// For each value used in `block`, the index of the last top-level node that needs it. A use in a
+// nested block counts at the node owning that block; a value put in a list or tuple lives as
+// long as the list does (translators read the items through the list's producer).
+std::unordered_map<const JitValue*, size_t> last_uses(const Block* block) {
+  std::unordered_map<const JitNode*, size_t> index;
+  std::vector<const JitNode*> order;
+  for (const JitNode* node : block->nodes()) {
+    index[node] = order.size();
+    order.push_back(node);
+  }
+  auto top_level = [&](const JitNode* user) -> std::optional<size_t> {
+    while (user && !index.count(user)) {
+      const Block* owner = user->owningBlock();
+      user = owner ? owner->owningNode() : nullptr;
+    }
+    if (!user) return std::nullopt;
+    return index.at(user);
+  };
+  std::unordered_map<const JitValue*, size_t> last;
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    for (const JitValue* out : (*it)->outputs()) {
+      size_t end = 0;
+      bool used = false;
+      for (const auto& use : out->uses()) {
+        auto at = top_level(use.user);
+        if (!at) continue;  // the graph's return: never released
+        size_t until = *at;
+        const auto kind = use.user->kind();
+        if (kind == c10::prim::ListConstruct || kind == c10::prim::TupleConstruct) {
+          auto list = last.find(use.user->output());
+          if (list != last.end()) until = std::max(until, list->second);
+        }
+        end = used ? std::max(end, until) : until;
+        used = true;
+      }
+      if (used) last[out] = end;
+    }
+  }
+  return last;
+}
+
 class GraphWalker {
  public:
   GraphWalker(ir::Graph& graph, bool dynamic_batch) : ctx_(graph) {
@@ -51,6 +96,22 @@ class GraphWalker {
 
   void walk(const Block* block) {
     for (const JitNode* node : block->nodes()) visit(node);
+  }
+
+  // walk() for the graph's own block, dropping each recorded tensor after its last use: the
+  // recorded run would otherwise keep every activation of the model alive at once.
+  void walk_releasing(const Block* block) {
+    const auto last_use = last_uses(block);
+    std::unordered_set<const JitValue*> outputs(block->outputs().begin(), block->outputs().end());
+    size_t index = 0;
+    for (const JitNode* node : block->nodes()) {
+      visit(node);
+      for (const JitValue* in : node->inputs()) {
+        auto it = last_use.find(in);
+        if (it != last_use.end() && it->second == index && !outputs.count(in)) ctx_.release(in);
+      }
+      ++index;
+    }
   }
 
   std::vector<UnsupportedOp> unsupported() const {
@@ -322,7 +383,7 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
     ctx.bind(tensor_inputs[k], v);
   }
 
-  walker.walk(jit_graph->block());
+  walker.walk_releasing(jit_graph->block());
   if (auto missing = walker.unsupported(); !missing.empty()) throw UnsupportedOpsError(missing);
 
   // Flatten tuple/list outputs into a list of tensors.

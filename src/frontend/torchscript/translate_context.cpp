@@ -29,6 +29,13 @@ void TranslateContext::record(const JitValue* v, c10::IValue value, bool is_stat
   s.is_static = is_static;
 }
 
+void TranslateContext::release(const JitValue* v) {
+  auto it = slots_.find(v);
+  if (it == slots_.end() || !it->second.recorded.isTensor()) return;
+  const at::Tensor& t = it->second.recorded.toTensor();
+  if (t.defined() && !t.is_meta()) it->second.recorded = t.to(at::kMeta);
+}
+
 const c10::IValue& TranslateContext::recorded(const JitValue* v) const {
   return slot(v).recorded;
 }

@@ -84,6 +84,9 @@ class TranslateContext {
 
   // --- bookkeeping used by the graph walker ---
   void record(const JitValue* v, c10::IValue value, bool is_static);
+  // Swaps a recorded tensor for a data-free (meta) one of the same dtype and shape, once no node
+  // will read its data again.
+  void release(const JitValue* v);
   void set_current(const JitNode* node, std::string source) {
     current_ = node;
     current_source_ = std::move(source);
