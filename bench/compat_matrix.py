@@ -84,7 +84,11 @@ def render(rows, formats, command):
     errors = [(a, n, r["error"]) for a, _, res in rows for n, r in res.items() if r["status"] == "ERROR"]
     if errors:
         lines += ["", "Errors:", ""] + [f"- {a} → {n}: {e}" for a, n, e in errors]
-    methods = {n: r["method"] for _, _, res in rows for n, r in res.items() if r.get("method")}
+    methods = {}
+    for arch, _, res in rows:
+        for n, r in res.items():
+            if r.get("method"):
+                methods.setdefault(n, r["method"].replace(arch, "the architecture"))
     lines += ["", "How each format is validated:", ""]
     lines += [f"- **{n}**: {methods[n]}" for n in names if n in methods]
     lines += ["", END]
