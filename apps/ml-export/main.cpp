@@ -1,5 +1,5 @@
-// ml-export: exports PyTorch models (and ONNX files) to deployable formats and validates each export.
-// Argument parsing and printing only; the work happens in mlexport::export_model.
+// ml-export: exports PyTorch models (and ONNX files) to deployable formats and validates each
+// export. Argument parsing and printing only; the work happens in mlexport::export_model.
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -401,7 +401,8 @@ int main(int argc, char** argv) {
   }
   if (f.list_formats) return print_formats(f.json);
   if (f.checkpoint_path.empty() && f.pattern.empty() && f.onnx_path.empty()) {
-    std::fprintf(stderr, "error: give --checkpoint_path PATH, --pattern GLOB or --onnx_path PATH\n");
+    std::fprintf(stderr,
+                 "error: give --checkpoint_path PATH, --pattern GLOB or --onnx_path PATH\n");
     return static_cast<int>(ExitCode::kBadInput);
   }
   Log log(f.json ? stderr : stdout);

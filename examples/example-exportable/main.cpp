@@ -10,10 +10,9 @@
 struct Policy : torch::nn::Module, mlexport::Exportable<Policy> {
   Policy(int64_t observation, int64_t hidden, int64_t actions)
       : observation_(observation), hidden_(hidden), actions_(actions) {
-    body = register_module("body", torch::nn::Sequential(torch::nn::Linear(observation, hidden),
-                                                         torch::nn::ReLU(),
-                                                         torch::nn::Linear(hidden, hidden),
-                                                         torch::nn::ReLU()));
+    body = register_module(
+        "body", torch::nn::Sequential(torch::nn::Linear(observation, hidden), torch::nn::ReLU(),
+                                      torch::nn::Linear(hidden, hidden), torch::nn::ReLU()));
     head = register_module("head", torch::nn::Linear(hidden, actions));
   }
 

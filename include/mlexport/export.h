@@ -37,7 +37,7 @@ struct ExportRequest {
   bool non_strict = false;   // load checkpoints whose keys do not all match
   int batch_size = 0;        // dim 0 of default input shapes (0: 1)
   std::string output_path;   // default: beside the input with the format's extension
-  std::string format;        // a name from list_formats(); empty: from output_path's extension, else onnx
+  std::string format;  // a name from list_formats(); empty: from output_path's extension, else onnx
   std::vector<InputSpec> inputs;  // empty: taken from the archive's metadata if present
   int opset_version = 17;
   bool dynamic_axes = false;
@@ -45,14 +45,14 @@ struct ExportRequest {
   std::vector<std::string> disabled_passes;
   bool external_data = false;
   std::string precision = "fp32";  // onnx: "fp16" stores weights and computes in float16
-  bool fp16_io = false;             // with fp16: inputs and outputs in float16 too (else float32)
-  std::string quantize;             // onnx: "int8" for dynamic quantization of MatMul/Gemm/Conv
-  bool compress_to_fp16 = false;    // openvino: float32 weights stored as float16
+  bool fp16_io = false;            // with fp16: inputs and outputs in float16 too (else float32)
+  std::string quantize;            // onnx: "int8" for dynamic quantization of MatMul/Gemm/Conv
+  bool compress_to_fp16 = false;   // openvino: float32 weights stored as float16
   std::vector<std::string> input_names;
   std::vector<std::string> output_names;
   ValidationOptions validation;
   bool validate_only = false;  // validate `onnx_path` against the model, write nothing
-  std::string onnx_path;       // with validate_only: the file to check; without model_path: the input
+  std::string onnx_path;   // with validate_only: the file to check; without model_path: the input
   bool verbose = false;    // keep the IR text and pass log in the result
   EventCallback on_event;  // optional
 };
@@ -72,8 +72,8 @@ struct OutputMetrics {
 struct ValidationResult {
   bool ran = false;
   std::string runtime;  // "onnxruntime 1.30.0", ...
-  std::string method;   // how the file was checked ("structural check; read back into ONNX Runtime")
-  std::string status;   // PASS / WARN / FAIL (worst of the outputs)
+  std::string method;  // how the file was checked ("structural check; read back into ONNX Runtime")
+  std::string status;  // PASS / WARN / FAIL (worst of the outputs)
   bool passed = false;  // PASS or WARN
   double max_diff = 0, scaled_max_diff = 0, mse = 0, cosine_similarity = 1;
   std::vector<OutputMetrics> outputs;
@@ -82,8 +82,8 @@ struct ValidationResult {
 };
 
 struct ExportResult {
-  std::string source_kind;  // "torchscript", "checkpoint", "safetensors", "onnx", "module"
-  std::string architecture;                     // zoo architecture for checkpoints
+  std::string source_kind;   // "torchscript", "checkpoint", "safetensors", "onnx", "module"
+  std::string architecture;  // zoo architecture for checkpoints
   std::map<std::string, std::string> metadata;  // from the checkpoint (epoch, ...)
   std::string output_path;
   std::vector<std::string> extra_paths;  // files written beside output_path (OpenVINO's .bin)

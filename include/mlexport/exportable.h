@@ -59,8 +59,8 @@ struct SampleInput {
   SampleInput(std::vector<torch::Tensor> list) : tensors(std::move(list)) {}
   template <typename... T>
   SampleInput(const std::tuple<T...>& tuple)
-      : tensors(std::apply([](const auto&... t) { return std::vector<torch::Tensor>{t...}; },
-                           tuple)) {}
+      : tensors(
+            std::apply([](const auto&... t) { return std::vector<torch::Tensor>{t...}; }, tuple)) {}
   static SampleInput named(const std::vector<std::pair<std::string, torch::Tensor>>& inputs) {
     SampleInput s;
     for (const auto& [name, tensor] : inputs) {
@@ -80,8 +80,8 @@ struct ExportOptions {
   bool validate = true;
   std::string precision = "fp32";  // onnx: fp16
   bool fp16_io = false;
-  std::string quantize;  // onnx: int8
-  bool compress_to_fp16 = false;  // openvino
+  std::string quantize;                     // onnx: int8
+  bool compress_to_fp16 = false;            // openvino
   std::optional<SampleInput> input_sample;  // overrides the sample_input() hook
   std::string subnet;                       // export this subnet instead of the whole model
   uint64_t seed = 0;
@@ -100,8 +100,12 @@ struct ExportSubnet {
 
 namespace detail {
 
-inline TensorList as_outputs(torch::Tensor t) { return {std::move(t)}; }
-inline TensorList as_outputs(TensorList list) { return list; }
+inline TensorList as_outputs(torch::Tensor t) {
+  return {std::move(t)};
+}
+inline TensorList as_outputs(TensorList list) {
+  return list;
+}
 template <typename... T>
 TensorList as_outputs(const std::tuple<T...>& tuple) {
   return std::apply([](const auto&... t) { return TensorList{t...}; }, tuple);
@@ -113,21 +117,21 @@ inline void expect_inputs(const TensorList& in, size_t n) {
                     std::to_string(in.size()));
 }
 
-#define MLEXPORT_CALL_WITH_ARITY(obj, method, in)                                      \
-  if constexpr (requires { obj.method(in); }) {                                        \
-    return as_outputs(obj.method(in));                                                 \
-  } else if constexpr (requires(torch::Tensor a) { obj.method(a); }) {                 \
-    expect_inputs(in, 1);                                                              \
-    return as_outputs(obj.method(in[0]));                                              \
-  } else if constexpr (requires(torch::Tensor a) { obj.method(a, a); }) {              \
-    expect_inputs(in, 2);                                                              \
-    return as_outputs(obj.method(in[0], in[1]));                                       \
-  } else if constexpr (requires(torch::Tensor a) { obj.method(a, a, a); }) {           \
-    expect_inputs(in, 3);                                                              \
-    return as_outputs(obj.method(in[0], in[1], in[2]));                                \
-  } else if constexpr (requires(torch::Tensor a) { obj.method(a, a, a, a); }) {        \
-    expect_inputs(in, 4);                                                              \
-    return as_outputs(obj.method(in[0], in[1], in[2], in[3]));                         \
+#define MLEXPORT_CALL_WITH_ARITY(obj, method, in)                               \
+  if constexpr (requires { obj.method(in); }) {                                 \
+    return as_outputs(obj.method(in));                                          \
+  } else if constexpr (requires(torch::Tensor a) { obj.method(a); }) {          \
+    expect_inputs(in, 1);                                                       \
+    return as_outputs(obj.method(in[0]));                                       \
+  } else if constexpr (requires(torch::Tensor a) { obj.method(a, a); }) {       \
+    expect_inputs(in, 2);                                                       \
+    return as_outputs(obj.method(in[0], in[1]));                                \
+  } else if constexpr (requires(torch::Tensor a) { obj.method(a, a, a); }) {    \
+    expect_inputs(in, 3);                                                       \
+    return as_outputs(obj.method(in[0], in[1], in[2]));                         \
+  } else if constexpr (requires(torch::Tensor a) { obj.method(a, a, a, a); }) { \
+    expect_inputs(in, 4);                                                       \
+    return as_outputs(obj.method(in[0], in[1], in[2], in[3]));                  \
   }
 
 // Calls obj.forward_for_export(...) when it exists, else obj.forward(...).
@@ -256,7 +260,8 @@ class Exportable {
     }
     if (options.input_sample) spec.sample = *options.input_sample;
     spec.config = self.config();
-    if constexpr (requires { self.zoo_architecture(); }) spec.architecture = self.zoo_architecture();
+    if constexpr (requires { self.zoo_architecture(); })
+      spec.architecture = self.zoo_architecture();
     spec.prepare = [&self] { self.prepare_for_export(); };
     spec.restore = [&self] { self.restore_after_export(); };
     return detail::export_module(spec, path, format_name, options);

@@ -7,8 +7,8 @@
 namespace mlexport {
 
 struct FormatInfo {
-  std::string name;          // "onnx", as given to --format
-  std::string display_name;  // "ONNX"
+  std::string name;                     // "onnx", as given to --format
+  std::string display_name;             // "ONNX"
   std::vector<std::string> extensions;  // ".onnx"; the first is the default output extension
   bool available = false;
   std::string unavailable_reason;  // empty when available

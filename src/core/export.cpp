@@ -202,12 +202,12 @@ ExportResult run_export(const ExportRequest& request, core::PreparedSource* prep
       resolve_format(request, prepared != nullptr || !request.model_path.empty());
   result.format = format.info.name;
 
-  const std::string& input_path = request.model_path.empty() ? request.onnx_path
-                                                               : request.model_path;
-  const std::string output_path =
-      request.validate_only          ? request.onnx_path
-      : request.output_path.empty()  ? default_output_path(input_path, format.info.extensions[0])
-                                     : request.output_path;
+  const std::string& input_path =
+      request.model_path.empty() ? request.onnx_path : request.model_path;
+  const std::string output_path = request.validate_only ? request.onnx_path
+                                  : request.output_path.empty()
+                                      ? default_output_path(input_path, format.info.extensions[0])
+                                      : request.output_path;
   if (request.validate_only) {
     std::error_code ec;
     if (!fs::is_regular_file(output_path, ec)) throw bad_input(output_path + ": no such file");

@@ -26,8 +26,8 @@ void compare_samples(ExportJob& job, const Runner& exported,
                   "the exported model has " + std::to_string(run.outputs.size()) +
                       " outputs but the model returns " + std::to_string(reference.size()));
     for (size_t k = 0; k < reference.size(); ++k) {
-      const std::string name = k < run.output_names.size() ? run.output_names[k]
-                                                           : "output_" + std::to_string(k);
+      const std::string name =
+          k < run.output_names.size() ? run.output_names[k] : "output_" + std::to_string(k);
       ir::Tensor got = run.outputs[k];
       if (reference[k].dtype != got.dtype) got = got.cast(reference[k].dtype);
       result.outputs.push_back(validate::compare_output(name, reference[k], got, tolerance));
@@ -41,8 +41,7 @@ void check_dynamic_batch(ExportJob& job, const Runner& exported,
                          const validate::Tolerance& tolerance, ValidationResult& result) {
   const int64_t batch = job.specs.front().second.front();
   const int64_t other = batch == 1 ? 2 : batch + 1;
-  auto inputs =
-      random_inputs(with_batch(job.specs, other), job.request.validation.seed + 1);
+  auto inputs = random_inputs(with_batch(job.specs, other), job.request.validation.seed + 1);
   ValidationResult second;
   try {
     compare_samples(job, exported, {inputs}, tolerance, second);
@@ -155,8 +154,7 @@ std::string export_metadata_json(const ExportJob& job) {
   }
   meta["inputs"] = inputs;
   if (!request.output_names.empty()) meta["output_names"] = request.output_names;
-  const std::string& source =
-      request.model_path.empty() ? request.onnx_path : request.model_path;
+  const std::string& source = request.model_path.empty() ? request.onnx_path : request.model_path;
   meta["source"] = {{"file", std::filesystem::path(source).filename().string()},
                     {"kind", job.result.source_kind},
                     {"sha256", source.empty() ? "" : file_sha256(source)}};

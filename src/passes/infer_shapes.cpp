@@ -88,7 +88,9 @@ bool infer_shapes(ir::Graph& graph, const PassContext&) {
       out->dtype = ir::DType::Int64;
       if (x->shape) {
         const int64_t rank = static_cast<int64_t>(x->shape->size());
-        auto clamp_axis = [rank](int64_t a) { return std::clamp<int64_t>(a < 0 ? a + rank : a, 0, rank); };
+        auto clamp_axis = [rank](int64_t a) {
+          return std::clamp<int64_t>(a < 0 ? a + rank : a, 0, rank);
+        };
         const int64_t count = clamp_axis(n->i("end", rank)) - clamp_axis(n->i("start", 0));
         out->shape = ir::fixed_shape({std::max<int64_t>(count, 0)});
       }

@@ -24,7 +24,9 @@ fs::path temp_dir() {
   return dir;
 }
 
-std::string out(const std::string& name) { return (temp_dir() / name).string(); }
+std::string out(const std::string& name) {
+  return (temp_dir() / name).string();
+}
 
 // Runs an ONNX file on an all-ones input of `shape`.
 std::vector<mlexport::ir::Tensor> run_ones(const std::string& path, std::vector<int64_t> shape) {
@@ -127,7 +129,8 @@ struct TwoInputs : torch::nn::Module, mlexport::Exportable<TwoInputs> {
     return {h, h.sum(1)};
   }
   SampleInput sample_input() {
-    return SampleInput::named({{"image", torch::randn({2, 2, 4})}, {"state", torch::randn({2, 8})}});
+    return SampleInput::named(
+        {{"image", torch::randn({2, 2, 4})}, {"state", torch::randn({2, 8})}});
   }
   ExportOptions extra_export_args(const std::string& format) {
     ExportOptions o;
@@ -135,10 +138,10 @@ struct TwoInputs : torch::nn::Module, mlexport::Exportable<TwoInputs> {
     return o;
   }
   mlexport::ConfigValue config() {
-    return mlexport::ConfigValue::object(
-        "policies.TwoInputs",
-        {{"hidden", 8}, {"mode", mlexport::ConfigValue::enumeration("FAST")},
-         {"shape", std::make_tuple(2, 4)}});
+    return mlexport::ConfigValue::object("policies.TwoInputs",
+                                         {{"hidden", 8},
+                                          {"mode", mlexport::ConfigValue::enumeration("FAST")},
+                                          {"shape", std::make_tuple(2, 4)}});
   }
   torch::nn::Linear fc{nullptr};
 };
@@ -185,11 +188,15 @@ struct EncoderDecoder : torch::nn::Module, mlexport::Exportable<EncoderDecoder> 
     mlexport::ExportSubnet s;
     if (name == "encoder") {
       s.module = encoder.ptr().get();
-      s.forward = [this](const mlexport::TensorList& in) { return mlexport::TensorList{encoder(in[0])}; };
+      s.forward = [this](const mlexport::TensorList& in) {
+        return mlexport::TensorList{encoder(in[0])};
+      };
       s.sample = torch::randn({1, 6});
     } else {
       s.module = decoder.ptr().get();
-      s.forward = [this](const mlexport::TensorList& in) { return mlexport::TensorList{decoder(in[0])}; };
+      s.forward = [this](const mlexport::TensorList& in) {
+        return mlexport::TensorList{decoder(in[0])};
+      };
       s.sample = torch::randn({1, 3});
     }
     return s;

@@ -367,7 +367,8 @@ TEST(Source, DescribesInputsAndChecksExamples) {
   OnnxSourceModel source(path);
   EXPECT_EQ(source.num_inputs(), 2u);
   EXPECT_EQ(source.default_input_shapes(), (std::vector<std::vector<int64_t>>{{1, 1}, {1, 1}}));
-  EXPECT_EQ(source.default_input_dtypes(), (std::vector<ir::DType>{ir::DType::Int64, ir::DType::Float32}));
+  EXPECT_EQ(source.default_input_dtypes(),
+            (std::vector<ir::DType>{ir::DType::Int64, ir::DType::Float32}));
   EXPECT_EQ(source.opset(), 13);
 
   const ir::Tensor ids = testing::random_tensor(ir::DType::Int64, {2, 5}, 1);

@@ -22,11 +22,10 @@ void write_onnx(ExportJob& job) {
   }
   if (request.quantize == "int8") {
     auto report = passes::quantize_dynamic_int8(*graph, passes::QuantizeOptions{});
-    job.result.pass_log.push_back(
-        "quantize-dynamic-int8: " + std::to_string(report.quantized) + " quantized, " +
-        std::to_string(report.skipped) + " kept float, weights " +
-        std::to_string(report.bytes_before) + " -> " + std::to_string(report.bytes_after) +
-        " bytes");
+    job.result.pass_log.push_back("quantize-dynamic-int8: " + std::to_string(report.quantized) +
+                                  " quantized, " + std::to_string(report.skipped) +
+                                  " kept float, weights " + std::to_string(report.bytes_before) +
+                                  " -> " + std::to_string(report.bytes_after) + " bytes");
   }
   job.lap("passes");
   emit::OnnxOptions onnx;
@@ -54,9 +53,9 @@ ValidationResult validate_onnx(ExportJob& job) {
         if (t.dtype == ir::DType::Float32) t = t.cast(ir::DType::Float16);
     return opencv ? runtime::run_opencv(path, fed) : runtime::run_onnxruntime(path, fed);
   };
-  return validate_with(job, run, requested_tolerance(request),
-                       opencv ? "the written file run in OpenCV DNN"
-                              : "the written file run in ONNX Runtime");
+  return validate_with(
+      job, run, requested_tolerance(request),
+      opencv ? "the written file run in OpenCV DNN" : "the written file run in ONNX Runtime");
 }
 
 }  // namespace mlexport::core

@@ -25,9 +25,8 @@ std::string bin_path_of(const std::string& xml_path) {
 struct TempDir {
   fs::path path;
   TempDir() {
-    path = fs::temp_directory_path() /
-           ("mlexport-ov-" + std::to_string(::getpid()) + "-" +
-            std::to_string(std::random_device{}() % 1000000));
+    path = fs::temp_directory_path() / ("mlexport-ov-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(std::random_device{}() % 1000000));
     fs::create_directories(path);
   }
   ~TempDir() {

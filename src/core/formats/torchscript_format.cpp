@@ -1,5 +1,6 @@
 // TorchScript: the source saves itself (a TorchScript input frozen as it is, a C++ model traced),
-// with the export metadata as the archive's mlexport.json; validated by loading it back in LibTorch.
+// with the export metadata as the archive's mlexport.json; validated by loading it back in
+// LibTorch.
 #include <filesystem>
 
 #include "core/formats/format_registry.h"

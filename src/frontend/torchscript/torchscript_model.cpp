@@ -1,13 +1,13 @@
 #include "frontend/torchscript/torchscript_model.h"
 
 #include <ATen/Parallel.h>
-#include <torch/version.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 #include <torch/csrc/jit/passes/freeze_module.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/passes/lower_tuples.h>
 #include <torch/csrc/jit/passes/remove_mutation.h>
 #include <torch/csrc/jit/serialization/import.h>
+#include <torch/version.h>
 
 #include <filesystem>
 #include <fstream>
@@ -15,8 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "frontend/torchscript/graph_import.h"
-#include "frontend/torchscript/torchscript_save.h"
 #include "frontend/torchscript/tensor_convert.h"
+#include "frontend/torchscript/torchscript_save.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::torchscript {

@@ -38,9 +38,8 @@ void save_module_atomically(const torch::jit::Module& module, const std::string&
                             const std::map<std::string, std::string>& extra_files) {
   namespace fs = std::filesystem;
   const fs::path target(path);
-  const fs::path temp =
-      target.parent_path() / ("." + target.filename().string() + ".tmp" +
-                              std::to_string(std::random_device{}() % 1000000));
+  const fs::path temp = target.parent_path() / ("." + target.filename().string() + ".tmp" +
+                                                std::to_string(std::random_device{}() % 1000000));
   torch::jit::ExtraFilesMap extra(extra_files.begin(), extra_files.end());
   try {
     module.save(temp.string(), extra);

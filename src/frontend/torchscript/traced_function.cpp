@@ -51,9 +51,7 @@ class TracedSource : public SourceModel {
   size_t num_inputs() const override { return num_inputs_; }
   std::vector<std::vector<int64_t>> default_input_shapes() const override { return shapes_; }
 
-  std::optional<TorchState> torch_state() override {
-    return state_ ? state_() : std::nullopt;
-  }
+  std::optional<TorchState> torch_state() override { return state_ ? state_() : std::nullopt; }
 
   bool save_torchscript(const std::string& path, const std::vector<ir::Tensor>& example_inputs,
                         const std::map<std::string, std::string>& extra_files) override {

@@ -7,8 +7,8 @@
 #include "emit/torch/config_value.h"
 #include "frontend/torchscript/tensor_convert.h"
 #include "frontend/torchscript/traced_function.h"
-#include "mlexport/diagnostics.h"
 #include "frontend/zoo_checkpoint/zoo_loader.h"
+#include "mlexport/diagnostics.h"
 #include "zoo/zoo_torch.h"
 
 namespace mlexport::zoo {
@@ -62,8 +62,8 @@ int64_t classes_in_state(const torch::nn::Module& module, const NamedTensors& st
 checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes) {
   const std::string module =
       model_family(arch) == "custom" ? "mlexport.zoo." : "torchvision.models.";
-  return emit::config::class_config(module + arch,
-                              emit::config::dict({{"num_classes", emit::config::integer(num_classes)}}));
+  return emit::config::class_config(
+      module + arch, emit::config::dict({{"num_classes", emit::config::integer(num_classes)}}));
 }
 
 ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const NamedTensors& state,
