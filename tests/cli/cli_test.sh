@@ -218,6 +218,16 @@ hjson = json.dumps(header).encode()
 with open(os.path.join(out, "st", "model.safetensors"), "wb") as f:
     f.write(struct.pack("<Q", len(hjson))); f.write(hjson); f.write(b"".join(blobs))
 json.dump({"architecture": "resnet18", "num_classes": 3}, open(os.path.join(out, "st", "config.json"), "w"))
+
+class Tokens(nn.Module):  # int64 token ids in, as text models take them
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(50, 8); self.fc = nn.Linear(8, 3)
+    def forward(self, ids):
+        return self.fc(self.emb(ids).mean(1))
+torch.manual_seed(5)
+torch.onnx.export(Tokens().eval(), (torch.randint(0, 50, (1, 6)),), os.path.join(out, "tokens.onnx"),
+                  input_names=["ids"], output_names=["logits"], opset_version=13)
 '
 
 do_setup() {
@@ -847,6 +857,16 @@ case_onnx_to_openvino() {
   expect_line 'Loading ONNX model from'
   expect_line '✓ PASS'
   [ -s "$OUT/m.bin" ] || fail "m.bin was not written"
+}
+case_onnx_int64_inputs_to_openvino() {
+  run --onnx_path "$FIX/tokens.onnx" --format openvino --output_path "$OUT/t.xml" --json
+  expect_exit 0
+  json_check 'd["source_kind"] == "onnx" and d["validation"]["status"] == "PASS"'
+  py "import xml.etree.ElementTree as ET, sys
+r = ET.parse(sys.argv[1]).getroot()
+p = [l for l in r.iter('layer') if l.get('type') == 'Parameter'][0]
+assert p.find('data').get('element_type') == 'i64', p.find('data').attrib" "$OUT/t.xml" ||
+    fail "the token input is not int64 in the IR"
 }
 case_onnx_to_torch_refused() {
   run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --no-validate
