@@ -3,48 +3,11 @@
 #include <algorithm>
 #include <set>
 
+#include "ir/op_traits.h"
 #include "passes/pass.h"
 
 namespace mlexport::passes {
 namespace {
-
-const std::set<std::string> kSameAsInput = {"Relu",
-                                            "Sigmoid",
-                                            "Tanh",
-                                            "Exp",
-                                            "Log",
-                                            "Sqrt",
-                                            "Abs",
-                                            "Erf",
-                                            "Neg",
-                                            "Floor",
-                                            "Ceil",
-                                            "Sin",
-                                            "Cos",
-                                            "Reciprocal",
-                                            "Elu",
-                                            "Selu",
-                                            "Celu",
-                                            "LeakyRelu",
-                                            "HardSigmoid",
-                                            "HardSwish",
-                                            "Softplus",
-                                            "Softmax",
-                                            "LogSoftmax",
-                                            "Clip",
-                                            "Identity",
-                                            "Sign",
-                                            "Round",
-                                            "PRelu",
-                                            "LayerNormalization",
-                                            "BatchNormalization",
-                                            "InstanceNormalization",
-                                            "Dropout",
-                                            "Not"};
-const std::set<std::string> kBroadcast = {"Add", "Sub", "Mul", "Div", "Pow", "Max",
-                                          "Min", "Mod", "And", "Or",  "Xor"};
-const std::set<std::string> kCompare = {"Equal", "Less", "Greater", "LessOrEqual",
-                                        "GreaterOrEqual"};
 
 std::optional<ir::Shape> broadcast(const std::optional<ir::Shape>& a,
                                    const std::optional<ir::Shape>& b) {
@@ -69,13 +32,13 @@ bool infer_shapes(ir::Graph& graph, const PassContext&) {
       continue;
     ir::Value* out = n->outputs[0];
     const ir::Value* x = n->inputs[0];
-    if (kSameAsInput.count(n->op)) {
+    if (ir::keeps_input_shape_and_type(n->op)) {
       out->dtype = x->dtype;
       out->shape = x->shape;
-    } else if (kBroadcast.count(n->op) && n->input(1)) {
+    } else if (ir::is_broadcasting_binary(n->op) && n->input(1)) {
       out->dtype = x->dtype;
       out->shape = broadcast(x->shape, n->inputs[1]->shape);
-    } else if (kCompare.count(n->op) && n->input(1)) {
+    } else if (ir::is_comparison(n->op) && n->input(1)) {
       out->dtype = ir::DType::Bool;
       out->shape = broadcast(x->shape, n->inputs[1]->shape);
     } else if (n->op == "Where" && n->input(2)) {

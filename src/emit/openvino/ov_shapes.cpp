@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "ir/op_traits.h"
+
 namespace mlexport::emit::ov {
 
 namespace {
@@ -10,57 +12,16 @@ namespace {
 using ir::Node;
 using ir::Value;
 
-const std::set<std::string> kSameShape = {"Relu",
-                                          "Sigmoid",
-                                          "Tanh",
-                                          "Exp",
-                                          "Log",
-                                          "Sqrt",
-                                          "Abs",
-                                          "Erf",
-                                          "Neg",
-                                          "Floor",
-                                          "Ceil",
-                                          "Sin",
-                                          "Cos",
-                                          "Tan",
-                                          "Asin",
-                                          "Acos",
-                                          "Atan",
-                                          "Sinh",
-                                          "Cosh",
-                                          "Asinh",
-                                          "Acosh",
-                                          "Atanh",
-                                          "Reciprocal",
-                                          "Elu",
-                                          "Selu",
-                                          "LeakyRelu",
-                                          "HardSigmoid",
-                                          "HardSwish",
-                                          "Softplus",
-                                          "Softsign",
-                                          "Softmax",
-                                          "LogSoftmax",
-                                          "Clip",
-                                          "Identity",
-                                          "Sign",
-                                          "Round",
-                                          "Gelu",
-                                          "Mish",
-                                          "Not",
-                                          "IsNaN",
-                                          "Cast",
-                                          "Dropout",
-                                          "CumSum",
-                                          "LayerNormalization",
-                                          "BatchNormalization",
-                                          "InstanceNormalization"};
+// Shape-preserving ops beyond those that also keep the element type.
+bool same_shape(const std::string& op) {
+  return ir::keeps_input_shape_and_type(op) || op == "Cast" || op == "IsNaN";
+}
 
-const std::set<std::string> kBroadcast = {"Add", "Sub",   "Mul",   "Div",         "Pow",
-                                          "Max", "Min",   "Mod",   "And",         "Or",
-                                          "Xor", "Equal", "Less",  "Greater",     "PRelu",
-                                          "Sum", "Mean",  "Where", "LessOrEqual", "GreaterOrEqual"};
+// Numpy-broadcasting ops, variadic ones included.
+bool broadcasts(const std::string& op) {
+  return ir::is_broadcasting_binary(op) || ir::is_comparison(op) || op == "PRelu" || op == "Sum" ||
+         op == "Mean" || op == "Where";
+}
 
 std::optional<std::vector<int64_t>> const_ints(const Value* v) {
   if (!v || !v->is_constant()) return std::nullopt;
@@ -89,11 +50,11 @@ class Resolver {
   std::optional<std::vector<Dims>> infer(const Node& n) {
     const Dims* x = get(n.input(0));
     const std::string& op = n.op;
-    if (kSameShape.count(op)) {
+    if (same_shape(op) && !broadcasts(op)) {
       if (!x) return std::nullopt;
       return one(*x);
     }
-    if (kBroadcast.count(op)) {
+    if (broadcasts(op)) {
       Dims out;
       for (const Value* v : n.inputs) {
         const Dims* d = get(v);
