@@ -24,27 +24,6 @@ namespace {
 
 constexpr double kLnEps = 1e-6;
 
-// torch.nn.init.trunc_normal_, for the default initialisation only (weights are meant to be
-// loaded). When both bounds lie beyond 6 standard deviations (torchvision's calls: std 0.02 or
-// ~0.04 with bounds +-2) the truncation is immaterial and a plain normal_ + clamp_ is used: it is
-// ten times faster than the inverse-CDF method (erfinv) PyTorch uses, which costs ~10 s for
-// convnext_base. Otherwise, PyTorch's inverse-CDF method.
-void trunc_normal_(torch::Tensor t, double mean, double stddev, double a, double b) {
-  if ((a - mean) / stddev <= -6.0 && (b - mean) / stddev >= 6.0) {
-    t.normal_(mean, stddev);
-    t.clamp_(a, b);
-    return;
-  }
-  auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
-  const double l = norm_cdf((a - mean) / stddev);
-  const double u = norm_cdf((b - mean) / stddev);
-  t.uniform_(2 * l - 1, 2 * u - 1);
-  t.erfinv_();
-  t.mul_(stddev * std::sqrt(2.0));
-  t.add_(mean);
-  t.clamp_(a, b);
-}
-
 // torchvision.models.convnext.LayerNorm2d: LayerNorm over the channels of an NCHW tensor
 // (permute to NHWC, layer_norm, permute back). Parameters weight, bias.
 class LayerNorm2dImpl : public torch::nn::Module {

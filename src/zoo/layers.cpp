@@ -1,8 +1,25 @@
 #include "zoo/layers.h"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace mlexport::zoo {
+
+void trunc_normal_(torch::Tensor t, double mean, double stddev, double a, double b) {
+  if ((a - mean) / stddev <= -6.0 && (b - mean) / stddev >= 6.0) {
+    t.normal_(mean, stddev);
+    t.clamp_(a, b);
+    return;
+  }
+  auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
+  const double l = norm_cdf((a - mean) / stddev);
+  const double u = norm_cdf((b - mean) / stddev);
+  t.uniform_(2 * l - 1, 2 * u - 1);
+  t.erfinv_();
+  t.mul_(stddev * std::sqrt(2.0));
+  t.add_(mean);
+  t.clamp_(a, b);
+}
 
 int64_t make_divisible(double v, int64_t divisor, std::optional<int64_t> min_value) {
   const int64_t floor = min_value.value_or(divisor);

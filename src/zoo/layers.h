@@ -9,6 +9,13 @@
 
 namespace mlexport::zoo {
 
+// torch.nn.init.trunc_normal_, for the default initialisation only (weights are meant to be
+// loaded). When both bounds lie beyond 6 standard deviations (torchvision's calls: std 0.02 or
+// ~0.04 with bounds +-2) the truncation is immaterial and a plain normal_ + clamp_ is used: it is
+// ten times faster than the inverse-CDF method (erfinv) PyTorch uses, which costs ~10 s for
+// convnext_base. Otherwise, PyTorch's inverse-CDF method.
+void trunc_normal_(torch::Tensor t, double mean, double stddev, double a, double b);
+
 // torchvision.models._utils._make_divisible: rounds `v` to the nearest multiple of `divisor`
 // (at least `min_value`, default `divisor`), never more than 10% below `v`.
 int64_t make_divisible(double v, int64_t divisor, std::optional<int64_t> min_value = std::nullopt);
