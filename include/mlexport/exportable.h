@@ -22,21 +22,21 @@
 // forward / forward_for_export may take one to four tensors or a std::vector<torch::Tensor>, and
 // return a tensor, a std::tuple of tensors or a std::vector<torch::Tensor>.
 //
+// The zoo's architectures are Exportable too: see mlexport/zoo_model.h.
+//
 // Every export switches the module to eval mode and back to the mode it was in, restores the
 // parameters' requires_grad flags, and returns the validation result (the CLI's metrics).
 #pragma once
 
-#include <torch/torch.h>
+#include <torch/nn/module.h>
 
-#include <cxxabi.h>
-
-#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <typeinfo>
 #include <utility>
 #include <vector>
@@ -148,13 +148,11 @@ TensorList call_forward(M& obj, const TensorList& in) {
 
 #undef MLEXPORT_CALL_WITH_ARITY
 
+// The readable name of a C++ type ("MyPolicy"), for the default config().
+std::string demangle(const char* mangled);
 template <typename T>
 std::string type_name() {
-  int status = 0;
-  char* demangled = abi::__cxa_demangle(typeid(T).name(), nullptr, nullptr, &status);
-  std::string name = status == 0 && demangled ? demangled : typeid(T).name();
-  std::free(demangled);
-  return name;
+  return demangle(typeid(T).name());
 }
 
 // What the library needs of a module, with the hooks already resolved.
@@ -268,29 +266,6 @@ class Exportable {
   }
 
   std::map<std::string, std::string> export_config_;
-};
-
-// A model of the C++ zoo (torchvision's architectures) as an Exportable.
-class ZooModel : public Exportable<ZooModel> {
- public:
-  // Builds `arch` with default initial weights; load weights with load_checkpoint().
-  static ZooModel create(const std::string& arch, int64_t num_classes = 1000);
-  // Builds the architecture a checkpoint names (or `arch`) and loads its weights.
-  static ZooModel from_checkpoint(const std::string& path, const std::string& arch = "");
-
-  torch::Tensor forward(torch::Tensor x) { return forward_(std::move(x)); }
-  torch::nn::Module& module_for_export() { return *module_; }
-  SampleInput sample_input();
-  ConfigValue config();
-  const std::string& zoo_architecture() const { return arch_; }
-  int64_t num_classes() const { return num_classes_; }
-
- private:
-  std::shared_ptr<torch::nn::Module> module_;
-  std::function<torch::Tensor(torch::Tensor)> forward_;
-  std::string arch_;
-  int64_t num_classes_ = 0;
-  std::vector<int64_t> input_shape_;
 };
 
 }  // namespace mlexport

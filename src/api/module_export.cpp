@@ -1,5 +1,8 @@
 // Exportable's library side: a C++ module becomes a traced SourceModel and goes through the same
 // export and validation as a file does.
+#include <cxxabi.h>
+
+#include <cstdlib>
 #include <filesystem>
 
 #include "core/export_source.h"
@@ -64,6 +67,14 @@ class ExportModeGuard {
 };
 
 }  // namespace
+
+std::string demangle(const char* mangled) {
+  int status = 0;
+  char* readable = abi::__cxa_demangle(mangled, nullptr, nullptr, &status);
+  std::string name = status == 0 && readable ? readable : mangled;
+  std::free(readable);
+  return name;
+}
 
 ExportOptions overlay_options(const ExportOptions& base, const ExportOptions& given) {
   const ExportOptions defaults;

@@ -1,7 +1,7 @@
 // The zoo's architectures as Exportable models.
+#include "mlexport/zoo_model.h"
 #include "core/checkpoint_info.h"
 #include "frontend/zoo_checkpoint/zoo_loader.h"
-#include "mlexport/exportable.h"
 
 namespace mlexport {
 

@@ -7,6 +7,7 @@
 
 #include "frontend/checkpoint/torch_file.h"
 #include "mlexport/exportable.h"
+#include "mlexport/zoo_model.h"
 #include "runtime/onnxruntime_runner.h"
 
 namespace fs = std::filesystem;

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "emit/torch/config_value.h"
 #include "frontend/torchscript/graph_import.h"
 #include "frontend/torchscript/tensor_convert.h"
 #include "frontend/torchscript/torchscript_save.h"
@@ -135,19 +136,11 @@ std::optional<TorchState> TorchScriptModel::torch_state() {
   state.tensors = module_state(impl_->module);
   std::string class_path = impl_->module.type()->name()->qualifiedName();
   if (class_path.rfind("__torch__.", 0) == 0) class_path = class_path.substr(10);
-  auto config = std::make_shared<checkpoint::Value>();
-  config->kind = checkpoint::Value::Kind::Dict;
-  auto key = [](const std::string& text) {
-    auto v = std::make_shared<checkpoint::Value>();
-    v->kind = checkpoint::Value::Kind::String;
-    v->s = text;
-    return v;
-  };
-  auto init_args = std::make_shared<checkpoint::Value>();
-  init_args->kind = checkpoint::Value::Kind::Dict;
-  config->entries.emplace_back(key("class_path"), key(class_path));
-  config->entries.emplace_back(key("init_args"), init_args);
-  state.config = config;
+  // No init_args: a TorchScript module does not record its constructor's arguments.
+  state.config = emit::config::dict(
+      {{"class_path", class_path},
+       {"init_args",
+        emit::config::dict(std::vector<std::pair<std::string, checkpoint::ValuePtr>>{})}});
   return state;
 }
 
