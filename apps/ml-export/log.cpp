@@ -11,8 +11,9 @@ void Log::write(Level level, const std::string& msg) {
   localtime_r(&now, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
-  std::fprintf(stream_, "%s | %-8s | %s\n", stamp, kNames[static_cast<int>(level)], msg.c_str());
-  std::fflush(stream_);
+  FILE* out = level == Level::kError ? stderr : stream_;
+  std::fprintf(out, "%s | %-8s | %s\n", stamp, kNames[static_cast<int>(level)], msg.c_str());
+  std::fflush(out);
 }
 
 }  // namespace mlexport::cli

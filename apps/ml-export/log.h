@@ -1,4 +1,5 @@
-// Log lines in the export guide's form: "2025-10-06 10:30:00 | INFO     | message".
+// Log lines in the export guide's form: "2025-10-06 10:30:00 | INFO     | message". ERROR lines
+// always go to stderr, the others to the stream given (stdout, or stderr under --json).
 #pragma once
 
 #include <cstdio>

@@ -11,10 +11,17 @@
 
 #include <unistd.h>
 
+#include <filesystem>
+#include <optional>
+
 #include "core/batch.h"
+#include "core/dynamic_axes.h"
+#include "core/planned_output.h"
+#include "interrupt.h"
 #include "log.h"
 #include "mlexport/export.h"
 #include "mlexport/formats.h"
+#include "suggest.h"
 
 namespace {
 
@@ -28,7 +35,10 @@ struct Flags {
   std::string input_names, output_names;
   int64_t num_classes = -1;
   bool non_strict = false;
-  int batch_size = 0, opset = 17, num_samples = 1, threads = 0, jobs = 1;
+  std::optional<int> batch_size;
+  int opset = 14, num_samples = 1, threads = 0, jobs = 1;
+  std::string dynamic_axes_spec;  // --dynamic_axes SPEC; empty with the bare flag
+  bool absolute_bands = false;
   uint64_t seed = 0;
   bool dynamic_axes = false, validate = true, validate_only = false, verbose = false, json = false,
        simplify = true, external_data = false, list_formats = false, fp16_io = false,
@@ -82,10 +92,12 @@ mlexport::ExportRequest make_request(const Flags& f) {
   }
   if (f.input_shapes.empty() && f.input_dtypes.size() == 1 && f.input_dtypes[0] != "float32")
     throw mlexport::bad_input("--input_dtype needs --input_shape");
-  if (f.batch_size < 0) throw mlexport::bad_input("--batch_size must be positive");
-  if (f.batch_size > 0)
-    for (auto& spec : r.inputs) spec.shape[0] = f.batch_size;
-  r.batch_size = f.batch_size;
+  if (f.batch_size && *f.batch_size < 1)
+    throw mlexport::bad_input("--batch_size must be at least 1, not " +
+                              std::to_string(*f.batch_size));
+  if (f.batch_size)
+    for (auto& spec : r.inputs) spec.shape[0] = *f.batch_size;
+  r.batch_size = f.batch_size.value_or(0);
   r.model = f.model;
   if (f.num_classes == 0 || f.num_classes < -1)
     throw mlexport::bad_input("--num_classes must be positive");
@@ -93,6 +105,8 @@ mlexport::ExportRequest make_request(const Flags& f) {
   r.non_strict = f.non_strict;
   r.opset_version = f.opset;
   r.dynamic_axes = f.dynamic_axes;
+  if (!f.dynamic_axes_spec.empty())
+    r.dynamic_axes_spec = mlexport::core::parse_dynamic_axes(f.dynamic_axes_spec);
   r.simplify = f.simplify;
   r.disabled_passes = f.disabled_passes;
   r.external_data = f.external_data;
@@ -109,6 +123,9 @@ mlexport::ExportRequest make_request(const Flags& f) {
   r.validation.runtime = f.runtime.empty() ? "onnxruntime" : f.runtime;
   r.validation.atol = f.atol;
   r.validation.rtol = f.rtol;
+  r.validation.absolute_bands = f.absolute_bands;
+  if (f.absolute_bands && (f.atol || f.rtol))
+    throw mlexport::bad_input("--absolute_bands and --atol/--rtol are two ways to judge; give one");
   r.validate_only = f.validate_only;
   r.onnx_path = f.onnx_path;
   r.verbose = f.verbose;
@@ -171,6 +188,9 @@ nlohmann::json result_json(const mlexport::ExportRequest& request,
     val["cosine_similarity"] = finite(v.cosine_similarity);
     val["seconds"] = v.seconds;
     val["notes"] = v.notes;
+    val["absolute_status"] = v.absolute_status;
+    val["absolute_bands"] = v.absolute_bands;
+    val["precision"] = v.precision;
     val["outputs"] = nlohmann::json::array();
     for (const auto& m : v.outputs) val["outputs"].push_back(metrics_json(m));
   }
@@ -179,30 +199,58 @@ nlohmann::json result_json(const mlexport::ExportRequest& request,
   return j;
 }
 
-void print_validation(Log& log, const mlexport::ValidationResult& v, bool validate_only,
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string out;
+  for (int64_t d : shape) out += (out.empty() ? "" : "x") + std::to_string(d);
+  return "[" + out + "]";
+}
+
+// The guide's block (metrics line, three metric lines, verdict), then extras on lines of their
+// own, so that scripts written against the guide read the same lines.
+void print_validation(Log& log, const mlexport::ValidationResult& v,
                       const std::string& display_name) {
   if (!v.method.empty()) log.info("Validated by: " + v.method);
-  log.info("Validation metrics (" + v.runtime + "):");
-  const bool many = v.outputs.size() > 1;
-  for (const auto& m : v.outputs) {
-    const std::string prefix = many ? "  [" + m.name + "] " : "  ";
-    log.info(prefix + "Max difference: " + sci(m.max_diff) + " (scaled: " + sci(m.scaled_max_diff) +
-             ")");
-    log.info(prefix + "MSE: " + sci(m.mse));
-    log.info(prefix + "Cosine similarity: " + fixed6(m.cosine_similarity));
-  }
-  for (const auto& note : v.notes) log.warning(note);
-  const std::string what = display_name + (validate_only ? " model" : " export");
+  if (!v.runtime.empty()) log.info("Runtime: " + v.runtime);
+  log.info("Validation metrics:");
+  log.info("  Max difference: " + sci(v.max_diff));
+  log.info("  MSE: " + sci(v.mse));
+  log.info("  Cosine similarity: " + fixed6(v.cosine_similarity));
+  const std::string what = display_name + " export";
   if (v.status == "PASS")
     log.success("✓ PASS - " + what + " validation successful");
   else if (v.status == "WARN")
     log.warning("⚠ WARN - " + what + " has minor differences");
   else
     log.error("✗ FAIL - " + what + " validation failed");
+  if (v.outputs.size() > 1)
+    for (const auto& m : v.outputs)
+      log.info("Output " + m.name + " " + shape_text(m.shape) + ": max difference " +
+               sci(m.max_diff) + ", MSE " + sci(m.mse) + ", cosine similarity " +
+               fixed6(m.cosine_similarity) + " (" + m.status + ")");
+  for (const auto& note : v.notes) log.warning(note);
+  if (!v.absolute_bands && !v.absolute_status.empty() && v.absolute_status != v.status) {
+    // The output whose scaled difference decided.
+    double max_abs = 0;
+    for (const auto& m : v.outputs)
+      if (m.scaled_max_diff == v.scaled_max_diff) max_abs = m.max_abs_reference;
+    const bool guide = v.precision.empty() || v.precision == "fp32";
+    log.info("Verdict " + v.status +
+             " judged on the difference scaled by the output's magnitude: " + sci(v.max_diff) +
+             " / max(1, max|output| " + sci(max_abs) + ") = " + sci(v.scaled_max_diff) + "; " +
+             (guide ? "the guide's absolute bands (max difference < 1e-05 PASS, < 1e-04 WARN "
+                      "with cosine similarity >= 0.999)"
+                    : "the " + v.precision + " bands on the raw max difference") +
+             " give " + v.absolute_status + " for max difference " + sci(v.max_diff) +
+             "; --absolute_bands judges by those");
+  }
 }
 
 int run(const Flags& flags, Log& log) {
   mlexport::ExportRequest request = make_request(flags);
+  if (!request.validate_only)
+    mlexport::cli::begin_output(
+        mlexport::core::planned_output_path(request),
+        request.model_path.empty() ? request.onnx_path : request.model_path);
   request.on_event = [&log](const std::string& level, const std::string& message) {
     if (level == "WARNING")
       log.warning(message);
@@ -210,6 +258,7 @@ int run(const Flags& flags, Log& log) {
       log.info(message);
   };
   mlexport::ExportResult result = mlexport::export_model(request);
+  mlexport::cli::end_output(mlexport::core::planned_output_path(request));
   if (flags.verbose) {
     for (const auto& line : result.pass_log) log.info("pass " + line);
     if (!result.ir_text.empty()) std::fprintf(stderr, "%s", result.ir_text.c_str());
@@ -227,12 +276,18 @@ int run(const Flags& flags, Log& log) {
     const mlexport::FormatInfo* format = mlexport::find_format(result.format);
     const std::string display = format ? format->display_name : result.format;
     if (!request.validate_only) log.info("Validating " + display + " export...");
-    print_validation(log, result.validation, request.validate_only, display);
+    print_validation(log, result.validation, display);
   }
-  if (flags.json) std::cout << result_json(request, result).dump(2) << std::endl;
-  return result.validation.ran && !result.validation.passed
-             ? static_cast<int>(ExitCode::kValidationFailed)
-             : 0;
+  const bool failed = result.validation.ran && !result.validation.passed;
+  if (flags.json) {
+    nlohmann::json doc = result_json(request, result);
+    if (failed)
+      doc["error"] = {{"code", "validation_failed"},
+                      {"exit_code", static_cast<int>(ExitCode::kValidationFailed)},
+                      {"message", "validation failed (" + result.validation.status + ")"}};
+    std::cout << doc.dump(2) << std::endl;
+  }
+  return failed ? static_cast<int>(ExitCode::kValidationFailed) : 0;
 }
 
 // A one-line progress bar, redrawn in place on a terminal.
@@ -260,17 +315,32 @@ int run_batch(const Flags& flags, Log& log) {
   one.checkpoint_path = paths.front();
   mlexport::ExportRequest base = make_request(one);
   const bool terminal = ::isatty(STDERR_FILENO) && !flags.json;
-  size_t done = 0;
+  size_t done = 0, finished_ok = 0;
+  mlexport::cli::set_interrupt_summary([&]() {
+    return "successfully exported " + std::to_string(finished_ok) + "/" +
+           std::to_string(paths.size()) + " models before the interruption";
+  });
+  auto output_of = [&](const std::string& path) {
+    mlexport::ExportRequest r = base;
+    r.model_path = path;
+    r.output_path.clear();
+    return mlexport::core::planned_output_path(r);
+  };
   mlexport::BatchOptions options;
   options.jobs = flags.jobs;
   options.on_start = [&](size_t k, const std::string& path) {
+    mlexport::cli::begin_output(output_of(path), path);
     if (terminal) std::fprintf(stderr, "\r\033[K");
     log.info("Exporting checkpoint " + std::to_string(k + 1) + "/" + std::to_string(paths.size()) +
              ": " + path);
     if (terminal) draw_progress(done, paths.size());
   };
   options.on_done = [&](size_t, const mlexport::BatchItem& item) {
+    // A model whose export the signal cut short is the watcher's to clean up and report.
+    if (mlexport::cli::interrupted()) mlexport::cli::wait_for_interrupt_exit();
+    mlexport::cli::end_output(output_of(item.path));
     ++done;
+    if (item.ok) ++finished_ok;
     if (terminal) std::fprintf(stderr, "\r\033[K");
     if (item.ok) {
       std::string verdict =
@@ -309,6 +379,33 @@ int run_batch(const Flags& flags, Log& log) {
     log.error("✗ " + summary);
   if (flags.json) std::cout << all.dump(2) << std::endl;
   return worst;
+}
+
+std::string error_code_name(int exit_code) {
+  switch (exit_code) {
+    case 1:
+      return "validation_failed";
+    case 2:
+      return "bad_input";
+    case 3:
+      return "unsupported_ops";
+    case 4:
+      return "internal";
+    default:
+      return "interrupted";
+  }
+}
+
+// With --json a failure still prints one document on stdout.
+void print_error_json(int exit_code, const std::string& code, const std::string& message) {
+  nlohmann::json doc = {
+      {"error", {{"code", code}, {"exit_code", exit_code}, {"message", message}}}};
+  std::cout << doc.dump(2) << std::endl;
+}
+
+void print_error_json(ExitCode code, const std::string& message) {
+  const int exit_code = static_cast<int>(code);
+  print_error_json(exit_code, error_code_name(exit_code), message);
 }
 
 int print_formats(bool json) {
@@ -368,9 +465,13 @@ int main(int argc, char** argv) {
   app.add_option("--input_shape", f.input_shapes, "Input shape, one per input (e.g. 1,3,224,224)");
   app.add_option("--input_dtype", f.input_dtypes,
                  "Input dtype, one per input: float32 float16 float64 int64 int32 bool");
-  app.add_option("--batch_size", f.batch_size, "Batch size (dim 0 of every input)");
-  app.add_option("--opset_version", f.opset, "ONNX opset (11-17)")->default_val(17);
-  app.add_flag("--dynamic_axes", f.dynamic_axes, "Make dim 0 of inputs/outputs 'batch_size'");
+  app.add_option("--batch_size", f.batch_size, "Batch size (dim 0 of every input; default 1)");
+  app.add_option("--opset_version", f.opset, "ONNX opset (11-17)")->default_val(14);
+  auto* dynamic = app.add_option(
+      "--dynamic_axes", f.dynamic_axes_spec,
+      "Alone: dim 0 of inputs/outputs becomes 'batch_size'. With a spec, those axes: "
+      "'{\"input\": {\"0\": \"batch\", \"2\": \"height\"}}' or input:0,2,3");
+  dynamic->expected(0, 1);
   app.add_flag("--validate,!--no-validate", f.validate, "Validate the export (default: on)");
   app.add_flag("--validate_only", f.validate_only, "Only validate --onnx_path against the model");
   app.add_option("--onnx_path", f.onnx_path,
@@ -385,42 +486,70 @@ int main(int argc, char** argv) {
   app.add_option("--num_samples", f.num_samples, "Random input samples to validate on")
       ->default_val(1);
   app.add_option("--sample_input", f.sample_input, "Validate on the arrays of this .npy/.npz");
-  app.add_option("--runtime", f.runtime, "Runtime for validation: onnxruntime or opencv")
-      ->check(CLI::IsMember({"onnxruntime", "opencv"}));
+  app.add_option("--runtime", f.runtime, "Runtime for validation: onnxruntime (the only one)");
   app.add_option("--atol", f.atol, "Absolute tolerance (replaces the PASS/WARN/FAIL bands)");
   app.add_option("--rtol", f.rtol, "Relative tolerance (replaces the PASS/WARN/FAIL bands)");
+  app.add_flag("--absolute_bands", f.absolute_bands,
+               "Judge by the guide's bands on the raw max difference, not the scaled one");
   app.add_flag("--verbose", f.verbose, "Print the IR and the pass log");
   app.add_flag("--json", f.json, "Print one JSON document with paths, timings and metrics");
+  bool json = false;
+  for (int k = 1; k < argc; ++k) json = json || std::string(argv[k]) == "--json";
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    std::string hint;
+    for (int k = 1; k < argc && hint.empty(); ++k) {
+      std::string arg = argv[k];
+      if (arg.rfind("--", 0) != 0) continue;
+      arg = arg.substr(0, arg.find('='));
+      if (app.get_option_no_throw(arg) || arg == "--help") continue;
+      std::vector<std::string> known;
+      for (const CLI::Option* o : app.get_options())
+        for (const std::string& name : o->get_lnames()) known.push_back("--" + name);
+      const std::string near = mlexport::cli::closest_flag(arg, known);
+      if (!near.empty()) hint = "did you mean " + near + "?";
+    }
     std::fprintf(stderr, "error: %s\n", e.what());
+    if (!hint.empty()) std::fprintf(stderr, "%s\n", hint.c_str());
+    if (json) print_error_json(ExitCode::kBadInput, e.what());
     return static_cast<int>(ExitCode::kBadInput);
   }
+  f.dynamic_axes = dynamic->count() > 0;
   if (f.list_formats) return print_formats(f.json);
   if (f.checkpoint_path.empty() && f.pattern.empty() && f.onnx_path.empty()) {
-    std::fprintf(stderr,
-                 "error: give --checkpoint_path PATH, --pattern GLOB or --onnx_path PATH\n");
+    const std::string message = "give --checkpoint_path PATH, --pattern GLOB or --onnx_path PATH";
+    std::fprintf(stderr, "error: %s\n", message.c_str());
+    if (f.json) print_error_json(ExitCode::kBadInput, message);
     return static_cast<int>(ExitCode::kBadInput);
   }
   Log log(f.json ? stderr : stdout);
+  const bool as_json = f.json;
+  mlexport::cli::install_interrupt_handling([&log, as_json](int sig, const std::string& message) {
+    log.error("✗ " + message);
+    if (as_json) print_error_json(128 + sig, "interrupted", message);
+  });
+  auto fail = [&](ExitCode code, const std::string& message) {
+    if (mlexport::cli::interrupted()) mlexport::cli::wait_for_interrupt_exit();
+    log.error(message);
+    if (f.json) print_error_json(code, message);
+    return static_cast<int>(code);
+  };
   try {
     const int code = f.pattern.empty() ? run(f, log) : run_batch(f, log);
+    if (mlexport::cli::interrupted()) mlexport::cli::wait_for_interrupt_exit();
     // Every file is written and renamed by now; skipping destructors saves tearing down the
     // model, the IR and LibTorch's state, which takes a noticeable part of a short export.
     std::fflush(stdout);
     std::fflush(stderr);
     std::_Exit(code);
   } catch (const mlexport::UnsupportedOpsError& e) {
-    log.error(e.what());
-    return static_cast<int>(ExitCode::kUnsupportedOps);
+    return fail(ExitCode::kUnsupportedOps, e.what());
   } catch (const mlexport::Error& e) {
-    log.error(e.what());
-    return static_cast<int>(e.code());
+    return fail(e.code(), e.what());
   } catch (const std::exception& e) {
-    log.error("internal error: " + mlexport::first_line(e.what()));
-    return static_cast<int>(ExitCode::kInternal);
+    return fail(ExitCode::kInternal, "internal error: " + mlexport::first_line(e.what()));
   }
 }

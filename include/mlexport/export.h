@@ -22,9 +22,12 @@ struct ValidationOptions {
   uint64_t seed = 0;
   int num_samples = 1;
   std::string sample_input;             // .npy / .npz with the inputs to use instead of random ones
-  std::string runtime = "onnxruntime";  // or "opencv"
+  std::string runtime = "onnxruntime";  // the only one (OpenCV DNN was removed)
   std::optional<double> atol;           // with rtol: element-wise |a-b| <= atol + rtol*|a|
   std::optional<double> rtol;
+  // Judge by the export guide's absolute bands on the raw max difference, not on the difference
+  // scaled by the output's magnitude.
+  bool absolute_bands = false;
 };
 
 // Progress messages for front ends ("Creating model: resnet18 (base)"); level is INFO or WARNING.
@@ -41,6 +44,9 @@ struct ExportRequest {
   std::vector<InputSpec> inputs;  // empty: taken from the archive's metadata if present
   int opset_version = 17;
   bool dynamic_axes = false;
+  // Named dynamic axes (ONNX): input or output name -> axis -> symbol, as torch.onnx.export's
+  // dynamic_axes. Every axis given becomes symbolic; validation runs a second size on each.
+  std::map<std::string, std::map<int64_t, std::string>> dynamic_axes_spec;
   bool simplify = true;
   std::vector<std::string> disabled_passes;
   bool external_data = false;
@@ -67,6 +73,7 @@ struct OutputMetrics {
   double max_abs_reference = 0;
   bool within_tolerance = true;  // only meaningful with atol/rtol
   std::string status;            // PASS / WARN / FAIL
+  std::string absolute_status;   // the verdict of the guide's absolute bands on max_diff
 };
 
 struct ValidationResult {
@@ -79,6 +86,10 @@ struct ValidationResult {
   std::vector<OutputMetrics> outputs;
   std::vector<std::string> notes;  // e.g. "axis 0 of output stayed fixed at 1"
   double seconds = 0;
+  std::string absolute_status;  // the verdict of the guide's absolute bands (differs from status
+                                // only when judging on the scaled difference changed it)
+  std::string precision;        // bands applied: "fp32", "fp16" or "int8"
+  bool absolute_bands = false;  // status was judged on the raw max difference
 };
 
 struct ExportResult {

@@ -9,6 +9,8 @@
 #include "core/export_source.h"
 #include "core/formats/format_registry.h"
 #include "core/inputs.h"
+#include "core/onnx_file_info.h"
+#include "core/planned_output.h"
 #include "frontend/onnx/onnx_source.h"
 #include "frontend/torchscript/torchscript_model.h"
 #include "frontend/zoo_checkpoint/zoo_source.h"
@@ -27,12 +29,29 @@ std::string default_output_path(const std::string& model_path, const std::string
   return p.string();
 }
 
+// Creates the output's missing folders (as `mkdir -p`); returns the outermost one it created, so
+// a failed export can take it away again ("" when none was missing).
+fs::path make_output_folder(const std::string& output_path) {
+  fs::path dir = fs::path(output_path).parent_path();
+  if (dir.empty()) return {};
+  std::error_code ec;
+  fs::path outermost;
+  for (fs::path p = dir; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    outermost = p;
+    if (p == p.parent_path()) break;
+  }
+  if (outermost.empty()) return {};
+  fs::create_directories(dir, ec);
+  if (ec) throw bad_input("cannot create the output folder " + dir.string() + ": " + ec.message());
+  return outermost;
+}
+
 void check_writable_folder(const std::string& output_path) {
   fs::path dir = fs::path(output_path).parent_path();
   if (dir.empty()) dir = ".";
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    throw bad_input("output folder " + dir.string() + " does not exist");
+    throw bad_input("output folder " + dir.string() + " is not a folder");
   if (::access(dir.c_str(), W_OK) != 0)
     throw bad_input("output folder " + dir.string() + " is not writable");
   if (fs::is_directory(output_path, ec)) throw bad_input(output_path + " is a directory");
@@ -128,12 +147,24 @@ void check_request(const ExportRequest& request, bool in_memory) {
   if (request.opset_version < 11 || request.opset_version > 17)
     throw bad_input("opset " + std::to_string(request.opset_version) +
                     " is outside the supported range 11-17");
+  if (request.validation.runtime == "opencv")
+    throw bad_input(
+        "--runtime opencv was removed: OpenCV 4.6's ONNX importer rejects ordinary exports "
+        "(a Gemm without transB); validation runs in ONNX Runtime");
+  if (request.validation.runtime != "onnxruntime")
+    throw bad_input("unknown --runtime '" + request.validation.runtime +
+                    "' (validation runs in onnxruntime)");
   if (request.validation.num_samples < 1) throw bad_input("--num_samples must be at least 1");
   if (!in_memory && request.model_path.empty() && request.onnx_path.empty())
     throw bad_input("no model given: pass a model file, --checkpoint_path or --onnx_path");
   if (in_memory && request.output_path.empty()) throw bad_input("no output path given");
-  if (request.validate_only && (request.onnx_path.empty() || request.model_path.empty()))
-    throw bad_input("--validate_only needs a model and --onnx_path (the file to check)");
+  if (request.validate_only && request.model_path.empty())
+    throw bad_input("--validate_only needs the model to compare with (--checkpoint_path)");
+  if (!request.validate_only && !request.model_path.empty() && !request.onnx_path.empty())
+    throw bad_input(
+        "--onnx_path names the file --validate_only checks; to choose where the export is "
+        "written, use --output_path");
+  if (request.batch_size < 0) throw bad_input("--batch_size must be positive");
   if ((request.validation.atol && *request.validation.atol < 0) ||
       (request.validation.rtol && *request.validation.rtol < 0))
     throw bad_input("--atol and --rtol must not be negative");
@@ -186,6 +217,9 @@ const core::FormatRow& resolve_format(const ExportRequest& request, bool pytorch
   const bool onnx = row->info.name == "onnx";
   if (!onnx && (request.precision != "fp32" || !request.quantize.empty()))
     throw bad_input("--precision and --quantize apply to ONNX exports only");
+  if (!request.dynamic_axes_spec.empty() && !onnx)
+    throw bad_input("named --dynamic_axes apply to ONNX exports; " + row->info.display_name +
+                    " takes --dynamic_axes alone (a dynamic batch)");
   if (request.compress_to_fp16 && row->info.name != "openvino")
     throw bad_input("--compress_to_fp16 applies to OpenVINO exports only");
   if (!request.validate_only && !pytorch_source &&
@@ -195,8 +229,79 @@ const core::FormatRow& resolve_format(const ExportRequest& request, bool pytorch
   return *row;
 }
 
-ExportResult run_export(const ExportRequest& request, core::PreparedSource* prepared) {
-  ExportResult result;
+// The file an export writes, or --validate_only checks: --onnx_path / --output_path, else the
+// model's path with the format's extension.
+std::string planned_path(const ExportRequest& request, const core::FormatRow& format) {
+  const std::string& input_path =
+      request.model_path.empty() ? request.onnx_path : request.model_path;
+  if (request.validate_only)
+    return request.onnx_path.empty() ? default_output_path(request.model_path, ".onnx")
+                                     : request.onnx_path;
+  return request.output_path.empty() ? default_output_path(input_path, format.info.extensions[0])
+                                     : request.output_path;
+}
+
+// --validate_only on an ONNX file: the inputs are the file's (names, element types, fixed dims;
+// symbolic dims keep the requested or default size and are validated at a second size), and the
+// bands are those of the file's precision.
+void adopt_file_inputs(core::ExportJob& job, const std::string& path) {
+  const ExportRequest& request = job.request;
+  const core::OnnxFileInfo info = core::read_onnx_file_info(path);
+  if (info.inputs.size() != job.specs.size())
+    throw bad_input(path + " takes " + std::to_string(info.inputs.size()) +
+                    " input(s) but the model takes " + std::to_string(job.specs.size()));
+  const bool shapes_given = !request.inputs.empty();
+  std::string described;
+  for (size_t k = 0; k < info.inputs.size(); ++k) {
+    const core::OnnxFileInput& in = info.inputs[k];
+    auto& [dtype, shape] = job.specs[k];
+    if (in.has_shape) {
+      if (in.dims.size() != shape.size()) {
+        if (shapes_given)
+          throw bad_input(path + ": input '" + in.name + "' has " + std::to_string(in.dims.size()) +
+                          " axes but --input_shape gives " + std::to_string(shape.size()));
+        shape.assign(in.dims.size(), 1);
+        if (!shape.empty() && request.batch_size > 0) shape[0] = request.batch_size;
+      }
+      for (size_t d = 0; d < in.dims.size(); ++d) {
+        const ir::Dim& dim = in.dims[d];
+        if (dim.is_fixed()) {
+          if ((shapes_given || (d == 0 && request.batch_size > 0)) && shape[d] != dim.size)
+            throw bad_input(path + ": input '" + in.name + "' is fixed at " +
+                            std::to_string(dim.size) + " on axis " + std::to_string(d) + " but " +
+                            (shapes_given ? "--input_shape" : "--batch_size") + " gives " +
+                            std::to_string(shape[d]));
+          shape[d] = dim.size;
+        } else {
+          job.dynamic_axes.push_back(
+              {k, static_cast<int64_t>(d),
+               dim.symbol.empty() ? in.name + "_dim" + std::to_string(d) : dim.symbol});
+        }
+      }
+    }
+    ir::DType feed = dtype;
+    if (in.dtype) {
+      if (*in.dtype == ir::DType::Float16 && ir::is_floating(dtype))
+        feed = ir::DType::Float16;  // the model computes in its own type; the file takes halves
+      else
+        dtype = feed = *in.dtype;
+    }
+    job.feed_dtypes.push_back(feed);
+    std::string dims;
+    for (size_t d = 0; d < in.dims.size(); ++d)
+      dims += (d ? "," : "") + (in.dims[d].is_fixed()       ? std::to_string(in.dims[d].size)
+                                : in.dims[d].symbol.empty() ? std::string("?")
+                                                            : in.dims[d].symbol);
+    described += std::string(described.empty() ? "" : ", ") + in.name + " [" + dims + "] " +
+                 std::string(ir::dtype_name(feed));
+  }
+  job.precision = info.precision;
+  job.event("INFO", "Inputs from the file: " + described + "; precision " + info.precision +
+                        (info.opset ? ", opset " + std::to_string(info.opset) : ""));
+}
+
+ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* prepared,
+                           ExportResult& result, fs::path& created_folder) {
   check_request(request, prepared != nullptr);
   const core::FormatRow& format =
       resolve_format(request, prepared != nullptr || !request.model_path.empty());
@@ -204,14 +309,16 @@ ExportResult run_export(const ExportRequest& request, core::PreparedSource* prep
 
   const std::string& input_path =
       request.model_path.empty() ? request.onnx_path : request.model_path;
-  const std::string output_path = request.validate_only ? request.onnx_path
-                                  : request.output_path.empty()
-                                      ? default_output_path(input_path, format.info.extensions[0])
-                                      : request.output_path;
+  const std::string output_path = planned_path(request, format);
   if (request.validate_only) {
     std::error_code ec;
-    if (!fs::is_regular_file(output_path, ec)) throw bad_input(output_path + ": no such file");
+    if (!fs::is_regular_file(output_path, ec))
+      throw bad_input(output_path + ": no such file" +
+                      (request.onnx_path.empty() ? " (the file an export would have written; "
+                                                   "give --onnx_path to check another)"
+                                                 : ""));
   } else {
+    created_folder = make_output_folder(output_path);
     check_writable_folder(output_path);
     std::error_code ec;
     if (!prepared && fs::equivalent(output_path, input_path, ec))
@@ -235,6 +342,7 @@ ExportResult run_export(const ExportRequest& request, core::PreparedSource* prep
     effective.inputs.push_back({shape, "float32"});
   }
   job.specs = resolve_specs(effective, *job.model);
+  if (request.validate_only && format.info.name == "onnx") adopt_file_inputs(job, output_path);
   if (request.input_names.size() > job.specs.size())
     throw bad_input(std::to_string(request.input_names.size()) +
                     " input names given but the model takes " + std::to_string(job.specs.size()) +
@@ -275,7 +383,27 @@ ExportResult run_export(const ExportRequest& request, core::PreparedSource* prep
     result.validation = format.validate(job);
     job.lap("validate");
   }
+  if (!job.dynamic_failure.empty()) {
+    // A dim that only looks dynamic is never left in a file.
+    std::error_code ec;
+    fs::remove(output_path, ec);
+    for (const auto& extra : result.extra_paths) fs::remove(extra, ec);
+    throw bad_input("--dynamic_axes: the export is not dynamic on " + job.dynamic_failure +
+                    "; no file written");
+  }
   return result;
+}
+
+ExportResult run_export(const ExportRequest& request, core::PreparedSource* prepared) {
+  ExportResult result;
+  fs::path created_folder;  // removed again when the export fails
+  try {
+    return run_export_in(request, prepared, result, created_folder);
+  } catch (...) {
+    std::error_code ec;
+    if (!created_folder.empty()) fs::remove_all(created_folder, ec);
+    throw;
+  }
 }
 
 }  // namespace
@@ -288,6 +416,14 @@ namespace core {
 
 ExportResult export_prepared(const ExportRequest& request, PreparedSource source) {
   return run_export(request, &source);
+}
+
+std::string planned_output_path(const ExportRequest& request) {
+  try {
+    return planned_path(request, resolve_format(request, !request.model_path.empty()));
+  } catch (const Error&) {
+    return "";
+  }
 }
 
 }  // namespace core

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "core/dynamic_axes.h"
 #include "core/inputs.h"
 #include "ir/printer.h"
 #include "passes/pass.h"
@@ -36,28 +37,42 @@ void compare_samples(ExportJob& job, const Runner& exported,
   validate::summarize(result);
 }
 
-// With dynamic axes, runs a second batch size; an axis that came out fixed fails by name.
-void check_dynamic_batch(ExportJob& job, const Runner& exported,
-                         const validate::Tolerance& tolerance, ValidationResult& result) {
-  const int64_t batch = job.specs.front().second.front();
-  const int64_t other = batch == 1 ? 2 : batch + 1;
-  auto inputs = random_inputs(with_batch(job.specs, other), job.request.validation.seed + 1);
-  ValidationResult second;
-  try {
-    compare_samples(job, exported, {inputs}, tolerance, second);
-  } catch (const Error& e) {
-    result.notes.push_back("at batch size " + std::to_string(other) + ": " + e.what());
-    OutputMetrics failed;
-    failed.name = "batch " + std::to_string(other);
-    failed.status = "FAIL";
-    failed.cosine_similarity = 0;
-    result.outputs.push_back(failed);
-    validate::summarize(result);
-    return;
-  }
-  for (auto& m : second.outputs) {
-    m.name += " (batch " + std::to_string(other) + ")";
-    result.outputs.push_back(m);
+// Each dynamic symbol at its second size. A failure there, where the first size passed, means
+// the file only looks dynamic: recorded in job.dynamic_failure.
+void check_dynamic_axes(ExportJob& job, const Runner& exported,
+                        const validate::Tolerance& tolerance, ValidationResult& result) {
+  const bool first_passed = result.status != "FAIL";
+  uint64_t seed = job.request.validation.seed + 1;
+  for (const std::string& symbol : dynamic_symbols(job)) {
+    const Specs varied = vary_axes(job, symbol);
+    std::string at;
+    for (const auto& a : job.dynamic_axes)
+      if (a.symbol == symbol) {
+        at = symbol + "=" + std::to_string(varied[a.input].second[static_cast<size_t>(a.axis)]);
+        break;
+      }
+    ValidationResult second;
+    std::string failure;
+    try {
+      compare_samples(job, exported, {random_inputs(varied, seed++)}, tolerance, second);
+      if (second.status == "FAIL")
+        failure = "at " + at + " the outputs differ (max difference " +
+                  std::to_string(second.max_diff) + ")";
+    } catch (const Error& e) {
+      failure = "at " + at + ": " + first_line(e.what());
+      result.notes.push_back(failure);
+      OutputMetrics failed;
+      failed.name = "at " + at;
+      failed.status = failed.absolute_status = "FAIL";
+      failed.cosine_similarity = 0;
+      second.outputs = {failed};
+    }
+    for (auto& m : second.outputs) {
+      if (m.name.rfind("at ", 0) != 0) m.name += " (" + at + ")";
+      result.outputs.push_back(m);
+    }
+    if (!failure.empty() && first_passed && job.dynamic_failure.empty())
+      job.dynamic_failure = "'" + symbol + "' " + failure;
   }
   validate::summarize(result);
 }
@@ -67,15 +82,20 @@ void check_dynamic_batch(ExportJob& job, const Runner& exported,
 std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
   const ExportRequest& request = job.request;
   ImportOptions import;
-  import.dynamic_batch = request.dynamic_axes;
+  const bool dynamic = request.dynamic_axes || !request.dynamic_axes_spec.empty();
+  import.dynamic_batch = dynamic;
   import.input_names = request.input_names;
   import.output_names = request.output_names;
   auto graph = job.model->to_ir(job.inputs, import);
+  if (!request.dynamic_axes_spec.empty())
+    apply_dynamic_axes(job, *graph, request.dynamic_axes_spec);
+  else if (request.dynamic_axes)
+    collect_dynamic_axes(job, *graph);
   // The IR holds its own copy of the weights; without validation the model is done with.
   if (!request.validation.enabled) job.model.reset();
   job.lap("convert");
 
-  passes::PassContext context{request.opset_version, request.dynamic_axes};
+  passes::PassContext context{request.opset_version, dynamic};
   passes::PipelineOptions pipeline{request.simplify, request.disabled_passes, false};
   job.result.pass_log = passes::run_pipeline(*graph, context, pipeline);
   if (request.verbose) job.result.ir_text = ir::print_graph(*graph);
@@ -87,9 +107,13 @@ std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
   return graph;
 }
 
-validate::Tolerance requested_tolerance(const ExportRequest& request) {
-  validate::Tolerance tolerance = validate::tolerance_for_precision(
-      !request.quantize.empty() ? request.quantize : request.precision);
+validate::Tolerance requested_tolerance(const ExportRequest& request,
+                                        const std::string& precision) {
+  validate::Tolerance tolerance =
+      validate::tolerance_for_precision(!precision.empty()          ? precision
+                                        : !request.quantize.empty() ? request.quantize
+                                                                    : request.precision);
+  tolerance.absolute = request.validation.absolute_bands;
   tolerance.atol = request.validation.atol;
   tolerance.rtol = request.validation.rtol;
   if (tolerance.atol && !tolerance.rtol) tolerance.rtol = 0.0;
@@ -108,7 +132,17 @@ ValidationResult validate_with(ExportJob& job, const Runner& exported,
     for (int s = 1; s < request.validation.num_samples; ++s)
       samples.push_back(random_inputs(job.specs, request.validation.seed + 100 + s));
   compare_samples(job, exported, samples, tolerance, result);
-  if (request.dynamic_axes) check_dynamic_batch(job, exported, tolerance, result);
+  // Formats written without the IR (TorchScript, torch) are dynamic in dim 0 by nature.
+  if (job.dynamic_axes.empty() && request.dynamic_axes)
+    for (size_t k = 0; k < job.specs.size(); ++k)
+      if (!job.specs[k].second.empty() &&
+          job.specs[k].second[0] == job.specs.front().second.front())
+        job.dynamic_axes.push_back({k, 0, "batch_size"});
+  if (!job.dynamic_axes.empty()) check_dynamic_axes(job, exported, tolerance, result);
+  result.absolute_bands = tolerance.absolute;
+  result.precision = !job.precision.empty()      ? job.precision
+                     : !request.quantize.empty() ? request.quantize
+                                                 : request.precision;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
@@ -149,7 +183,10 @@ std::string export_metadata_json(const ExportJob& job) {
                         : (job.specs.size() == 1 ? "input" : "input_" + std::to_string(k));
     input["shape"] = job.specs[k].second;
     input["dtype"] = std::string(ir::dtype_name(job.specs[k].first));
-    if (request.dynamic_axes) input["dynamic_axes"] = {{"0", "batch_size"}};
+    for (const auto& a : job.dynamic_axes)
+      if (a.input == k) input["dynamic_axes"][std::to_string(a.axis)] = a.symbol;
+    if (request.dynamic_axes && job.dynamic_axes.empty())
+      input["dynamic_axes"] = {{"0", "batch_size"}};
     inputs.push_back(input);
   }
   meta["inputs"] = inputs;

@@ -34,6 +34,13 @@ class Stopwatch {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+// An input axis that is symbolic in the exported file; axes sharing a symbol vary together.
+struct DynamicAxis {
+  size_t input = 0;
+  int64_t axis = 0;
+  std::string symbol;
+};
+
 struct ExportJob {
   const ExportRequest& request;
   ExportResult& result;
@@ -43,6 +50,14 @@ struct ExportJob {
   std::vector<ir::Tensor> inputs;  // the first validation sample, also the tracing example
   std::string output_path;
   std::vector<int64_t> checkpoint_input_chw;  // input size a checkpoint records, if any
+  std::vector<DynamicAxis> dynamic_axes;      // validated at a second size each
+  // The first dynamic symbol whose second size failed while the first size did not: the file
+  // only looks dynamic there.
+  std::string dynamic_failure;
+  // --validate_only: the element types the file's inputs take (float16 inputs of an fp16 file);
+  // empty: the model's.
+  std::vector<ir::DType> feed_dtypes;
+  std::string precision;  // bands to judge by; empty: the request's precision
   Stopwatch watch;
 
   void event(const std::string& level, const std::string& message) const {
@@ -60,8 +75,10 @@ std::unique_ptr<ir::Graph> build_ir(ExportJob& job);
 ValidationResult validate_with(ExportJob& job, const Runner& exported,
                                const validate::Tolerance& tolerance, const std::string& method);
 
-// The tolerance the request asks for (--atol/--rtol, else the bands for its precision).
-validate::Tolerance requested_tolerance(const ExportRequest& request);
+// The tolerance the request asks for (--atol/--rtol, else the bands for its precision, or for
+// `precision` when given; raw differences with --absolute_bands).
+validate::Tolerance requested_tolerance(const ExportRequest& request,
+                                        const std::string& precision = "");
 
 // JSON describing the export (inputs with shapes/dtypes/dynamic axes, outputs, source file and
 // its SHA-256, architecture, preprocessing): stored inside TorchScript archives as mlexport.json

@@ -13,7 +13,7 @@ namespace mlexport::runtime {
 struct RunResult {
   std::vector<ir::Tensor> outputs;  // in the model's output order
   std::vector<std::string> output_names, input_names;
-  std::string runtime;     // "onnxruntime-node 1.30.0", "opencv-dnn 4.6.0"
+  std::string runtime;     // "onnxruntime-node 1.30.0"
   double run_seconds = 0;  // inference only: no process start, model load or file I/O
 };
 

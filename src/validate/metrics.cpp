@@ -31,6 +31,14 @@ Tolerance tolerance_for_precision(const std::string& precision) {
   return t;
 }
 
+std::string band_status(double max_diff, double cosine, const Tolerance& tolerance) {
+  if (max_diff < tolerance.pass_max_diff ||
+      (tolerance.pass_min_cosine && cosine >= *tolerance.pass_min_cosine))
+    return "PASS";
+  if (max_diff <= tolerance.warn_max_diff && cosine >= tolerance.warn_min_cosine) return "WARN";
+  return "FAIL";
+}
+
 OutputMetrics compare_output(const std::string& name, const ir::Tensor& reference,
                              const ir::Tensor& exported, const Tolerance& tolerance) {
   if (reference.shape != exported.shape)
@@ -72,18 +80,16 @@ OutputMetrics compare_output(const std::string& name, const ir::Tensor& referenc
   else
     m.cosine_similarity = dot / (std::sqrt(norm_a) * std::sqrt(norm_b));
   m.within_tolerance = within && !nan_mismatch;
+  const double judged = tolerance.absolute ? m.max_diff : m.scaled_max_diff;
+  m.absolute_status =
+      nan_mismatch ? "FAIL" : band_status(m.max_diff, m.cosine_similarity, tolerance);
   if (tolerance.atol || tolerance.rtol) {
     m.status = m.within_tolerance ? "PASS" : "FAIL";
+    m.absolute_status = m.status;
   } else if (nan_mismatch) {
     m.status = "FAIL";
-  } else if (m.scaled_max_diff < tolerance.pass_max_diff ||
-             (tolerance.pass_min_cosine && m.cosine_similarity >= *tolerance.pass_min_cosine)) {
-    m.status = "PASS";
-  } else if (m.scaled_max_diff <= tolerance.warn_max_diff &&
-             m.cosine_similarity >= tolerance.warn_min_cosine) {
-    m.status = "WARN";
   } else {
-    m.status = "FAIL";
+    m.status = band_status(judged, m.cosine_similarity, tolerance);
   }
   return m;
 }
@@ -91,10 +97,13 @@ OutputMetrics compare_output(const std::string& name, const ir::Tensor& referenc
 void summarize(ValidationResult& result) {
   result.ran = true;
   result.status = "PASS";
+  result.absolute_status = "PASS";
   result.max_diff = result.scaled_max_diff = result.mse = 0;
   result.cosine_similarity = 1;
   for (const OutputMetrics& m : result.outputs) {
     if (severity(m.status) > severity(result.status)) result.status = m.status;
+    const std::string& absolute = m.absolute_status.empty() ? m.status : m.absolute_status;
+    if (severity(absolute) > severity(result.absolute_status)) result.absolute_status = absolute;
     result.max_diff = std::max(result.max_diff, m.max_diff);
     result.scaled_max_diff = std::max(result.scaled_max_diff, m.scaled_max_diff);
     result.mse = std::max(result.mse, m.mse);

@@ -20,11 +20,16 @@ struct Tolerance {
   std::optional<double> pass_min_cosine;
   // When set, the bands are replaced by the element-wise test |a-b| <= atol + rtol*|a|.
   std::optional<double> atol, rtol;
+  // Judge the bands on the raw max difference (the guide's absolute bands) instead of the scaled.
+  bool absolute = false;
 };
 
 // The bands for an export stored in `precision`: "fp32" (the guide's), "fp16" (PASS below 1e-2,
 // WARN up to 5e-2) or "int8" (judged by cosine similarity: PASS from 0.99, WARN from 0.95).
 Tolerance tolerance_for_precision(const std::string& precision);
+
+// The band verdict (PASS / WARN / FAIL) of a difference under `tolerance`'s bands.
+std::string band_status(double max_diff, double cosine, const Tolerance& tolerance);
 
 // Metrics of one output. Throws mlexport::Error when the shapes differ.
 OutputMetrics compare_output(const std::string& name, const ir::Tensor& reference,

@@ -153,6 +153,20 @@ class IntOutput(nn.Module):  # scripted, returns an int
     def forward(self, x):
         return x.shape[0]
 
+class Flat(nn.Module):  # flattens to a fixed size: cannot be dynamic in height or width
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, 2, 1); self.fc = nn.Linear(4 * 16 * 16, 5)
+    def forward(self, x):
+        return self.fc(torch.flatten(torch.relu(self.conv(x)), 1))
+
+class Scaled(nn.Module):  # large outputs: float32 rounding is large in absolute terms only
+    def __init__(self):
+        super().__init__()
+        self.body = Small()
+    def forward(self, x):
+        return self.body(x) * 5000.0
+
 def trace(m, *shapes):
     with torch.no_grad():
         return torch.jit.trace(m.eval(), tuple(torch.randn(*s) for s in shapes))
@@ -170,6 +184,8 @@ save(trace(Unsupported(), (1, 4, 4)), "unsupported.pt")
 save(trace(Cascade(), (1, 4, 4)), "cascade.pt")
 save(torch.jit.script(Branchy()), "branchy.pt")
 save(torch.jit.script(IntOutput()), "int_output.pt")
+torch.manual_seed(6); save(trace(Flat(), (1, 3, 32, 32)), "flat.pt")
+torch.manual_seed(7); sc = Scaled(); randomize(sc); save(trace(sc, (1, 3, 32, 32)), "scaled.pt")
 
 data = open(os.path.join(out, "small.pt"), "rb").read()
 open(os.path.join(out, "truncated.pt"), "wb").write(data[: len(data) // 2])
@@ -304,9 +320,15 @@ case_opset_not_a_number() {
   error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --opset_version abc \
     --output_path "$OUT/m.onnx"
 }
-case_output_folder_missing() {
-  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/no/such/dir/m.onnx"
-  expect_line 'does not exist'
+# The guide's `--output_path models/x.onnx`: missing folders are created; an export that fails
+# takes the folders it created away again.
+case_output_folder_created() {
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/models/new/m.onnx"
+  expect_exit 0
+  no_errors
+  [ -s "$OUT/models/new/m.onnx" ] || fail "the output was not written into the new folders"
+  rm -rf "$OUT/models"
+  error_case 2 --checkpoint_path "$FIX/small.pt" --input_shape 1,3 --output_path "$OUT/models/new/m.onnx"
 }
 case_output_folder_unwritable() {
   chmod 555 "$OUT"
@@ -358,9 +380,24 @@ case_dtype_wrong_for_model() {
     --output_path "$OUT/m.onnx"
   expect_no_line 'No conversion rule'
 }
+# Without --onnx_path, --validate_only checks the file the export would have written.
 case_validate_only_without_onnx_path() {
-  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --validate_only
-  expect_line 'onnx_path'
+  cp "$FIX/small.pt" "$W/model.pt"
+  error_case 2 --checkpoint_path "$W/model.pt" "${SHAPE[@]}" --validate_only
+  expect_line 'model\.onnx: no such file'
+  run --checkpoint_path "$W/model.pt" "${SHAPE[@]}"
+  expect_exit 0
+  run --checkpoint_path "$W/model.pt" "${SHAPE[@]}" --validate_only
+  expect_exit 0
+  no_errors
+  expect_line 'Validating .*model\.onnx'
+  expect_line '✓ PASS - ONNX export validation successful'
+}
+# --onnx_path with a model names the file --validate_only checks; an export refuses it rather
+# than writing elsewhere.
+case_onnx_path_without_validate_only() {
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --onnx_path "$OUT/m.onnx"
+  expect_line 'use --output_path'
 }
 case_validate_only_missing_onnx() {
   error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --validate_only \
@@ -369,6 +406,16 @@ case_validate_only_missing_onnx() {
 case_validate_only_not_onnx() {
   error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --validate_only \
     --onnx_path "$FIX/not_onnx.onnx"
+}
+case_batch_size_zero() {
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --batch_size 0 --output_path "$OUT/m.onnx"
+  expect_line 'batch_size must be at least 1'
+}
+case_flag_typo() {
+  error_case 2 --checkpont_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx"
+  expect_line '^did you mean --checkpoint_path\?$'
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --opset 14 --output_path "$OUT/m.onnx"
+  expect_line '^did you mean --opset_version\?$'
 }
 case_batch_size_negative() {
   error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --batch_size -1 --output_path "$OUT/m.onnx"
@@ -610,7 +657,7 @@ case_json_output() {
   json_check 'all(k in d["validation"] for k in ("max_diff", "mse", "cosine_similarity"))'
   json_check 'len(d["validation"]["outputs"]) == 1 and d["validation"]["outputs"][0]["shape"] == [1, 10]'
   json_check 'd["validation"]["outputs"][0]["scaled_max_diff"] <= 1e-4'
-  json_check 'd["output_path"].endswith("m.onnx") and d["opset_version"] == 17'
+  json_check 'd["output_path"].endswith("m.onnx") and d["opset_version"] == 14'
   grep -q 'Max difference' "$W/stderr.txt" || fail "the log did not go to stderr"
   [ -s "$OUT/m.onnx" ] || fail "$OUT/m.onnx was not written"
 }
@@ -695,10 +742,12 @@ case_seed_and_samples() {
   expect_exit 0
   json_check 'd["validation"]["passed"] is True and len(d["validation"]["outputs"]) == 3'
 }
-case_opencv_runtime() {
-  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --runtime opencv --output_path "$OUT/m.onnx" --json
+# OpenCV DNN validation was removed (OpenCV 4.6 cannot load ordinary exports): a clear refusal.
+case_opencv_runtime_removed() {
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --runtime opencv --output_path "$OUT/m.onnx"
+  expect_line 'runtime opencv was removed'
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --runtime onnxruntime --output_path "$OUT/m.onnx"
   expect_exit 0
-  json_check 'd["validation"]["passed"] is True and "opencv" in d["validation"]["runtime"].lower()'
 }
 case_verbose() {
   run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --verbose
@@ -901,6 +950,313 @@ case_onnx_int8() {
   local a b
   a=$(stat -c %s "$OUT/f32.onnx"); b=$(stat -c %s "$OUT/q.onnx")
   [ $((b * 100 / a)) -le 35 ] || fail "int8 file is $b bytes against $a"
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# The export guide, section by section (issue 16)
+# ---------------------------------------------------------------------------------------------
+
+# The guide's metric block, exactly: the verdict follows the three metric lines.
+case_guide_metric_lines() {
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx"
+  expect_exit 0
+  local stamp='^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} '
+  grep -Eq "${stamp}\| INFO     \| Validation metrics:$" "$W/stdout.txt" || fail "no 'Validation metrics:' line"
+  grep -A4 -E '\| Validation metrics:$' "$W/stdout.txt" | sed -E 's/^[^|]*\| //' >"$W/block.txt"
+  py "import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+pattern = [r'INFO     \| Validation metrics:$', r'INFO     \|   Max difference: [0-9]\.[0-9]{2}e[-+][0-9]{2}$',
+           r'INFO     \|   MSE: [0-9]\.[0-9]{2}e[-+][0-9]{2}$', r'INFO     \|   Cosine similarity: [01]\.[0-9]{6}$',
+           r'SUCCESS  \| ✓ PASS - ONNX export validation successful$']
+assert len(lines) == 5, lines
+for line, p in zip(lines, pattern): assert re.match(p, line), (line, p)" "$W/block.txt" ||
+    fail "the metric block is not the guide's"
+  # two outputs: the same block (worst of the outputs), then one line per output
+  run --checkpoint_path "$FIX/two_inputs.pt" --input_shape 1,4 --input_shape 1,4 --output_path "$OUT/t.onnx" --dynamic_axes
+  expect_exit 0
+  [ "$(grep -c '|   Max difference:' "$W/stdout.txt")" -eq 1 ] || fail "more than one guide metric line"
+  expect_line 'Output output \(batch_size=2\) \[2x4\]: max difference'
+}
+
+# ERROR lines go to stderr; with --json a failure is still one JSON document on stdout.
+case_errors_stderr_and_json() {
+  run --checkpoint_path "$FIX/no_such_model.pt" --output_path "$OUT/m.onnx"
+  expect_exit 2
+  grep -q 'ERROR' "$W/stderr.txt" || fail "the ERROR line is not on stderr"
+  ! grep -q 'ERROR' "$W/stdout.txt" || fail "an ERROR line went to stdout"
+  run --checkpoint_path "$FIX/no_such_model.pt" --output_path "$OUT/m.onnx" --json
+  expect_exit 2
+  json_check 'd["error"]["code"] == "bad_input" and d["error"]["exit_code"] == 2 and "no_such_model" in d["error"]["message"]'
+  run --checkpoint_path "$FIX/unsupported.pt" --input_shape 1,4,4 --output_path "$OUT/m.onnx" --json
+  expect_exit 3
+  json_check 'd["error"]["code"] == "unsupported_ops" and d["error"]["exit_code"] == 3'
+  run --checkpont_path "$FIX/small.pt" --json
+  expect_exit 2
+  json_check 'd["error"]["code"] == "bad_input"'
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/a.onnx" --no-validate
+  run --checkpoint_path "$FIX/small_other.pt" "${SHAPE[@]}" --validate_only --onnx_path "$OUT/a.onnx" --json
+  expect_exit 1
+  json_check 'd["error"]["code"] == "validation_failed" and d["validation"]["status"] == "FAIL"'
+}
+
+# A shape the model rejects while tracing is bad input (2), with the model's own message.
+case_input_shape_rejected_by_model() {
+  error_case 2 --checkpoint_path "$FIX/flat.pt" --input_shape 1,3,64,64 --output_path "$OUT/m.onnx"
+  expect_line 'mat1 and mat2 shapes cannot be multiplied'
+}
+
+# Verdicts are judged on the scaled difference; when the guide's absolute bands would say
+# otherwise, one line says so, and --absolute_bands judges as the guide does.
+case_absolute_bands() {
+  run --checkpoint_path "$FIX/scaled.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --json
+  expect_exit 0
+  json_check 'd["validation"]["max_diff"] >= 1e-5 and d["validation"]["scaled_max_diff"] < 1e-5'
+  json_check 'd["validation"]["status"] == "PASS" and d["validation"]["absolute_status"] != "PASS"'
+  expect_line "Verdict PASS judged on the difference scaled by the output's magnitude: .* the guide's absolute bands .* give (WARN|FAIL)"
+  run --checkpoint_path "$FIX/scaled.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --absolute_bands --json
+  json_check 'd["validation"]["absolute_bands"] is True and d["validation"]["status"] == d["validation"]["absolute_status"] != "PASS"'
+  expect_no_line 'judged on the difference scaled'
+}
+
+# --validate_only reads inputs (fixed and dynamic dims, dtypes) and precision from the file.
+case_validate_only_reads_the_file() {
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --input_shape 4,3,64,64 --output_path "$OUT/b4.onnx" --no-validate
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --onnx_path "$OUT/b4.onnx" --validate_only --json
+  expect_exit 0
+  expect_line 'Inputs from the file: input \[4,3,64,64\] float32; precision fp32'
+  json_check 'd["validation"]["status"] == "PASS" and d["validation"]["outputs"][0]["shape"] == [4, 3]'
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --onnx_path "$OUT/b4.onnx" --validate_only --batch_size 2
+  expect_exit 2
+  expect_clean_error
+  expect_line 'fixed at 4 on axis 0'
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --input_shape 1,3,64,64 --output_path "$OUT/dyn.onnx" --dynamic_axes --no-validate
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --input_shape 1,3,64,64 --onnx_path "$OUT/dyn.onnx" --validate_only --json
+  expect_exit 0
+  json_check 'any("batch_size=2" in o["name"] and o["shape"][0] == 2 for o in d["validation"]["outputs"])'
+}
+case_validate_only_fp16_int8() {
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --input_shape 1,3,64,64 --output_path "$OUT/h.onnx" --precision fp16
+  expect_exit 0
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --onnx_path "$OUT/h.onnx" --validate_only --json
+  expect_exit 0
+  expect_line 'precision fp16'
+  json_check 'd["validation"]["precision"] == "fp16" and d["validation"]["passed"] is True'
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --input_shape 1,3,64,64 --output_path "$OUT/h16.onnx" --precision fp16 --fp16_io
+  expect_exit 0
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --onnx_path "$OUT/h16.onnx" --validate_only
+  expect_exit 0
+  expect_line 'input \[1,3,64,64\] float16; precision fp16'
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --input_shape 1,3,64,64 --output_path "$OUT/q.onnx" --quantize int8
+  expect_exit 0
+  run --checkpoint_path "$FIX/ckpt_guide.pt" --onnx_path "$OUT/q.onnx" --validate_only --json
+  expect_exit 0
+  json_check 'd["validation"]["precision"] == "int8" and d["validation"]["passed"] is True'
+}
+
+# Named dynamic axes: every axis named becomes symbolic, each is validated at a second size.
+case_dynamic_axes_spec() {
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --json \
+    --dynamic_axes '{"input": {"0": "batch", "2": "height", "3": "width"}}'
+  expect_exit 0
+  onnx_check "$OUT/m.onnx" 'dims(m.graph.input[0]) == ["batch", 3, "height", "width"]'
+  onnx_check "$OUT/m.onnx" 'dims(m.graph.output[0]) == ["batch", 10]'
+  json_check 'sorted(o["name"] for o in d["validation"]["outputs"]) == ["output", "output (batch=2)", "output (height=64)", "output (width=64)"]'
+  json_check 'd["validation"]["status"] == "PASS"'
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/s.onnx" --dynamic_axes input:0,2,3
+  expect_exit 0
+  onnx_check "$OUT/s.onnx" 'dims(m.graph.input[0]) == ["batch_size", 3, "input_dim2", "input_dim3"]'
+  # the guide's bare flag keeps its meaning
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/b.onnx" --dynamic_axes --batch_size 1
+  expect_exit 0
+  onnx_check "$OUT/b.onnx" 'dims(m.graph.input[0]) == ["batch_size", 3, 32, 32]'
+}
+case_dynamic_axes_refused() {
+  error_case 2 --checkpoint_path "$FIX/flat.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes input:0,2
+  expect_line "axis 2 of 'input' \('input_dim2'\) cannot be dynamic: the model fails at size 64"
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes input:7
+  expect_line 'has 4 axes'
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes '{"image": [0]}'
+  expect_line "names 'image', which is not an input"
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes '{"input": '
+  expect_line 'not valid JSON'
+  error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes '{"output": {"1": "classes"}}'
+  expect_line 'cannot be dynamic'
+}
+
+# ---------------------------------------------------------------------------------------------
+# Interruptions: SIGINT/SIGTERM leave no partial or temporary file; exit 130 / 143
+# ---------------------------------------------------------------------------------------------
+
+# start_bg ARGS...: runs ml-export in the background (PID in BG).
+start_bg() {
+  echo "\$ ml-export $* &"
+  (cd "$W" && exec "$ML_EXPORT" "$@") >"$W/stdout.txt" 2>"$W/stderr.txt" &
+  BG=$!
+}
+# wait_bg: waits for the background run, keeps its exit code and output like run does.
+wait_bg() {
+  wait "$BG"
+  RC=$?
+  cat "$W/stdout.txt" "$W/stderr.txt" >"$W/all.txt"
+  sed 's/^/  | /' "$W/all.txt"
+  echo "  exit code $RC"
+}
+# wait_for_line REGEX SECONDS: until the background run prints a matching line.
+wait_for_line() {
+  local k
+  for ((k = 0; k < $2 * 20; k++)); do
+    cat "$W/stdout.txt" "$W/stderr.txt" 2>/dev/null | grep -Eq -- "$1" && return 0
+    kill -0 "$BG" 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+case_interrupt_export() {
+  "$MLEXPORT_DEMO" "$W/big.pt" resnet50 10 >/dev/null || fail "mlexport-demo failed"
+  # SIGINT while the file is being written: its temporary file must go too.
+  start_bg --checkpoint_path "$W/big.pt" --output_path "$OUT/x_0.6.onnx"
+  wait_for_line 'Exporting to ONNX format' 120 || fail "the export never started"
+  local k
+  for ((k = 0; k < 2000; k++)); do
+    ls -A "$OUT" | grep -q . && break
+    sleep 0.01
+  done
+  echo "interrupting with files present: $(ls -A "$OUT")"
+  kill -INT "$BG"
+  wait_bg
+  expect_exit 130
+  expect_line 'interrupted by SIGINT'
+  expect_no_line 'internal error|terminate called'
+  expect_no_output
+  # SIGTERM during validation (the file complete, not validated): removed as well.
+  start_bg --checkpoint_path "$W/big.pt" --output_path "$OUT/x.onnx"
+  wait_for_line 'Model exported to' 120 || fail "the export never finished writing"
+  kill -TERM "$BG"
+  wait_bg
+  expect_exit 143
+  expect_line 'interrupted by SIGTERM'
+  expect_no_output
+}
+case_interrupt_pattern() {
+  for k in 0 1 2 3; do
+    mkdir -p "$OUT/runs/fold_$k/weights"
+    cp "$FIX/ckpt_guide.pt" "$OUT/runs/fold_$k/weights/best.pt"
+  done
+  start_bg --pattern "out/runs/fold_*/weights/best.pt" --input_shape 1,3,64,64
+  wait_for_line 'Exported to .*fold_0' 120 || fail "the first model never finished"
+  wait_for_line 'Exporting checkpoint 2/4' 60
+  kill -TERM "$BG"
+  wait_bg
+  expect_exit 143
+  expect_line 'interrupted by SIGTERM: successfully exported [1-3]/4 models before the interruption'
+  [ -s "$OUT/runs/fold_0/weights/best.onnx" ] || fail "the finished export was removed"
+  local n exported
+  n=$(grep -Eo 'exported [0-9]/4' "$W/all.txt" | grep -Eo '[0-9]' | head -1)
+  exported=$(find "$OUT/runs" -name 'best.onnx' | wc -l)
+  [ "$exported" -eq "$n" ] || fail "$exported files left but the summary says $n finished"
+  [ -z "$(find "$OUT/runs" -name '.*tmp-*')" ] || fail "temporary files left: $(find "$OUT/runs" -name '.*tmp-*')"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The guide's "Complete Example" workflow, unchanged except for paths, with zoo checkpoints
+# written at test time by mlexport-demo. Its Python deployment snippet runs as the equivalent
+# Node program (tests/cli/deploy_snippet.js) in onnxruntime-node: this machine has no Python
+# onnxruntime.
+# ---------------------------------------------------------------------------------------------
+
+guide() {
+  echo "\$ $*"
+  (cd "$W/project" && "$@") >"$W/stdout.txt" 2>"$W/stderr.txt"
+  RC=$?
+  cat "$W/stdout.txt" "$W/stderr.txt" >"$W/all.txt"
+  sed 's/^/  | /' "$W/all.txt"
+  echo "  exit code $RC"
+}
+
+case_guide_workflow() {
+  mkdir -p "$W/project/runs/hymenoptera_base_fold_0/weights"
+  cd "$W/project" || return
+  "$MLEXPORT_DEMO" runs/hymenoptera_base_fold_0/weights/best.pt resnet18 2 || fail "mlexport-demo failed"
+  printf 'model: resnet18\nnum_classes: 2\n' >runs/hymenoptera_base_fold_0/config.yaml
+  local ml_export=$ML_EXPORT
+  # 3. Export to ONNX
+  guide "$ml_export" \
+    --checkpoint_path runs/hymenoptera_base_fold_0/weights/best.pt \
+    --batch_size 4 \
+    --verbose
+  expect_exit 0
+  expect_line 'Loading checkpoint from runs/hymenoptera_base_fold_0/weights/best.pt'
+  expect_line 'Creating model: resnet18 \(base'
+  expect_line 'SUCCESS  \| ✓ Model exported to: runs/hymenoptera_base_fold_0/weights/best.onnx'
+  expect_line 'SUCCESS  \| ✓ PASS - ONNX export validation successful'
+  expect_line 'pass '
+  # 4. Verify export
+  guide "$ml_export" \
+    --checkpoint_path runs/hymenoptera_base_fold_0/weights/best.pt \
+    --onnx_path runs/hymenoptera_base_fold_0/weights/best.onnx \
+    --validate_only
+  expect_exit 0
+  expect_line 'input \[4,3,224,224\] float32'
+  expect_line 'SUCCESS  \| ✓ PASS - ONNX export validation successful'
+  # 5. Copy to deployment location
+  guide mkdir -p deployment/models
+  guide cp runs/hymenoptera_base_fold_0/weights/best.onnx deployment/models/hymenoptera_v1.onnx
+  expect_exit 0
+  guide cp runs/hymenoptera_base_fold_0/config.yaml deployment/models/hymenoptera_v1_config.yaml
+  expect_exit 0
+  # 6. Document deployment
+  echo "Model: ResNet18" > deployment/models/README.txt
+  echo "Trained: 2025-10-06" >> deployment/models/README.txt
+  echo "Test Accuracy: 91.5%" >> deployment/models/README.txt
+  echo "ONNX Opset: 14" >> deployment/models/README.txt
+  onnx_check deployment/models/hymenoptera_v1.onnx '[o.version for o in m.opset_import if o.domain in ("", "ai.onnx")] == [14]'
+  # The deployment snippet, at the exported batch size.
+  guide node "$CLI_SOURCE/deploy_snippet.js" deployment/models/hymenoptera_v1.onnx
+  expect_exit 0
+  expect_line '^Predicted class: [01]$'
+  expect_line '^Confidence: -?[0-9]+\.[0-9]{4}$'
+  expect_line '^Output shape: 4,2$'
+  cd "$W" || return
+}
+
+case_guide_cross_validation() {
+  mkdir -p "$W/project"
+  cd "$W/project" || return
+  for fold in {0..4}; do
+    mkdir -p runs/hymenoptera_base_fold_$fold/weights
+    "$MLEXPORT_DEMO" runs/hymenoptera_base_fold_$fold/weights/best.pt simple_cnn 2 >/dev/null || fail "mlexport-demo failed"
+  done
+  mkdir -p deployment
+  local ml_export=$ML_EXPORT
+  # Export all folds
+  for fold in {0..4}; do
+    guide "$ml_export" --checkpoint_path runs/hymenoptera_base_fold_$fold/weights/best.pt
+    expect_exit 0
+    expect_line '✓ PASS - ONNX export validation successful'
+  done
+  # Or use batch export
+  guide "$ml_export" --pattern "runs/hymenoptera_base_fold_*/weights/best.pt"
+  expect_exit 0
+  expect_line 'INFO     \| Found 5 checkpoints matching pattern'
+  expect_line 'INFO     \| Exporting checkpoint 1/5: runs/hymenoptera_base_fold_0/weights/best.pt'
+  expect_line 'SUCCESS  \| ✓ Exported to runs/hymenoptera_base_fold_4/weights/best.onnx'
+  expect_line 'SUCCESS  \| ✓ Successfully exported 5/5 models'
+  guide cp runs/hymenoptera_base_fold_2/weights/best.onnx deployment/production_model.onnx
+  expect_exit 0
+  # The summary's two commands ("Ready to export?")
+  mkdir -p runs/my_model_fold_0/weights
+  "$MLEXPORT_DEMO" runs/my_model_fold_0/weights/best.pt simple_cnn 2 >/dev/null || fail "mlexport-demo failed"
+  guide "$ml_export" --checkpoint_path runs/my_model_fold_0/weights/best.pt
+  expect_exit 0
+  guide "$ml_export" \
+    --checkpoint_path runs/my_model_fold_0/weights/best.pt \
+    --validate_only
+  expect_exit 0
+  expect_line 'Validating runs/my_model_fold_0/weights/best\.onnx'
+  expect_line '✓ PASS - ONNX export validation successful'
+  cd "$W" || return
 }
 
 # ---------------------------------------------------------------------------------------------

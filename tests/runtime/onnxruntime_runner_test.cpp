@@ -9,7 +9,6 @@
 #include <fstream>
 
 #include "mlexport/diagnostics.h"
-#include "runtime/opencv_runner.h"
 
 namespace mlexport::runtime {
 namespace {
@@ -208,38 +207,6 @@ TEST_F(RuntimeTest, RunnerOverrideIsHonoured) {
   EXPECT_FALSE(onnxruntime_available(&why));
   EXPECT_NE(why.find("broken"), std::string::npos) << why;
   unsetenv("MLEXPORT_ORT_RUNNER");
-}
-
-TEST_F(RuntimeTest, OpenCvAddAndMul) {
-  Tensor x = floats({2, 3}, {1, 2, 3, 4, 5, 6});
-  Tensor y = floats({2, 3}, {0.5f, -1, 10, 0, 2, -3});
-  RunResult r = run_opencv(model("add"), {x, y});
-  EXPECT_EQ(r.input_names, (std::vector<std::string>{"x", "y"}));
-  EXPECT_EQ(r.output_names, (std::vector<std::string>{"sum", "prod"}));
-  EXPECT_EQ(r.runtime.rfind("opencv-dnn 4.", 0), 0u) << r.runtime;
-  ASSERT_EQ(r.outputs.size(), 2u);
-  EXPECT_EQ(r.outputs[0].dtype, DType::Float32);
-  EXPECT_EQ(r.outputs[0].shape, (std::vector<int64_t>{2, 3}));
-  EXPECT_EQ(values_of<float>(r.outputs[0]), (std::vector<float>{1.5f, 1, 13, 4, 7, 3}));
-  EXPECT_EQ(values_of<float>(r.outputs[1]), (std::vector<float>{0.5f, -2, 30, 0, 10, -18}));
-}
-
-TEST_F(RuntimeTest, OpenCvSkipsInitializersListedAsInputs) {
-  RunResult r = run_opencv(model("bias"), {floats({2, 3}, {1, 2, 3, 4, 5, 6})});
-  EXPECT_EQ(r.input_names, std::vector<std::string>{"x"});
-  ASSERT_EQ(r.outputs.size(), 1u);
-  EXPECT_EQ(values_of<float>(r.outputs[0]), (std::vector<float>{11, 22, 33, 14, 25, 36}));
-}
-
-TEST_F(RuntimeTest, OpenCvErrors) {
-  expect_error([] { run_opencv(model("garbage"), {}); }, ExitCode::kBadInput, "not an ONNX model");
-  expect_error([] { run_opencv((dir_ / "missing.onnx").string(), {}); }, ExitCode::kBadInput,
-               "cannot open");
-  Tensor x = floats({2, 3}, {1, 2, 3, 4, 5, 6});
-  expect_error([&] { run_opencv(model("add"), {x}); }, ExitCode::kBadInput,
-               "the model has 2 input(s) (x, y) but 1 tensor(s)");
-  // Shapes that cannot broadcast make OpenCV throw; it must come back as one Error line.
-  EXPECT_THROW(run_opencv(model("add"), {x, floats({4}, {1, 2, 3, 4})}), Error);
 }
 
 }  // namespace

@@ -1,11 +1,10 @@
 // ONNX: the IR after the pipeline (and the precision passes), checked by ONNX's checker, run in
-// ONNX Runtime (or OpenCV DNN) for validation.
+// ONNX Runtime for validation.
 #include <filesystem>
 
 #include "core/formats/format_registry.h"
 #include "emit/onnx/onnx_emitter.h"
 #include "passes/precision.h"
-#include "runtime/opencv_runner.h"
 
 namespace mlexport::core {
 
@@ -44,18 +43,21 @@ void write_onnx(ExportJob& job) {
 ValidationResult validate_onnx(ExportJob& job) {
   const ExportRequest& request = job.request;
   const std::string path = job.output_path;
-  const bool opencv = request.validation.runtime == "opencv";
   const bool fp16_inputs = request.fp16_io;
+  const std::vector<ir::DType> feed_dtypes = job.feed_dtypes;  // --validate_only: the file's
   Runner run = [&](const std::vector<ir::Tensor>& inputs) {
     std::vector<ir::Tensor> fed = inputs;
-    if (fp16_inputs)
-      for (auto& t : fed)
-        if (t.dtype == ir::DType::Float32) t = t.cast(ir::DType::Float16);
-    return opencv ? runtime::run_opencv(path, fed) : runtime::run_onnxruntime(path, fed);
+    for (size_t k = 0; k < fed.size(); ++k) {
+      if (k < feed_dtypes.size()) {
+        if (fed[k].dtype != feed_dtypes[k]) fed[k] = fed[k].cast(feed_dtypes[k]);
+      } else if (fp16_inputs && fed[k].dtype == ir::DType::Float32) {
+        fed[k] = fed[k].cast(ir::DType::Float16);
+      }
+    }
+    return runtime::run_onnxruntime(path, fed);
   };
-  return validate_with(
-      job, run, requested_tolerance(request),
-      opencv ? "the written file run in OpenCV DNN" : "the written file run in ONNX Runtime");
+  return validate_with(job, run, requested_tolerance(request, job.precision),
+                       "the written file run in ONNX Runtime");
 }
 
 }  // namespace mlexport::core
