@@ -132,11 +132,12 @@ std::string options_fingerprint(const ExportRequest& q) {
   return out.str();
 }
 
-bool passed_before(const std::vector<ReportRecord>& records, const std::string& input_sha256,
-                   const std::string& options, const std::string& format) {
+bool passed_before(const std::vector<ReportRecord>& records, const std::string& path,
+                   const std::string& input_sha256, const std::string& options,
+                   const std::string& format) {
   for (auto it = records.rbegin(); it != records.rend(); ++it) {
-    if (it->input_sha256 != input_sha256 || it->options != options || it->format != format)
-      continue;
+    if (it->path != path || it->options != options || it->format != format) continue;
+    if (it->input_sha256 != input_sha256) return false;  // the file changed since
     if (it->status == "skipped") continue;  // look further back for the export it stood for
     std::error_code ec;
     return it->status == "exported" && it->verdict == "PASS" && !it->output_path.empty() &&

@@ -45,10 +45,11 @@ std::vector<ReportRecord> read_reports(const std::vector<std::string>& files, in
 // What options shape the written file, as a short stable string.
 std::string options_fingerprint(const ExportRequest& request);
 
-// True when the records hold a PASS for this input content and options, and that record's
-// output still exists.
-bool passed_before(const std::vector<ReportRecord>& records, const std::string& input_sha256,
-                   const std::string& options, const std::string& format);
+// True when the latest record of `path` in this format and with these options is a PASS for the
+// same input content (SHA-256), and its output still exists.
+bool passed_before(const std::vector<ReportRecord>& records, const std::string& path,
+                   const std::string& input_sha256, const std::string& options,
+                   const std::string& format);
 
 struct ReportSummary {
   int files = 0, records = 0, malformed = 0;

@@ -171,15 +171,17 @@ TEST_F(ReportFile, PassedBeforeNeedsSameContentOptionsAndTheFile) {
   ReportRecord r = record("m1.pt", "PASS", 1);
   r.output_path = out;
   std::vector<ReportRecord> records{r};
-  EXPECT_FALSE(passed_before(records, r.input_sha256, r.options, "onnx"));  // file missing
+  EXPECT_FALSE(passed_before(records, "m1.pt", r.input_sha256, r.options, "onnx"));  // file missing
   std::ofstream(out) << "x";
-  EXPECT_TRUE(passed_before(records, r.input_sha256, r.options, "onnx"));
-  EXPECT_FALSE(passed_before(records, "other-sha", r.options, "onnx"));
-  EXPECT_FALSE(passed_before(records, r.input_sha256, "opset=17", "onnx"));
-  EXPECT_FALSE(passed_before(records, r.input_sha256, r.options, "openvino"));
+  EXPECT_TRUE(passed_before(records, "m1.pt", r.input_sha256, r.options, "onnx"));
+  EXPECT_FALSE(passed_before(records, "m1.pt", "other-sha", r.options, "onnx"));
+  EXPECT_FALSE(passed_before(records, "m1.pt", r.input_sha256, "opset=17", "onnx"));
+  EXPECT_FALSE(passed_before(records, "m1.pt", r.input_sha256, r.options, "openvino"));
+  EXPECT_FALSE(passed_before(records, "copy_of_m1.pt", r.input_sha256, r.options, "onnx"));
   records.push_back(record("m1.pt", "WARN", 1));
   records.back().output_path = out;
-  EXPECT_FALSE(passed_before(records, r.input_sha256, r.options, "onnx"));  // latest is WARN
+  EXPECT_FALSE(
+      passed_before(records, "m1.pt", r.input_sha256, r.options, "onnx"));  // latest is WARN
 }
 
 TEST_F(ReportFile, UnwritableReportIsBadInput) {
