@@ -11,6 +11,7 @@ packages=(
   libopenblas0-pthread libpugixml-dev libssl-dev
   python3-torch python3-torchvision python3-onnx python3-numpy python3-matplotlib
   nodejs npm
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()

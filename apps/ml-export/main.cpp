@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +16,7 @@
 #include <optional>
 
 #include "core/batch.h"
+#include "core/batch_plan.h"
 #include "core/dynamic_axes.h"
 #include "core/planned_output.h"
 #include "interrupt.h"
@@ -37,7 +39,10 @@ struct Flags {
   bool non_strict = false;
   std::optional<int> batch_size;
   int opset = 14, num_samples = 1, threads = 0, jobs = 1;
-  std::string dynamic_axes_spec;  // --dynamic_axes SPEC; empty with the bare flag
+  std::string dynamic_axes_spec;             // --dynamic_axes SPEC; empty with the bare flag
+  std::string shard, report, merge_reports;  // batch parts and their JSON Lines report
+  std::optional<int> shard_count;
+  bool force = false;
   bool absolute_bands = false;
   uint64_t seed = 0;
   bool dynamic_axes = false, validate = true, validate_only = false, verbose = false, json = false,
@@ -308,12 +313,36 @@ int run_batch(const Flags& flags, Log& log) {
   if (flags.validate_only)
     throw mlexport::bad_input("--validate_only cannot be used with --pattern");
   if (flags.jobs < 1) throw mlexport::bad_input("--jobs must be at least 1");
-  std::vector<std::string> paths = mlexport::expand_glob(flags.pattern);
-  if (paths.empty()) throw mlexport::bad_input("no files match " + flags.pattern);
-  log.info("Found " + std::to_string(paths.size()) + " checkpoints matching pattern");
+  if (flags.force && flags.report.empty())
+    throw mlexport::bad_input("--force only has a meaning with --report");
+  const std::vector<std::string> matches = mlexport::expand_glob(flags.pattern);
+  if (matches.empty()) throw mlexport::bad_input("no files match " + flags.pattern);
+  log.info("Found " + std::to_string(matches.size()) + " checkpoints matching pattern");
   Flags one = flags;
-  one.checkpoint_path = paths.front();
+  one.checkpoint_path = matches.front();
   mlexport::ExportRequest base = make_request(one);
+  std::optional<mlexport::core::Shard> shard =
+      !flags.shard.empty() ? std::optional(mlexport::core::parse_shard(flags.shard))
+                           : mlexport::core::shard_from_environment(
+                                 mlexport::core::process_environment(), flags.shard_count);
+  const mlexport::core::BatchPlan plan =
+      mlexport::core::plan_batch(matches, flags.pattern, base, shard, flags.report, flags.force);
+  if (shard)
+    log.info("Shard " + std::to_string(shard->index) + "/" + std::to_string(shard->count) + " (" +
+             shard->origin + "): " + std::to_string(plan.to_export.size() + plan.skipped.size()) +
+             " of " + std::to_string(matches.size()) + " checkpoints");
+  for (const auto& skipped : plan.skipped) {
+    log.info("Skipping " + skipped.path + ": passed before (" + skipped.output_path +
+             "); --force exports it again");
+    mlexport::core::append_line(flags.report, mlexport::core::to_json_line(skipped));
+  }
+  const std::vector<std::string>& paths = plan.to_export;
+  if (paths.empty()) {
+    log.success("✓ Nothing left to export in this part");
+    if (flags.json) std::cout << "[]" << std::endl;
+    return 0;
+  }
+  std::vector<std::chrono::steady_clock::time_point> started(paths.size());
   const bool terminal = ::isatty(STDERR_FILENO) && !flags.json;
   size_t done = 0, finished_ok = 0;
   mlexport::cli::set_interrupt_summary([&]() {
@@ -329,16 +358,23 @@ int run_batch(const Flags& flags, Log& log) {
   mlexport::BatchOptions options;
   options.jobs = flags.jobs;
   options.on_start = [&](size_t k, const std::string& path) {
+    started[k] = std::chrono::steady_clock::now();
     mlexport::cli::begin_output(output_of(path), path);
     if (terminal) std::fprintf(stderr, "\r\033[K");
     log.info("Exporting checkpoint " + std::to_string(k + 1) + "/" + std::to_string(paths.size()) +
              ": " + path);
     if (terminal) draw_progress(done, paths.size());
   };
-  options.on_done = [&](size_t, const mlexport::BatchItem& item) {
+  options.on_done = [&](size_t k, const mlexport::BatchItem& item) {
     // A model whose export the signal cut short is the watcher's to clean up and report.
     if (mlexport::cli::interrupted()) mlexport::cli::wait_for_interrupt_exit();
     mlexport::cli::end_output(output_of(item.path));
+    if (!flags.report.empty()) {
+      const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started[k];
+      mlexport::core::append_line(
+          flags.report,
+          mlexport::core::to_json_line(mlexport::core::record_for(item, plan, took.count())));
+    }
     ++done;
     if (item.ok) ++finished_ok;
     if (terminal) std::fprintf(stderr, "\r\033[K");
@@ -434,6 +470,19 @@ int print_formats(bool json) {
   return 0;
 }
 
+int merge_reports(const std::string& pattern, bool json) {
+  try {
+    std::string summary;
+    const int code = mlexport::core::merge_reports(pattern, &summary);
+    std::cout << summary << std::flush;
+    return code;
+  } catch (const mlexport::Error& e) {
+    std::fprintf(stderr, "ERROR: %s\n", e.what());
+    if (json) print_error_json(e.code(), e.what());
+    return static_cast<int>(e.code());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -447,6 +496,17 @@ int main(int argc, char** argv) {
                               "Glob of models to export, each beside itself (** for any folders)");
   single->excludes(many);
   app.add_option("--jobs", f.jobs, "Models exported in parallel with --pattern")->default_val(1);
+  app.add_option("--shard", f.shard,
+                 "With --pattern: export part K of N (K/N, 0 <= K < N; default: from "
+                 "SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX)");
+  app.add_option("--shard_count", f.shard_count,
+                 "Number of parts when the part comes from JOB_COMPLETION_INDEX");
+  app.add_option("--report", f.report,
+                 "With --pattern: append one JSON line per export to this file; exports that "
+                 "passed before for the same content and options are skipped");
+  app.add_flag("--force", f.force, "With --report: export again what passed before");
+  app.add_option("--merge_reports", f.merge_reports,
+                 "Print the summary of the reports this glob matches (exit 1 if any failed)");
   app.add_option("--model", f.model, "Architecture for a checkpoint (wins over the file's)");
   app.add_option("--num_classes", f.num_classes, "Classes of the checkpoint's classifier");
   app.add_flag("--non_strict", f.non_strict, "Load checkpoints whose keys do not all match");
@@ -519,6 +579,7 @@ int main(int argc, char** argv) {
   }
   f.dynamic_axes = dynamic->count() > 0;
   if (f.list_formats) return print_formats(f.json);
+  if (!f.merge_reports.empty()) return merge_reports(f.merge_reports, f.json);
   if (f.checkpoint_path.empty() && f.pattern.empty() && f.onnx_path.empty()) {
     const std::string message = "give --checkpoint_path PATH, --pattern GLOB or --onnx_path PATH";
     std::fprintf(stderr, "error: %s\n", message.c_str());

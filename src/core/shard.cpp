@@ -66,7 +66,10 @@ std::optional<Shard> shard_from_environment(const std::map<std::string, std::str
     const auto min = parse_integer(lookup(env, "SLURM_ARRAY_TASK_MIN"));
     const auto max = parse_integer(lookup(env, "SLURM_ARRAY_TASK_MAX"));
     const auto given = parse_integer(lookup(env, "SLURM_ARRAY_TASK_COUNT"));
-    const long long first = min.value_or(0);
+    // With a count given, task ids number the parts from 0, as in the original array: a task
+    // resubmitted alone (--array=2) runs in a one-task array whose own MIN/COUNT say nothing of
+    // the original.
+    const long long first = count_hint ? 0 : min.value_or(0);
     long long count = 0;
     if (count_hint)
       count = *count_hint;
@@ -77,7 +80,7 @@ std::optional<Shard> shard_from_environment(const std::map<std::string, std::str
     else
       throw bad_input(
           "SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_COUNT nor "
-          "SLURM_ARRAY_TASK_MAX is: give --shard K/N");
+          "SLURM_ARRAY_TASK_MAX is: give --shard K/N or --shard_count N");
     const int n = checked_count(count, "SLURM_ARRAY_TASK_COUNT");
     const long long k = *id - first;
     if (k < 0 || k >= n)

@@ -24,7 +24,8 @@ Shard parse_shard(const std::string& spec);
 
 // The shard given by the scheduler's environment: SLURM_ARRAY_TASK_ID with SLURM_ARRAY_TASK_COUNT
 // (or SLURM_ARRAY_TASK_MIN/MAX), else JOB_COMPLETION_INDEX with `count_hint` parts (Kubernetes
-// says no count). nullopt when neither is set.
+// says no count). With `count_hint` (--shard_count), a Slurm task id is the part itself (arrays
+// from 0), so a task resubmitted alone keeps its part. nullopt when neither is set.
 std::optional<Shard> shard_from_environment(const std::map<std::string, std::string>& env,
                                             std::optional<int> count_hint);
 std::map<std::string, std::string> process_environment();

@@ -81,6 +81,16 @@ TEST(Shard, FromSlurmArrayEnvironment) {
                    {{"SLURM_ARRAY_TASK_ID", "7"}, {"SLURM_ARRAY_TASK_COUNT", "3"}}, std::nullopt),
                Error);
   EXPECT_FALSE(shard_from_environment({{"HOME", "/root"}}, std::nullopt));
+  // Task 1 of a 0-2 array resubmitted alone (--array=1): Slurm describes a one-task array; the
+  // count given by the user keeps the part.
+  s = shard_from_environment({{"SLURM_ARRAY_TASK_ID", "1"},
+                              {"SLURM_ARRAY_TASK_MIN", "1"},
+                              {"SLURM_ARRAY_TASK_MAX", "1"},
+                              {"SLURM_ARRAY_TASK_COUNT", "1"}},
+                             3);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->index, 1);
+  EXPECT_EQ(s->count, 3);
 }
 
 TEST(Shard, FromKubernetesIndexedJob) {

@@ -19,6 +19,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 cd "$work"
 for k in $(seq 0 11); do
   # Different class counts make every checkpoint's content (and SHA-256) different.
+  mkdir -p "runs/fold_$k/weights"
   "$MLEXPORT_DEMO" "runs/fold_$k/weights/best.pt" tiny_net $((k + 2)) >/dev/null || fail "demo checkpoint $k"
 done
 
@@ -54,11 +55,12 @@ grep -q "PASS: 12 " merged.txt || fail "merged summary does not count 12 PASS"
 
 # Resubmitting task 1 skips what it exported before.
 before=$(grep -c '"shard":"1/3"' reports/export.jsonl)
-job=$(sbatch --parsable --array=1 --cpus-per-task=1 --chdir="$work" \
+job=$(sbatch --parsable --array=1 --export=ALL,MLEXPORT_SHARDS=3 --cpus-per-task=1 --chdir="$work" \
   --output="$work/resubmit_%a.log" "$SBATCH_SCRIPT" 'runs/**/best.pt' reports/export.jsonl \
   --input_shape 1,3,32,32) || fail "sbatch resubmit"
 wait_for "$job"
 cat resubmit_1.log
+grep -q "Shard 1/3" resubmit_1.log || fail "resubmitted task did not run part 1/3"
 skipped=$(grep '"shard":"1/3"' reports/export.jsonl | grep -c '"status":"skipped"')
 [ "$skipped" -eq "$before" ] || fail "resubmitted task skipped $skipped of $before exports"
 "$ML_EXPORT" --merge_reports 'reports/*.jsonl' > merged2.txt || fail "merge after resubmit"
