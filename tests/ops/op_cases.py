@@ -81,6 +81,9 @@ REQUIRED_OPS = [
     "aten::size", "prim::NumToTensor", "aten::Int",
     # attention: MultiheadAttention's fast path (eval, no grad, need_weights=False)
     "aten::_native_multi_head_attention",
+    # recurrent layers (the cells only appear in scripted modules; traced ones decompose)
+    "aten::lstm", "aten::gru", "aten::rnn_tanh", "aten::rnn_relu",
+    "aten::lstm_cell", "aten::gru_cell", "aten::rnn_tanh_cell", "aten::rnn_relu_cell",
 ]
 
 
@@ -219,6 +222,47 @@ class ScriptControlFlow(nn.Module):
         for i in range(3):
             y = y + float(i) * x
         return y
+
+
+class ScriptLSTMCellSteps(nn.Module):
+    """Two steps of an LSTMCell from a given (h, c)."""
+
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.LSTMCell(4, 6)
+
+    def forward(self, x, h, c):
+        h1, c1 = self.cell(x, (h, c))
+        return self.cell(x * 0.5, (h1, c1))
+
+
+class ScriptLSTMCellNoState(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.cell = nn.LSTMCell(4, 6, bias=False)
+
+    def forward(self, x):
+        return self.cell(x)
+
+
+class ScriptCell(nn.Module):
+    """A cell called with a given state (a scripted cell alone branches on `hx is None`)."""
+
+    def __init__(self, cell):
+        super().__init__()
+        self.cell = cell
+
+    def forward(self, x, h):
+        return self.cell(x, h)
+
+
+class ScriptCellNoState(nn.Module):
+    def __init__(self, cell):
+        super().__init__()
+        self.cell = cell
+
+    def forward(self, x):
+        return self.cell(x)
 
 
 class ScriptShapes(nn.Module):
@@ -801,6 +845,59 @@ case("transformer_encoder_layer", AT,
 case("attention_manual", AT,
      fn(lambda m, q, k, v: torch.softmax(q @ k.transpose(-2, -1) / 8 ** 0.5, dim=-1) @ v),
      [randn(2, 4, 5, 8), randn(2, 4, 6, 8), randn(2, 4, 6, 8)])
+
+# ---- recurrent layers ---------------------------------------------------------------
+RN = "recurrent"
+SEQ = 5  # sequence length; the batch (2) is dim 1 unless batch_first
+
+
+def rnn_case(name, make, inputs, note=""):
+    """Case for a module m.rnn called as m.rnn(x, *states); LSTM states are a tuple."""
+    def call(m, x, *states):
+        if not states:
+            return m.rnn(x)
+        return m.rnn(x, tuple(states) if len(states) == 2 else states[0])
+    case(name, RN, fn(call, rnn=make), inputs, note=note)
+
+
+rnn_case("lstm_one_layer", lambda: nn.LSTM(4, 6), [randn(SEQ, 2, 4, batch_dim=1)],
+         note="h0/c0 omitted: zeros sized from the input's batch")
+rnn_case("lstm_two_layers_bidirectional_batch_first",
+         lambda: nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True),
+         [randn(2, SEQ, 4)])
+rnn_case("lstm_given_state", lambda: nn.LSTM(4, 6, num_layers=2),
+         [randn(SEQ, 2, 4, batch_dim=1), randn(2, 2, 6, batch_dim=1),
+          randn(2, 2, 6, batch_dim=1)])
+rnn_case("lstm_no_bias", lambda: nn.LSTM(4, 6, bias=False), [randn(SEQ, 2, 4, batch_dim=1)])
+rnn_case("lstm_proj_size", lambda: nn.LSTM(4, 6, proj_size=3, bidirectional=True),
+         [randn(SEQ, 2, 4, batch_dim=1), randn(2, 2, 3, batch_dim=1),
+          randn(2, 2, 6, batch_dim=1)],
+         note="no ONNX equivalent: unrolled over the sequence length fixed at export")
+rnn_case("lstm_proj_size_two_layers_batch_first",
+         lambda: nn.LSTM(4, 6, num_layers=2, proj_size=2, batch_first=True), [randn(2, SEQ, 4)])
+rnn_case("gru_one_layer", lambda: nn.GRU(4, 6), [randn(SEQ, 2, 4, batch_dim=1)])
+rnn_case("gru_two_layers_bidirectional_batch_first_h0",
+         lambda: nn.GRU(4, 6, num_layers=2, bidirectional=True, batch_first=True),
+         [randn(2, SEQ, 4), randn(4, 2, 6, batch_dim=1)])
+rnn_case("rnn_tanh_two_layers", lambda: nn.RNN(4, 6, num_layers=2),
+         [randn(SEQ, 2, 4, batch_dim=1)])
+rnn_case("rnn_relu_bidirectional_batch_first_h0",
+         lambda: nn.RNN(4, 6, nonlinearity="relu", bidirectional=True, batch_first=True),
+         [randn(2, SEQ, 4), randn(2, 2, 6, batch_dim=1)])
+case("lstm_cell_steps", RN, ScriptLSTMCellSteps, [randn(2, 4), randn(2, 6), randn(2, 6)],
+     script=True, note="scripted: aten::lstm_cell (traced cells decompose into linear/chunk)")
+case("lstm_cell_no_state_no_bias", RN, ScriptLSTMCellNoState, [randn(2, 4)], script=True)
+case("gru_cell", RN, lambda: ScriptCell(nn.GRUCell(4, 6)), [randn(2, 4), randn(2, 6)],
+     script=True)
+case("gru_cell_no_bias_no_state", RN, lambda: ScriptCellNoState(nn.GRUCell(4, 6, bias=False)),
+     [randn(2, 4)], script=True)
+case("rnn_tanh_cell", RN, lambda: ScriptCell(nn.RNNCell(4, 6)), [randn(2, 4), randn(2, 6)],
+     script=True)
+case("rnn_relu_cell", RN, lambda: ScriptCell(nn.RNNCell(4, 6, nonlinearity="relu")),
+     [randn(2, 4), randn(2, 6)], script=True)
+case("lstm_cell_traced", RN,
+     fn(lambda m, x, h, c: m.cell(x, (h, c)), cell=lambda: nn.LSTMCell(4, 6)),
+     [randn(2, 4), randn(2, 6), randn(2, 6)], note="traced: decomposed by the tracer")
 
 
 def validate_table():

@@ -57,6 +57,7 @@ const std::vector<std::string> kFamilies = {
     "arith",      "compare", "matmul", "conv",   "script",    "norm",  "pool",
     "activation", "shape",   "pad",    "interp", "reduce",    "unary", "dropout",
     "embedding",  "factory", "cast",   "prim",   "attention",
+    "recurrent",
 };
 
 // Cases that cannot be exported (yet). Each must fail with mlexport::Error whose code is

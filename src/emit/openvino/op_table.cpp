@@ -113,6 +113,10 @@ const std::map<std::string, Translator>& op_table() {
       {"ArgMax", translate_arg_extreme},      // TopK-11 (+ Squeeze-1)
       {"ArgMin", translate_arg_extreme},      // TopK-11 (+ Squeeze-1)
       {"CumSum", translate_cumsum},           // CumSum-3
+      // recurrent.cpp
+      {"LSTM", translate_recurrent_sequence},  // LSTMSequence-5 (+ Transpose-1 in and out)
+      {"GRU", translate_recurrent_sequence},   // GRUSequence-5 (+ Transpose-1 in and out)
+      {"RNN", translate_recurrent_sequence},   // RNNSequence-5 (+ Transpose-1 in and out)
   };
   return table;
 }

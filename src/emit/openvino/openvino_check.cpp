@@ -113,6 +113,9 @@ const SpecTable& spec_table() {
       t[{"TopK", v}] = {{"axis", "mode", "sort"}, 2, 2, 2, 2};
     t[{"CumSum", "opset3"}] = {{}, 2, 3, 1, 1};
     t[{"Einsum", "opset7"}] = {{"equation"}, 1, kMany, 1, 1};
+    t[{"LSTMSequence", "opset5"}] = {{"hidden_size", "direction"}, 7, 7, 3, 3};
+    add_all(t, {"GRUSequence", "RNNSequence"}, "opset5",
+            {{"hidden_size", "direction"}, 6, 6, 2, 2});
     return t;
   }();
   return table;

@@ -72,6 +72,7 @@ class Resolver {
       for (size_t k = 2; k < out.size(); ++k) out[k] = 1;
       return one(out);
     }
+    if (op == "LSTM" || op == "GRU" || op == "RNN") return recurrent(n, *x);
     if (op == "MatMul") return matmul(*x, get(n.input(1)));
     if (op == "Gemm") {
       const Dims* w = get(n.input(1));
@@ -233,6 +234,17 @@ class Resolver {
                                 dil[k] * (kk - 1) + outpad[k] + 1;
     }
     return one(out);
+  }
+
+  // ONNX LSTM / GRU / RNN (layout 0): Y [seq, dirs, batch, hidden], Y_h (Y_c) [dirs, batch,
+  // hidden].
+  static std::optional<std::vector<Dims>> recurrent(const Node& n, const Dims& x) {
+    if (x.size() != 3 || n.i("layout", 0) != 0) return std::nullopt;
+    const int64_t dirs = n.s("direction", "forward") == "bidirectional" ? 2 : 1;
+    const int64_t hidden = n.i("hidden_size", -1);
+    std::vector<Dims> outs = {{x[0], dirs, x[1], hidden}, {dirs, x[1], hidden}};
+    if (n.op == "LSTM") outs.push_back(outs[1]);
+    return outs;
   }
 
   std::optional<std::vector<Dims>> matmul(const Dims& a0, const Dims* b0) {

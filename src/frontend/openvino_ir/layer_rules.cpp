@@ -101,6 +101,9 @@ const std::map<std::string, Rule>& layer_rules() {
       {"TopK", rule_topk},
       {"CumSum", rule_cumsum},
       {"Einsum", rule_einsum},
+      {"LSTMSequence", rule_recurrent_sequence},
+      {"GRUSequence", rule_recurrent_sequence},
+      {"RNNSequence", rule_recurrent_sequence},
   };
   return table;
 }

@@ -52,4 +52,7 @@ void rule_topk(Reader& r, const LayerDesc& l);
 void rule_cumsum(Reader& r, const LayerDesc& l);
 void rule_einsum(Reader& r, const LayerDesc& l);
 
+// rules_recurrent.cpp
+void rule_recurrent_sequence(Reader& r, const LayerDesc& l);  // LSTM/GRU/RNNSequence
+
 }  // namespace mlexport::frontend::ovir

@@ -31,5 +31,6 @@ std::vector<OpRule> reduction_rules();      // mean, sum, max, argmax, norm
 std::vector<OpRule> resize_rules();         // padding, pixel_shuffle, upsampling
 std::vector<OpRule> creation_rules();       // arange, zeros, ones, full, *_like, embedding
 std::vector<OpRule> attention_rules();      // _native_multi_head_attention
+std::vector<OpRule> recurrent_rules();      // lstm, gru, rnn_tanh/relu and their cells
 
 }  // namespace mlexport::torchscript

@@ -66,4 +66,7 @@ void translate_reduce(const ir::Node& n, Context& ctx);       // ReduceMean/Sum/
 void translate_arg_extreme(const ir::Node& n, Context& ctx);  // ArgMax, ArgMin
 void translate_cumsum(const ir::Node& n, Context& ctx);
 
+// recurrent.cpp
+void translate_recurrent_sequence(const ir::Node& n, Context& ctx);  // LSTM, GRU, RNN
+
 }  // namespace mlexport::emit::ov
