@@ -57,6 +57,7 @@ const std::vector<std::string> kFamilies = {
     "arith",      "compare", "matmul", "conv",   "script",    "norm",  "pool",
     "activation", "shape",   "pad",    "interp", "reduce",    "unary", "dropout",
     "embedding",  "factory", "cast",   "prim",   "attention",
+    "transformer",
 };
 
 // Cases that cannot be exported (yet). Each must fail with mlexport::Error whose code is
@@ -105,6 +106,8 @@ const std::vector<std::string> kOpsetCases = {
     "to_dtype",
     "masked_fill",
     "linear_3d_nobias",
+    "triu_causal_computed",
+    "encoder_nested_padding",
 };
 
 // ---------------------------------------------------------------------------------------------
