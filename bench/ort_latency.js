@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Median ONNX Runtime latency of one model on random float inputs: node ort_latency.js M.onnx
-// BATCH RUNS. Prints JSON {"median_ms": ..., "runs": ...}. Same session options for every file.
+// BATCH RUNS [int64]. Prints JSON {"median_ms": ..., "runs": ...}. Same session options for every
+// file. With int64 as the fourth argument, inputs are int64 token ids (0..99) instead.
 'use strict';
 const path = require('path');
 const ort = require(path.join(__dirname, '..', 'tools', 'ort-runner', 'node_modules', 'onnxruntime-node'));
@@ -16,6 +17,12 @@ async function main() {
     let dims = meta && meta.shape ? meta.shape.map((d) => (typeof d === 'number' ? d : batch)) : [batch, 3, 224, 224];
     dims[0] = batch;
     const n = dims.reduce((a, b) => a * b, 1);
+    if (process.argv[5] === 'int64') {
+      const ids = new BigInt64Array(n);
+      for (let i = 0; i < n; ++i) ids[i] = BigInt((i * 37) % 100);
+      feeds[name] = new ort.Tensor('int64', ids, dims);
+      continue;
+    }
     const data = new Float32Array(n);
     for (let i = 0; i < n; ++i) data[i] = Math.sin(i) * 0.5;
     feeds[name] = new ort.Tensor('float32', data, dims);

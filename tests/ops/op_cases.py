@@ -84,6 +84,9 @@ REQUIRED_OPS = [
     # recurrent layers (the cells only appear in scripted modules; traced ones decompose)
     "aten::lstm", "aten::gru", "aten::rnn_tanh", "aten::rnn_relu",
     "aten::lstm_cell", "aten::gru_cell", "aten::rnn_tanh_cell", "aten::rnn_relu_cell",
+    # transformer language models: causal masks and the encoder's nested fast path
+    "aten::triu", "aten::tril", "aten::_transformer_encoder_layer_fwd",
+    "aten::_nested_tensor_from_mask", "aten::to_padded_tensor",
 ]
 
 
@@ -898,6 +901,100 @@ case("rnn_relu_cell", RN, lambda: ScriptCell(nn.RNNCell(4, 6, nonlinearity="relu
 case("lstm_cell_traced", RN,
      fn(lambda m, x, h, c: m.cell(x, (h, c)), cell=lambda: nn.LSTMCell(4, 6)),
      [randn(2, 4), randn(2, 6), randn(2, 6)], note="traced: decomposed by the tracer")
+
+
+# ---- transformer: masks, MultiheadAttention variants, encoder/decoder stacks -------
+TR = "transformer"
+
+
+def causal(n):
+    """The causal mask of nn.Transformer.generate_square_subsequent_mask, on a computed size."""
+    return torch.triu(torch.full((n, n), float("-inf")), diagonal=1)
+
+
+def lengths_mask(lengths, n):
+    """Key padding mask (true = padded) of right-padded sequences of the given lengths."""
+    return torch.arange(n).unsqueeze(0) >= lengths.unsqueeze(1)
+
+
+case("triu_causal_computed", TR,
+     fn(lambda m, x: (x + causal(x.size(1))).softmax(-1)), [randn(2, 6, 6)],
+     note="triu of torch.full((n, n), -inf) with n = x.size(1): the mask is computed in the file")
+case("triu_tril_diagonals", TR,
+     fn(lambda m, x: (torch.triu(x), torch.triu(x, 2), torch.triu(x, -1), torch.tril(x),
+                      torch.tril(x, -1), torch.tril(x, 3))),
+     [randn(2, 3, 5, 7)], note="rectangular, rank 4, positive and negative diagonals")
+case("triu_tril_inplace_bool", TR,
+     fn(lambda m, x, c: (x.clone().triu_(1), x.clone().tril_(-2), torch.tril(c), torch.triu(c, 1))),
+     [randn(2, 4, 6), Inp((2, 4, 6), "bool")])
+case("tril_masked_fill_inf", TR,
+     fn(lambda m, x: x.masked_fill(
+         torch.tril(torch.ones(x.size(-2), x.size(-1), dtype=torch.bool)).logical_not(),
+         float("-inf")).softmax(-1)),
+     [randn(2, 3, 5, 5)], note="bool causal mask from tril on computed sizes, masked_fill -inf")
+case("mha_attn_mask_bool", TR,
+     fn(lambda m, x: m.mha(x, x, x, attn_mask=torch.triu(
+         torch.ones(x.size(1), x.size(1), dtype=torch.bool), 1)),
+        mha=lambda: nn.MultiheadAttention(16, 4, batch_first=True)),
+     [randn(2, 6, 16)], note="bool attn_mask: slow path (masked_fill_ with -inf); out and weights")
+case("mha_attn_mask_float_seq_first", TR,
+     fn(lambda m, x: m.mha(x, x, x, attn_mask=causal(x.size(0)), average_attn_weights=False),
+        mha=lambda: nn.MultiheadAttention(16, 2)),
+     [randn(6, 2, 16, batch_dim=1)],
+     note="float (-inf) attn_mask, batch_first=False, per-head weights (baddbmm)")
+case("mha_kdim_vdim", TR,
+     fn(lambda m, q, k, v: (m.mha(q, k, v)[0], m.mha(q, k, v, need_weights=False)[0]),
+        mha=lambda: nn.MultiheadAttention(16, 4, kdim=8, vdim=12, batch_first=True)),
+     [randn(2, 5, 16), randn(2, 7, 8), randn(2, 7, 12)],
+     note="separate key/value dims: q/k/v projection weights, slow path")
+case("mha_bias_kv_zero_attn", TR,
+     fn(lambda m, q, k, v, lens: m.mha(q, k, v, key_padding_mask=lengths_mask(lens, k.size(0))),
+        mha=lambda: nn.MultiheadAttention(16, 4, add_bias_kv=True, add_zero_attn=True)),
+     [randn(5, 2, 16, batch_dim=1), randn(7, 2, 16, batch_dim=1), randn(7, 2, 16, batch_dim=1),
+      randint(2, low=1, high=8, batch_dim=0)],
+     note="add_bias_kv (cat + pad of the mask), add_zero_attn (zeros + cat), key padding mask "
+          "from int64 lengths, batch_first=False")
+case("mha_fast_path_padding", TR,
+     fn(lambda m, x, lens: m.mha(x, x, x, key_padding_mask=lengths_mask(lens, x.size(1)),
+                                 need_weights=False)[0],
+        mha=lambda: nn.MultiheadAttention(16, 4, batch_first=True)),
+     [randn(3, 6, 16), randint(3, low=1, high=7)],
+     note="aten::_native_multi_head_attention with a key padding mask from lengths (no row is "
+          "fully padded: eager gives NaN there, on both paths)")
+case("encoder_nested_padding", TR,
+     fn(lambda m, x, lens: m.enc(x, src_key_padding_mask=lengths_mask(lens * m.keep, x.size(1))),
+        enc=lambda: nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(16, 4, 32, batch_first=True, activation="gelu"), 2),
+        keep=lambda: torch.tensor([0, 1, 1, 1])),
+     [randn(4, 7, 16), randint(4, low=1, high=6)], dynamic_batch=False,
+     note="fast path: _nested_tensor_from_mask -> _transformer_encoder_layer_fwd x2 -> "
+          "to_padded_tensor; row 0 is fully padded (eager gives zeros), lengths < 6 so the "
+          "output is shorter than the input (the longest sequence)")
+case("encoder_nested_padding_dynamic", TR,
+     fn(lambda m, x, lens: m.enc(x, src_key_padding_mask=lengths_mask(lens, x.size(1))),
+        enc=lambda: nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(16, 2, 32, batch_first=True), 1)),
+     [randn(3, 6, 16), randint(3, low=1, high=7)],
+     note="nested fast path (relu) at a second batch size with other lengths")
+case("encoder_layer_norm_first_causal_gelu_tanh", TR,
+     fn(lambda m, x: m.layer(x, src_mask=causal(x.size(1))),
+        layer=lambda: nn.TransformerEncoderLayer(16, 4, 32, batch_first=True, norm_first=True,
+                                                 activation=nn.GELU(approximate="tanh"))),
+     [randn(2, 6, 16)], note="GPT-style block: pre-norm, causal mask, tanh GELU (slow path)")
+case("decoder_causal", TR,
+     fn(lambda m, t, mem, lens: m.dec(t, mem, tgt_mask=causal(t.size(1)),
+                                      memory_key_padding_mask=lengths_mask(lens, mem.size(1))),
+        dec=lambda: nn.TransformerDecoder(
+            nn.TransformerDecoderLayer(16, 4, 32, batch_first=True), 2)),
+     [randn(2, 5, 16), randn(2, 7, 16), randint(2, low=1, high=8)],
+     note="nn.TransformerDecoder: causal self-attention, cross-attention with memory padding")
+case("transformer_seq2seq", TR,
+     fn(lambda m, s, t: m.tr(s, t, tgt_mask=nn.Transformer.generate_square_subsequent_mask(
+         t.size(1))),
+        tr=lambda: nn.Transformer(16, 4, 1, 1, 32, batch_first=True)),
+     [randn(2, 7, 16), randn(2, 5, 16)],
+     note="nn.Transformer with tgt_mask from generate_square_subsequent_mask (encoder fast "
+          "path, decoder slow path, final norms)")
 
 
 def validate_table():

@@ -58,6 +58,7 @@ const std::vector<std::string> kFamilies = {
     "activation", "shape",   "pad",    "interp", "reduce",    "unary", "dropout",
     "embedding",  "factory", "cast",   "prim",   "attention",
     "recurrent",
+    "transformer",
 };
 
 // Cases that cannot be exported (yet). Each must fail with mlexport::Error whose code is
@@ -106,6 +107,8 @@ const std::vector<std::string> kOpsetCases = {
     "to_dtype",
     "masked_fill",
     "linear_3d_nobias",
+    "triu_causal_computed",
+    "encoder_nested_padding",
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ const std::vector<OpRule>& op_rules() {
     for (auto family : {plumbing_rules, elementwise_rules, activation_rules, linear_rules,
                         convolution_rules, normalization_rules, pooling_rules, shape_rules,
                         reduction_rules, resize_rules, creation_rules, attention_rules,
-                        recurrent_rules}) {
+                        recurrent_rules, mask_rules, nested_rules}) {
       auto rows = family();
       all.insert(all.end(), rows.begin(), rows.end());
     }

@@ -32,5 +32,7 @@ std::vector<OpRule> resize_rules();         // padding, pixel_shuffle, upsamplin
 std::vector<OpRule> creation_rules();       // arange, zeros, ones, full, *_like, embedding
 std::vector<OpRule> attention_rules();      // _native_multi_head_attention
 std::vector<OpRule> recurrent_rules();      // lstm, gru, rnn_tanh/relu and their cells
+std::vector<OpRule> mask_rules();           // triu, tril (causal masks)
+std::vector<OpRule> nested_rules();         // nested tensors of the encoder fast path
 
 }  // namespace mlexport::torchscript

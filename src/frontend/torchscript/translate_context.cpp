@@ -33,7 +33,7 @@ void TranslateContext::release(const JitValue* v) {
   auto it = slots_.find(v);
   if (it == slots_.end() || !it->second.recorded.isTensor()) return;
   const at::Tensor& t = it->second.recorded.toTensor();
-  if (t.defined() && !t.is_meta()) it->second.recorded = t.to(at::kMeta);
+  if (t.defined() && !t.is_meta() && !t.is_nested()) it->second.recorded = t.to(at::kMeta);
 }
 
 const c10::IValue& TranslateContext::recorded(const JitValue* v) const {
@@ -226,7 +226,8 @@ void describe(ir::Value* v, const c10::IValue& r, bool dynamic_batch) {
   if (r.isTensor()) {
     const at::Tensor& t = r.toTensor();
     v->dtype = to_ir_dtype(t.scalar_type());
-    v->shape = ir::fixed_shape(t.sizes().vec());
+    // A nested tensor has no sizes; its translator gave the padded dense shape.
+    if (!t.is_nested()) v->shape = ir::fixed_shape(t.sizes().vec());
   } else if (r.isInt()) {
     v->dtype = ir::DType::Int64;
     v->shape = ir::Shape{};

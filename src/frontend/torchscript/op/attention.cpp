@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "frontend/torchscript/op/helpers.h"
+#include "frontend/torchscript/op/nested.h"
 #include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
 
@@ -67,8 +68,9 @@ struct AttentionArgs {
   const JitValue* qkv_bias;
   const JitValue* proj_weight;
   const JitValue* proj_bias;
-  const JitValue* mask = nullptr;  // non-zero / true = masked out
-  int64_t mask_type = -1;          // 1: key padding mask [B, S]; others broadcast as given
+  const JitValue* mask = nullptr;    // non-zero / true = masked out
+  int64_t mask_type = -1;            // 1: key padding mask [B, S]; others broadcast as given
+  ir::Value* key_padding = nullptr;  // [B, S] bool, true = padded (nested inputs)
 };
 
 struct AttentionResult {
@@ -124,6 +126,12 @@ AttentionResult attention(TranslateContext& ctx, const AttentionArgs& a, ir::Val
     ir::Value* ninf = ctx.scalar(-std::numeric_limits<double>::infinity(), t);
     scores = typed(ctx.op("Where", {mask, ninf, scores}), t);
   }
+  if (a.key_padding) {
+    ir::Value* padded = typed(
+        ctx.op("Unsqueeze", {a.key_padding}, {{"axes", std::vector<int64_t>{1, 2}}}), DType::Bool);
+    ir::Value* ninf = ctx.scalar(-std::numeric_limits<double>::infinity(), t);
+    scores = typed(ctx.op("Where", {padded, ninf, scores}), t);
+  }
   ir::Value* probs = typed(ctx.op("Softmax", {scores}, {{"axis", int64_t{-1}}}), t);
   ir::Value* mixed = typed(ctx.op("MatMul", {probs, vh}), t);  // [B, H, L, dh]
   mixed = typed(ctx.op("Transpose", {mixed}, {{"perm", std::vector<int64_t>{0, 2, 1, 3}}}), t);
@@ -141,9 +149,9 @@ int64_t optional_int(TranslateContext& ctx, const JitValue* v, int64_t fallback)
 //     Tensor? mask=None, bool need_weights=True, bool average_attn_weights=True,
 //     int? mask_type=None) -> (Tensor, Tensor)
 void translate_native_mha(TranslateContext& ctx, const JitNode* node) {
-  if (ctx.rank(node->input(0)) != 3)
+  if (ctx.rank(node->input(0)) != 3 || is_nested(ctx, node->input(0)))
     throw Error(ExitCode::kUnsupportedOps,
-                "aten::_native_multi_head_attention with a non-3-D (nested?) query");
+                "aten::_native_multi_head_attention with a nested or non-3-D query");
   AttentionArgs a{node->input(0),
                   node->input(1),
                   node->input(2),
@@ -193,7 +201,7 @@ void translate_encoder_layer(TranslateContext& ctx, const JitNode* node) {
   const JitValue* src = node->input(0);
   if (ctx.rank(src) != 3)
     throw Error(ExitCode::kUnsupportedOps,
-                "aten::_transformer_encoder_layer_fwd with a non-3-D (nested?) input");
+                "aten::_transformer_encoder_layer_fwd with a non-3-D input");
   const int64_t e = ctx.const_int(node->input(1));
   const bool use_gelu = ctx.const_bool(node->input(7));
   const bool norm_first = ctx.const_bool(node->input(8));
@@ -211,6 +219,14 @@ void translate_encoder_layer(TranslateContext& ctx, const JitNode* node) {
                   node->input(6)};
   a.mask = node->input(18);
   a.mask_type = optional_int(ctx, node->input(19), -1);
+  // A nested input (TransformerEncoder with a padding mask): the sequences' padding becomes the
+  // key padding mask, and padded positions of the result are zeroed again.
+  ir::Value* keep = is_nested(ctx, src) ? nested_keep(ctx, src) : nullptr;
+  if (keep) {
+    ir::Value* keep2 =
+        typed(ctx.op("Squeeze", {keep}, {{"axes", std::vector<int64_t>{2}}}), DType::Bool);
+    a.key_padding = typed(ctx.op("Not", {keep2}), DType::Bool);
+  }
 
   ir::Value* attn_in = norm_first ? layer_norm(ctx, x, node->input(10), node->input(11), eps) : x;
   ir::Value* y = attention(ctx, a, attn_in, attn_in, attn_in).output;
@@ -231,6 +247,7 @@ void translate_encoder_layer(TranslateContext& ctx, const JitNode* node) {
   f = project(ctx, f, node->input(16), node->input(17), 0, e);
   y = like(ctx.op("Add", {f, y}), x);
   if (!norm_first) y = layer_norm(ctx, y, node->input(12), node->input(13), eps);
+  if (keep) y = as_nested(ctx, keep, y, x);
   ctx.bind(node->output(), y);
 }
 
@@ -241,7 +258,8 @@ std::vector<OpRule> attention_rules() {
       {"aten::_native_multi_head_attention", translate_native_mha,
        "MatMul/Add + Split + Reshape/Transpose + MatMul + Softmax + MatMul (+ ReduceMean)"},
       {"aten::_transformer_encoder_layer_fwd", translate_encoder_layer,
-       "attention as above + LayerNormalization + MatMul/Add + Relu|Erf-gelu"},
+       "attention as above + LayerNormalization + MatMul/Add + Relu|Erf-gelu (nested input: "
+       "its padding as key padding mask, padded positions zeroed)"},
   };
 }
 
