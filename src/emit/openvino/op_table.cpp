@@ -113,6 +113,7 @@ const std::map<std::string, Translator>& op_table() {
       {"ArgMax", translate_arg_extreme},      // TopK-11 (+ Squeeze-1)
       {"ArgMin", translate_arg_extreme},      // TopK-11 (+ Squeeze-1)
       {"CumSum", translate_cumsum},           // CumSum-3
+      {"TopK", translate_top_k},              // TopK-11 (stable)
   };
   return table;
 }

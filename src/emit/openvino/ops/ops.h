@@ -65,5 +65,6 @@ void translate_range(const ir::Node& n, Context& ctx);
 void translate_reduce(const ir::Node& n, Context& ctx);       // ReduceMean/Sum/Max/Min/Prod/L1/L2
 void translate_arg_extreme(const ir::Node& n, Context& ctx);  // ArgMax, ArgMin
 void translate_cumsum(const ir::Node& n, Context& ctx);
+void translate_top_k(const ir::Node& n, Context& ctx);
 
 }  // namespace mlexport::emit::ov
