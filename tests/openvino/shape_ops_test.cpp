@@ -185,6 +185,29 @@ TEST(OpenVinoReduce, ArgMaxBecomesTopK) {
   EXPECT_EQ(count_layers(rt.xml, "TopK", "opset11"), 2);
 }
 
+// ONNX TopK (k a constant or computed from the input's shape) becomes TopK-11 with a scalar k
+// and reads back as TopK.
+TEST(OpenVinoReduce, TopKBothOutputs) {
+  REQUIRE_ORT();
+  Graph g;
+  Value* x = input(g, {2, 5, 8});
+  ir::Node* top =
+      g.add_node("TopK", {x, ints(g, {3})}, 2,
+                 {{"axis", int64_t{-1}}, {"largest", int64_t{1}}, {"sorted", int64_t{1}}});
+  top->outputs[1]->dtype = DType::Int64;
+  g.mark_output(top->outputs[0]);
+  g.mark_output(top->outputs[1]);
+  Value* shape = op_(g, "Shape", {x}, {}, DType::Int64);
+  Value* n = op_(g, "Gather", {shape, ints(g, {1})}, {{"axis", int64_t{0}}}, DType::Int64);
+  ir::Node* sorted = g.add_node(
+      "TopK", {x, n}, 2, {{"axis", int64_t{1}}, {"largest", int64_t{0}}, {"sorted", int64_t{1}}});
+  sorted->outputs[1]->dtype = DType::Int64;
+  g.mark_output(sorted->outputs[0]);
+  g.mark_output(sorted->outputs[1]);
+  RoundTrip rt = expect_same(g, 0.0);
+  EXPECT_EQ(count_layers(rt.xml, "TopK", "opset11"), 2);
+}
+
 TEST(OpenVinoReduce, CumSum) {
   REQUIRE_ORT();
   Graph g;

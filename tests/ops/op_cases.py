@@ -997,6 +997,178 @@ case("transformer_seq2seq", TR,
           "path, decoder slow path, final norms)")
 
 
+# ---- activations and math without an ONNX op of their own -------------------------
+REQUIRED_OPS += [
+    "aten::glu", "aten::hardshrink", "aten::softshrink", "aten::rrelu", "aten::positive",
+    "aten::logaddexp", "aten::lgamma", "aten::atan2", "aten::asinh", "aten::acosh",
+    "aten::atanh",
+    "aten::topk", "aten::sort", "aten::argsort", "aten::kthvalue", "aten::cumsum",
+    "aten::cumprod", "aten::logcumsumexp", "aten::masked_select", "aten::index_put",
+    "aten::index_put_", "aten::scatter", "aten::scatter_add", "aten::scatter_reduce",
+    "aten::repeat_interleave", "aten::tensor_split", "aten::diag", "aten::cross",
+    "aten::linalg_cross", "aten::mv", "aten::meshgrid",
+    "aten::bitwise_and", "aten::bitwise_or", "aten::bitwise_xor", "aten::bitwise_not",
+    "aten::__and__", "aten::__or__", "aten::__xor__", "aten::__lshift__", "aten::__rshift__",
+    "aten::grid_sampler", "aten::affine_grid_generator", "aten::im2col", "aten::col2im",
+    "aten::channel_shuffle", "aten::pairwise_distance",
+]
+case("glu", AC, fn(lambda m, x: (F.glu(x), F.glu(x, 1), nn.GLU(-1)(x * 2))), [randn(2, 4, 6)])
+case("shrink", AC,
+     fn(lambda m, x: (F.hardshrink(x), F.hardshrink(x, 0.3), F.softshrink(x),
+                      F.softshrink(x, 1.0), nn.Softshrink(0.2)(x))),
+     [img(scale=1.5)])
+case("rrelu_eval", AC,
+     fn(lambda m, x: (F.rrelu(x, training=False), F.rrelu(x, 0.1, 0.3, training=False),
+                      m.r(x)), r=lambda: nn.RReLU(0.2, 0.4)),
+     [img()], note="eval: leaky relu with slope (lower + upper) / 2")
+case("positive", U, fn(lambda m, x: torch.positive(x) * 2), [img()])
+case("logaddexp", U,
+     fn(lambda m, a, b: (torch.logaddexp(a, b), torch.logaddexp(a * 40, b))),
+     [img(scale=3.0), img(scale=3.0)], note="a * 40 reaches |a - b| where exp would overflow")
+case("lgamma", U, fn(lambda m, x, p: (torch.lgamma(x), torch.lgamma(p))),
+     [uniform(2, 3, 8, 8, low=-4.5, high=12.0), uniform(2, 3, 8, 8, low=0.05, high=60.0)],
+     note="negative inputs take the reflection branch, small ones the shift, large ones Stirling")
+case("atan2", U,
+     fn(lambda m, y, x, a, b: (torch.atan2(y, x), torch.atan2(a.float(), b.float()))),
+     [img(), img(), randint(2, 3, 8, 8, low=-2, high=3), randint(2, 3, 8, 8, low=-2, high=3)],
+     note="small integers hit every quadrant, both axes and (0, 0)")
+case("inverse_hyperbolic", U,
+     fn(lambda m, x, p, u: (torch.asinh(x), torch.acosh(p), torch.atanh(u))),
+     [img(scale=3.0), uniform(2, 3, 8, 8, low=1.0, high=5.0),
+      uniform(2, 3, 8, 8, low=-0.9, high=0.9)])
+case("cross_mv", U,
+     fn(lambda m, a, b, v: (torch.cross(a, b, dim=1), torch.linalg.cross(a.transpose(1, 2),
+                                                                       b.transpose(1, 2)),
+                            torch.mv(m.w, v)),
+        w=lambda: torch.randn(4, 5)),
+     [randn(2, 3, 4), randn(2, 3, 4), randn(5, batch_dim=None)])
+
+# ---- sorting, selection, scans, scatters --------------------------------------
+SE = "select"
+case("topk", SE,
+     fn(lambda m, x: (x.topk(3), x.topk(2, dim=1, largest=False), torch.topk(x, 1, dim=-1))),
+     [randn(2, 5, 8)], note="randn has no ties, so the order is unique")
+case("sort_argsort", SE,
+     fn(lambda m, x: (x.sort(), x.sort(1, descending=True), torch.sort(x, stable=True, dim=-1),
+                      x.argsort(-1), x.argsort(1, descending=True))),
+     [randn(2, 5, 8)])
+case("kthvalue", SE,
+     fn(lambda m, x: (x.kthvalue(2), x.kthvalue(3, 1, keepdim=True))), [randn(2, 5, 8)])
+case("cumsum_cumprod", SE,
+     fn(lambda m, x, a: (x.cumsum(-1), x.cumprod(-1), x.cumprod(1), a.cumprod(1), a.cumsum(1))),
+     [randn(2, 5, 9), randint(2, 7, low=-3, high=4)],
+     note="9 and 7 long axes: the log-step scan's last step is partial; int64 is exact")
+case("logcumsumexp", SE,
+     fn(lambda m, x: (x.logcumsumexp(-1), torch.logcumsumexp(x * 60, dim=1))),
+     [randn(2, 5, 9)], note="x * 60 spans exp's range: an unstable form would give inf or -inf")
+case("masked_select", SE,
+     fn(lambda m, x, c: (x.masked_select(x > 0.3), torch.masked_select(x, c),
+                         x.masked_select(m.keep)),
+        keep=lambda: torch.rand(3, 1, 8) > 0.5),
+     [img(), boolmask(2, 3, 8, 8)], note="output length depends on the data; m.keep broadcasts")
+case("index_put", SE,
+     fn(lambda m, x, v, w: (torch.index_put(x, (m.i,), v), x.index_put((m.i, m.j), w[0]),
+                            x.index_put((m.neg,), torch.tensor(0.5))),
+        i=lambda: torch.tensor([4, 0, 2]), j=lambda: torch.tensor([1, 2, 0]),
+        neg=lambda: torch.tensor([-1, 1])),
+     [randn(5, 3, batch_dim=None), randn(3, 3, batch_dim=None), randn(1, 3, batch_dim=None)],
+     dynamic_batch=False, note="distinct indices: without accumulate duplicates are undefined")
+case("index_put_leading_none_mask", SE,
+     fn(lambda m, x, v, c: (torch.ops.aten.index_put(x, [None, m.i], v),
+                            x.index_put((c,), torch.tensor(-1.0)),
+                            _set_rows(x, m.k)),
+        i=lambda: torch.tensor([4, 0, 2]), k=lambda: torch.tensor([1])),
+     [randn(2, 5, 3), randn(3, 3, batch_dim=None), boolmask(2, 5, 3)],
+     note="index_put with indices [None, i] (Python's Tensor.index_put takes no None), "
+          "x[mask] = -1, and y[i] = 0.5 on a clone (aten::index_put_)")
+case("index_put_accumulate", SE,
+     fn(lambda m, x, i, v: x.index_put((i,), v, accumulate=True)),
+     [randn(5, 3, batch_dim=None), randint(6, low=0, high=5, batch_dim=None),
+      randn(6, 3, batch_dim=None)],
+     dynamic_batch=False, note="duplicate indices add up: ScatterND reduction=add, opset 16")
+case("scatter_src_value", SE,
+     fn(lambda m, x, s: (x.scatter(1, m.idx, s), x.scatter(1, m.idx, 2.5),
+                         torch.scatter(x, 1, m.idx[:, :2], s)),
+        idx=lambda: torch.stack([torch.randperm(5)[:3] for _ in range(2)])),
+     [randn(2, 5, batch_dim=None), randn(2, 3, batch_dim=None)],
+     dynamic_batch=False, note="distinct indices per row; the last src is cut to the index")
+case("scatter_add_reduce", SE,
+     fn(lambda m, x, i, s: (x.scatter_add(1, i, s), x.scatter_reduce(1, i, s, "sum"),
+                            x.scatter_reduce(1, i, s, "sum", include_self=False),
+                            x.scatter_reduce(1, i, s, "prod"),
+                            x.scatter_reduce(1, i, s, "mean"),
+                            x.scatter_reduce(1, i, s, "mean", include_self=False))),
+     [randn(2, 5, batch_dim=None), randint(2, 4, low=0, high=5, batch_dim=None),
+      randn(2, 4, batch_dim=None)],
+     dynamic_batch=False, note="duplicate indices reduce; ScatterElements reduction, opset 16")
+case("repeat_interleave_split", SE,
+     fn(lambda m, x: (x.repeat_interleave(2, dim=1), torch.repeat_interleave(x, m.r, dim=-1),
+                      x.repeat_interleave(3), x.tensor_split(3, dim=-1),
+                      x.tensor_split([1, 3], dim=1)),
+        r=lambda: torch.tensor([1, 0, 2, 3, 1])),
+     [randn(2, 4, 5)])
+case("diag", SE,
+     fn(lambda m, v, a: (torch.diag(v), torch.diag(v, 1), torch.diag(v, -2), torch.diag(a),
+                         torch.diag(a, 1), torch.diag(a, -2))),
+     [randn(4, batch_dim=None), randn(4, 5, batch_dim=None)], dynamic_batch=False)
+case("meshgrid", SE,
+     fn(lambda m, a, b, c: (torch.meshgrid(a, b, indexing="ij"),
+                            torch.meshgrid(a, b, c, indexing="xy"))),
+     [randn(3, batch_dim=None), randn(4, batch_dim=None), randn(2, batch_dim=None)],
+     dynamic_batch=False)
+
+# ---- bitwise ops and shifts -------------------------------------------------------
+BW = "bitwise"
+case("bitwise_bool", BW,
+     fn(lambda m, a, b: (a & b, a | b, a ^ b, ~a, torch.bitwise_and(a, b), torch.bitwise_or(a, b),
+                         torch.bitwise_xor(a, b), torch.bitwise_not(b))),
+     [boolmask(2, 6), boolmask(2, 6)])
+case("bitwise_not_int", BW, fn(lambda m, a: (~a, torch.bitwise_not(a * 7))),
+     [randint(2, 6, low=-50, high=50)])
+case("shifts_int64", BW,
+     fn(lambda m, a, s: (a << 2, a >> 1, a << s, a >> s, (a * 1000) >> 3)),
+     [randint(2, 6, low=-50, high=50), randint(2, 6, low=0, high=5)],
+     note="negative values: >> rounds toward -inf")
+case("bitwise_int", BW, fn(lambda m, a, b: (a & b, a | b, a ^ b)),
+     [randint(2, 6, low=-50, high=50), randint(2, 6, low=0, high=50)],
+     note="integer and/or/xor need ONNX BitwiseAnd/Or/Xor (opset 18)")
+
+# ---- sampling, patches ---------------------------------------------------------------
+SA = "sampling"
+case("grid_sample", SA,
+     fn(lambda m, x, g: (F.grid_sample(x, g, align_corners=False),
+                         F.grid_sample(x, g, mode="nearest", padding_mode="border",
+                                       align_corners=True),
+                         F.grid_sample(x, g, padding_mode="reflection", align_corners=False),
+                         F.grid_sample(x, g, padding_mode="reflection", align_corners=True))),
+     [img(), uniform(2, 5, 6, 2, low=-1.3, high=1.3)], note="grid reaches past the border")
+case("affine_grid", SA,
+     fn(lambda m, t, t3: (F.affine_grid(t, (2, 3, 5, 6), align_corners=False),
+                          F.affine_grid(t, (2, 1, 4, 3), align_corners=True),
+                          F.affine_grid(t3, (2, 1, 3, 4, 5), align_corners=False))),
+     [randn(2, 2, 3), randn(2, 3, 4)], dynamic_batch=False,
+     note="the size argument fixes the batch")
+case("unfold_fold", SA,
+     fn(lambda m, x, c: (F.unfold(x, 3, padding=1, stride=2), F.unfold(x, (2, 3), dilation=(1, 2)),
+                         F.fold(c, (8, 8), 2, stride=2),
+                         F.fold(c[:, :, :9], (4, 4), 2, stride=2, padding=1))),
+     [img(), randn(2, 12, 16)])
+case("fold_overlap", SA, fn(lambda m, c: F.fold(c, (5, 5), 3, padding=1)),
+     [randn(2, 18, 25)], note="3x3 patches with stride 1 overlap and add up")
+case("channel_shuffle_pairwise", SA,
+     fn(lambda m, x, a, b: (m.cs(x), F.pairwise_distance(a, b), F.pairwise_distance(a, b, p=1.0),
+                            F.pairwise_distance(a, b, p=3.0, keepdim=True),
+                            F.pairwise_distance(a, b, p=float("inf"))),
+        cs=lambda: nn.ChannelShuffle(3)),
+     [randn(2, 6, 4, 4), randn(2, 5, 8), randn(2, 5, 8)])
+
+
+def _set_rows(x, i):
+    y = x.clone()
+    y[i] = 0.5
+    return y
+
+
 def validate_table():
     names = [c.name for c in CASES]
     dup = {n for n in names if names.count(n) > 1}

@@ -54,11 +54,10 @@ using ir::Tensor;
 // The families of tests/ops/op_cases.py. ops.Harness.FamiliesMatchIndex fails when index.json
 // has a family missing here, so no case is skipped silently.
 const std::vector<std::string> kFamilies = {
-    "arith",      "compare", "matmul", "conv",   "script",    "norm",  "pool",
-    "activation", "shape",   "pad",    "interp", "reduce",    "unary", "dropout",
-    "embedding",  "factory", "cast",   "prim",   "attention",
-    "recurrent",
-    "transformer",
+    "arith",      "compare",   "matmul", "conv",    "script",    "norm",     "pool",
+    "activation", "shape",     "pad",    "interp",  "reduce",    "unary",    "dropout",
+    "embedding",  "factory",   "cast",   "prim",    "attention", "recurrent", "transformer",
+    "select",     "bitwise",   "sampling",
 };
 
 // Cases that cannot be exported (yet). Each must fail with mlexport::Error whose code is
@@ -68,6 +67,9 @@ const std::map<std::string, std::string> kExpectedFailures = {
     {"script_control_flow",
      "prim::If on an input-dependent condition (bool(x.sum() > 0)): unsupported by design, the "
      "export stops with exit code 3 instead of baking in one branch"},
+    {"bitwise_int",
+     "integer bitwise and/or/xor need ONNX BitwiseAnd/Or/Xor (opset 18); the writer stops with "
+     "exit code 3 and the opset they need"},
 };
 
 // Cases also exported at opsets 11 and 13 (ops whose ONNX form changed between opsets:
@@ -109,6 +111,34 @@ const std::vector<std::string> kOpsetCases = {
     "linear_3d_nobias",
     "triu_causal_computed",
     "encoder_nested_padding",
+    "glu",
+    "shrink",
+    "lgamma",
+    "atan2",
+    "topk",
+    "sort_argsort",
+    "kthvalue",
+    "cumsum_cumprod",
+    "logcumsumexp",
+    "masked_select",
+    "index_put",
+    "index_put_leading_none_mask",
+    "scatter_src_value",
+    "repeat_interleave_split",
+    "diag",
+    "meshgrid",
+    "bitwise_bool",
+    "shifts_int64",
+    "unfold_fold",
+    "channel_shuffle_pairwise",
+};
+
+// Cases whose ops exist from ONNX opset 16 on (GridSample; ScatterND/ScatterElements with a
+// reduction): at opset 15 the export must stop with exit code 3, naming the opset needed.
+const std::vector<std::string> kOpset16Cases = {
+    "grid_sample",
+    "index_put_accumulate",
+    "scatter_add_reduce",
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -542,6 +572,31 @@ INSTANTIATE_TEST_SUITE_P(Opsets, OpsetAdaptation, ::testing::Values(11, 13),
                            return "opset" + std::to_string(info.param);
                          });
 
+TEST(OpsetFloor, Opset16OpsAreRefusedAtOpset15) {
+  std::string why;
+  ASSERT_TRUE(have_cases(&why)) << why;
+  TempDir tmp;
+  for (const std::string& name : kOpset16Cases) {
+    const CaseInfo c = load_case(name);
+    ExportRequest request;
+    request.model_path = c.dir + "/model.pt";
+    request.output_path = (tmp.path() / (name + "_opset15.onnx")).string();
+    request.format = "onnx";
+    request.opset_version = 15;
+    for (const InputInfo& info : c.inputs) request.inputs.push_back({info.shape, info.dtype});
+    request.validation.enabled = false;
+    try {
+      export_model(request);
+      ADD_FAILURE() << name << " exported at opset 15";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ExitCode::kUnsupportedOps) << name << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find("needs opset 16"), std::string::npos)
+          << name << ": " << e.what();
+    }
+    EXPECT_FALSE(fs::exists(request.output_path)) << name << " left a file behind";
+  }
+}
+
 // The static tables above must agree with the generated index, so no case is skipped silently
 // and no stale entry lingers.
 TEST(Harness, FamiliesMatchIndex) {
@@ -563,6 +618,8 @@ TEST(Harness, ListedCasesExist) {
     EXPECT_TRUE(all.count(name)) << "expected failure '" << name << "' is not a case any more";
   for (const std::string& name : kOpsetCases)
     EXPECT_TRUE(all.count(name)) << "opset case '" << name << "' is not a case any more";
+  for (const std::string& name : kOpset16Cases)
+    EXPECT_TRUE(all.count(name)) << "opset-16 case '" << name << "' is not a case any more";
 }
 
 }  // namespace

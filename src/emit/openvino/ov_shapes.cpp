@@ -142,6 +142,12 @@ class Resolver {
         out[k] = (reps && out[k] >= 0) ? out[k] * (*reps)[k] : -1;
       return one(out);
     }
+    if (op == "TopK") {
+      auto k = const_ints(n.input(1));
+      Dims out = *x;
+      out[static_cast<size_t>(normalize_axis(n.i("axis", -1), rank))] = k ? (*k)[0] : -1;
+      return std::vector<Dims>{out, out};
+    }
     if (op == "Pad") {
       auto pads = n.input(1) ? const_ints(n.input(1)) : std::optional(n.ints("pads"));
       Dims out = *x;

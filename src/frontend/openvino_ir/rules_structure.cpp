@@ -284,10 +284,38 @@ void rule_range(Reader& r, const LayerDesc& l) {
   r.set_output(l, 0, r.node(l, "Range", ins)->outputs[0]);
 }
 
+// TopK with k = 1 whose order does not matter reads as ReduceMax/ArgMax (what the emitter makes
+// of ArgMax); any other TopK as ONNX TopK.
+void rule_topk_general(Reader& r, const LayerDesc& l, int64_t axis, bool max) {
+  const std::string sort = r.attr(l, "sort", "none");
+  if (sort == "index") throw r.unsupported(l, "sort=index");
+  ir::Value* k = r.input(l, 1);
+  if (k->dtype != ir::DType::Int64)
+    k = r.helper(l, "Cast", {k}, ir::DType::Int64, k->shape,
+                 {{"to", static_cast<int64_t>(ir::DType::Int64)}});
+  k = r.helper(l, "Reshape", {k, r.constant(ir::Tensor::vector_int64({1}), "topk_k_shape")},
+               ir::DType::Int64, ir::fixed_shape({1}));
+  ir::Node* n = r.node(l, "TopK", {r.input(l, 0), k},
+                       {{"axis", axis},
+                        {"largest", int64_t{max ? 1 : 0}},
+                        {"sorted", int64_t{sort == "value" ? 1 : 0}}},
+                       2);
+  r.set_output(l, 0, n->outputs[0]);
+  ir::Value* idx = n->outputs[1];
+  idx->dtype = ir::DType::Int64;
+  ir::DType want = r.port_dtype(l.outputs[1]);
+  if (want != ir::DType::Int64)
+    idx = r.helper(l, "Cast", {idx}, want, idx->shape, {{"to", static_cast<int64_t>(want)}});
+  r.set_output(l, 1, idx);
+}
+
 void rule_topk(Reader& r, const LayerDesc& l) {
-  if (r.const_scalar(l, 1, "k") != 1.0) throw r.unsupported(l, "k other than 1");
   int64_t axis = std::stoll(r.required(l, "axis"));
   bool max = r.required(l, "mode") == "max";
+  const ir::Tensor* k = r.const_input(l, 1);
+  if (!k || k->numel() != 1 || r.const_scalar(l, 1, "k") != 1.0 ||
+      (r.output_used(l, 0) && r.output_used(l, 1)))
+    return rule_topk_general(r, l, axis, max);
   if (r.output_used(l, 0)) {
     ir::Node* v = r.node(l, max ? "ReduceMax" : "ReduceMin", {r.input(l, 0)},
                          {{"axes", std::vector<int64_t>{axis}}, {"keepdims", int64_t{1}}});

@@ -14,6 +14,11 @@ const std::vector<OpRule>& op_rules() {
       auto rows = family();
       all.insert(all.end(), rows.begin(), rows.end());
     }
+    for (auto family :
+         {math_rules, selection_rules, scan_rules, scatter_rules, bitwise_rules, sampling_rules}) {
+      auto rows = family();
+      all.insert(all.end(), rows.begin(), rows.end());
+    }
     return all;
   }();
   return rules;

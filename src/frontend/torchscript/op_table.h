@@ -34,5 +34,11 @@ std::vector<OpRule> attention_rules();      // _native_multi_head_attention
 std::vector<OpRule> recurrent_rules();      // lstm, gru, rnn_tanh/relu and their cells
 std::vector<OpRule> mask_rules();           // triu, tril (causal masks)
 std::vector<OpRule> nested_rules();         // nested tensors of the encoder fast path
+std::vector<OpRule> math_rules();           // glu, shrinks, rrelu, logaddexp, lgamma, atan2, cross
+std::vector<OpRule> selection_rules();      // topk, sort, kthvalue, masked_select, diag, meshgrid
+std::vector<OpRule> scan_rules();           // cumprod, logcumsumexp
+std::vector<OpRule> scatter_rules();        // scatter, scatter_add/reduce, index_put
+std::vector<OpRule> bitwise_rules();        // bitwise and/or/xor/not, shifts
+std::vector<OpRule> sampling_rules();       // grid_sampler, affine_grid, im2col/col2im
 
 }  // namespace mlexport::torchscript

@@ -65,6 +65,7 @@ void translate_range(const ir::Node& n, Context& ctx);
 void translate_reduce(const ir::Node& n, Context& ctx);       // ReduceMean/Sum/Max/Min/Prod/L1/L2
 void translate_arg_extreme(const ir::Node& n, Context& ctx);  // ArgMax, ArgMin
 void translate_cumsum(const ir::Node& n, Context& ctx);
+void translate_top_k(const ir::Node& n, Context& ctx);
 
 // recurrent.cpp
 void translate_recurrent_sequence(const ir::Node& n, Context& ctx);  // LSTM, GRU, RNN

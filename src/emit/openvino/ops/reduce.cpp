@@ -73,6 +73,36 @@ void translate_arg_extreme(const ir::Node& n, Context& ctx) {
   ctx.bind_output(n, idx);
 }
 
+// TopK-11 with ONNX TopK's k (a 1-element vector) as the scalar OpenVINO wants; stable keeps
+// equal values in input order, as ONNX specifies.
+void translate_top_k(const ir::Node& n, Context& ctx) {
+  OutRef x = ctx.in(n, 0);
+  const size_t rank = ctx.rank(n.input(0));
+  const int64_t axis = normalize_axis(n.i("axis", -1), rank);
+  const ir::Value* k_value = n.input(1);
+  OutRef k;
+  if (k_value->is_constant()) {
+    k = ctx.i64_scalar(k_value->constant->to_int_vector().at(0), n.name + "/k");
+  } else {
+    OutRef given = ctx.in(n, 1);
+    if (ctx.dtype(given) != ir::DType::Int64)
+      given = ctx.convert(given, ir::DType::Int64, n.name + "/k_i64");
+    k = ctx.reshape(given, {}, n.name + "/k");
+  }
+  Dims out = ctx.dims(x);
+  out[static_cast<size_t>(axis)] =
+      k_value->is_constant() ? k_value->constant->to_int_vector().at(0) : -1;
+  auto refs = ctx.b.add("TopK", "opset11", n.name, {x, k},
+                        {{"axis", std::to_string(axis)},
+                         {"mode", n.i("largest", 1) ? "max" : "min"},
+                         {"sort", n.i("sorted", 1) ? "value" : "none"},
+                         {"index_element_type", "i64"},
+                         {"stable", bool_attr(true)}},
+                        {{ctx.dtype(x), out, ""}, {ir::DType::Int64, out, ""}});
+  ctx.bind_output(n, refs[0], 0);
+  ctx.bind_output(n, refs[1], 1);
+}
+
 void translate_cumsum(const ir::Node& n, Context& ctx) {
   OutRef x = ctx.in(n, 0), axis = ctx.in(n, 1);
   ctx.bind_output(n, ctx.b.add1("CumSum", "opset3", n.name, {x, axis},

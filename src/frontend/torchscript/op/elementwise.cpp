@@ -188,8 +188,9 @@ std::vector<OpRule> elementwise_rules() {
   add_with_inplace(rows, "aten::fmod", "aten::fmod_", translate_remainder, "Mod(fmod=1)");
   for (const char* k : {"aten::eq", "aten::ne", "aten::lt", "aten::le", "aten::gt", "aten::ge"})
     rows.push_back({k, translate_compare, "Equal / Less / Greater / ...OrEqual (Not)"});
-  for (const char* k : {"aten::logical_and", "aten::logical_or", "aten::logical_xor",
-                        "aten::logical_not", "aten::bitwise_not", "aten::__and__", "aten::__or__"})
+  // bitwise_not, __and__ and __or__ (bool or integer) are in bitwise.cpp.
+  for (const char* k :
+       {"aten::logical_and", "aten::logical_or", "aten::logical_xor", "aten::logical_not"})
     rows.push_back({k, translate_logical, "And / Or / Xor / Not"});
   rows.push_back({"aten::where", translate_where, "Where"});
   add_with_inplace(rows, "aten::masked_fill", "aten::masked_fill_", translate_masked_fill, "Where");
