@@ -8,7 +8,7 @@ packages=(
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libspdlog-dev nlohmann-json3-dev libzip-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev libopencv-dnn-dev
-  libopenblas0-pthread libpugixml-dev libssl-dev
+  libopenblas0-pthread libpugixml-dev libssl-dev libcpp-httplib-dev
   python3-torch python3-torchvision python3-onnx python3-numpy python3-matplotlib
   nodejs npm
 )
