@@ -632,6 +632,29 @@ cases.fault = async () => {
   }
 };
 
+// The Export page's files are served at / (without the API token), and its script parses.
+// A real-browser test of the page is not part of this suite yet.
+cases.page = async () => {
+  const ws = makeWorkspace('page');
+  execFileSync(process.execPath, ['--check', path.join(SOURCE, 'web/app.js')]);
+  const server = await startServer(ws, {args: ['--workers', '1', '--token', 'page-token']});
+  try {
+    const page = await fetch(`${server.base}/`);
+    assert.strictEqual(page.status, 200);
+    assert.match(page.headers.get('content-type'), /text\/html/);
+    const html = await page.text();
+    assert.ok(html.includes('<script src="app.js">') && html.includes('id="formats"'));
+    for (const file of ['app.js', 'style.css']) {
+      const r = await fetch(`${server.base}/${file}`);
+      assert.strictEqual(r.status, 200, file);
+      assert.strictEqual(await r.text(), fs.readFileSync(path.join(SOURCE, 'web', file), 'utf8'));
+    }
+    assertError(await client(server.base)('GET', '/api/projects'), 401);
+  } finally {
+    await stopServer(server);
+  }
+};
+
 const name = process.argv[2];
 if (!cases[name]) {
   console.error(`usage: service_test.js ${Object.keys(cases).join('|')}`);
