@@ -10,7 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libopencv-dnn-dev
   libopenblas0-pthread libpugixml-dev libssl-dev libcpp-httplib-dev
   python3-torch python3-torchvision python3-onnx python3-numpy python3-matplotlib
-  nodejs npm
+  nodejs npm chromium
 )
 
 missing=()
@@ -40,5 +40,10 @@ fi
 if [ ! -f tools/ort-runner/node_modules/onnxruntime-node/package.json ]; then
   echo "setup: installing onnxruntime-node"
   (cd tools/ort-runner && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi
+# The Export page's browser test: puppeteer-core drives Debian's chromium (no browser download).
+if [ ! -f tests/web/node_modules/puppeteer-core/package.json ]; then
+  echo "setup: installing puppeteer-core"
+  (cd tests/web && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: done"
