@@ -405,7 +405,15 @@ void ExportService::run(const std::string& export_id) {
     save_and_publish(record, cancelled ? "cancelled" : "failed");
     return;
   }
-  finish(record, report);
+  try {
+    finish(record, report);
+  } catch (const std::exception& e) {
+    // The CLI wrote its files but they cannot be hashed or zipped (disk full, removed meanwhile).
+    remove_model_files(dir);
+    record["error"] = {{"code", "storage"}, {"message", e.what()}, {"exit_code", nullptr}};
+    save_and_publish(record, "failed");
+    return;
+  }
   record["exit_code"] = result.exit_code;
   save_and_publish(record, "completed");
 }

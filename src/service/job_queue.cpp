@@ -1,6 +1,8 @@
 #include "service/job_queue.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <exception>
 
 namespace mlexport::service {
 
@@ -48,7 +50,12 @@ void JobQueue::work() {
       id = queue_.front();
       queue_.pop_front();
     }
-    run_(id);
+    try {
+      run_(id);
+    } catch (const std::exception& e) {
+      // One export's failure to record itself must not end the worker (or the server).
+      std::fprintf(stderr, "error: export %s: %s\n", id.c_str(), e.what());
+    }
   }
 }
 
