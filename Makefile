@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: setup build demo test compat clean format operators-doc fuzz
+.PHONY: setup build demo test compat clean format operators-doc fuzz serve
 
 setup:
 	bash scripts/setup.sh
@@ -16,6 +16,12 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE compat
+
+# The export service on a demo workspace (demo/workspace, written once by the C++ zoo's checkpoint
+# writer): http://127.0.0.1:8080 (see docs/service.md).
+serve: build
+	bash apps/mlexport-server/make_demo_workspace.sh $(BUILD) demo/workspace
+	$(BUILD)/mlexport-server --workspace demo/workspace
 
 clean:
 	rm -rf $(BUILD) demo

@@ -8,9 +8,9 @@ packages=(
   libtorch-dev libonnx-dev libprotobuf-dev protobuf-compiler
   libcli11-dev libspdlog-dev nlohmann-json3-dev libzip-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libopenblas0-pthread libpugixml-dev libssl-dev
+  libopenblas0-pthread libpugixml-dev libssl-dev libcpp-httplib-dev
   python3-torch python3-torchvision python3-onnx python3-numpy python3-matplotlib
-  nodejs npm
+  nodejs npm chromium
   slurmctld slurmd slurm-client munge
 )
 
@@ -41,5 +41,10 @@ fi
 if [ ! -f tools/ort-runner/node_modules/onnxruntime-node/package.json ]; then
   echo "setup: installing onnxruntime-node"
   (cd tools/ort-runner && ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error)
+fi
+# The Export page's browser test: puppeteer-core drives Debian's chromium (no browser download).
+if [ ! -f tests/web/node_modules/puppeteer-core/package.json ]; then
+  echo "setup: installing puppeteer-core"
+  (cd tests/web && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 echo "setup: done"

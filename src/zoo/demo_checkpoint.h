@@ -12,4 +12,11 @@ namespace mlexport::zoo {
 // std::runtime_error when the file cannot be written; `arch` must be a zoo model.
 size_t write_demo_checkpoint(const std::string& path, const std::string& arch, int64_t num_classes);
 
+// A PyTorch Lightning `.ckpt` of the same model: {"epoch", "global_step",
+// "pytorch-lightning_version", "state_dict" (keys prefixed "model."), "hyper_parameters"
+// {"model_name", "num_classes", "input_size"}}. `seed` varies the weights, so a workspace's `best`
+// and `last` checkpoints differ.
+size_t write_demo_lightning_checkpoint(const std::string& path, const std::string& arch,
+                                       int64_t num_classes, uint64_t seed);
+
 }  // namespace mlexport::zoo
