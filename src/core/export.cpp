@@ -382,8 +382,8 @@ ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* p
   if (request.validation.enabled) {
     result.validation = format.validate(job);
     job.lap("validate");
-  } else if (!job.dynamic_axes.empty() && format.info.name == "onnx" && job.model) {
-    // Even unvalidated, a file never keeps a dim that only looks dynamic: the second sizes run.
+  } else if (!request.dynamic_axes_spec.empty() && format.info.name == "onnx" && job.model) {
+    // Even unvalidated, a file never keeps a named dim that only looks dynamic.
     format.validate(job);
     job.lap("validate");
   }

@@ -93,7 +93,7 @@ std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
     collect_dynamic_axes(job, *graph);
   // The IR holds its own copy of the weights; without validation (and without dynamic axes to
   // check) the model is done with.
-  if (!request.validation.enabled && job.dynamic_axes.empty()) job.model.reset();
+  if (!request.validation.enabled && request.dynamic_axes_spec.empty()) job.model.reset();
   job.lap("convert");
 
   passes::PassContext context{request.opset_version, dynamic};
