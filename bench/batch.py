@@ -34,7 +34,7 @@ def main():
             shutil.copy(first, path)
     pattern = os.path.join(work, "*", "best.pt")
     ours = timed([ML_EXPORT, "--pattern", pattern, "--jobs", str(a.jobs), "--no-validate",
-                  "--dynamic_axes"])
+                  "--dynamic_axes", "--opset_version", "17"])
     peer = timed([PY, os.path.join(ROOT, "bench", "peer_batch_export.py"), pattern])
     print(json.dumps({"model": a.model, "count": a.count, "jobs": a.jobs, "ours_s": ours[0],
                       "ours_mib": ours[1], "peer_s": peer[0], "peer_mib": peer[1],

@@ -81,7 +81,8 @@ def main():
         ours_onnx = os.path.join(a.work, name + ".ours.onnx")
         peer_onnx = os.path.join(a.work, name + ".peer.onnx")
         ours_cmd = [ML_EXPORT, "--checkpoint_path", src, "--output_path", ours_onnx,
-                    "--input_shape", "1,3,224,224", "--dynamic_axes", "--no-validate"]
+                    "--input_shape", "1,3,224,224", "--dynamic_axes", "--no-validate",
+                    "--opset_version", "17"]
         peer_cmd = [PY, os.path.join(ROOT, "bench", "peer_export.py"), src, peer_onnx, "--dynamic"]
         ours, peer = [], []
         for _ in range(a.repeats):
@@ -107,7 +108,7 @@ def main():
         ckpt = os.path.join(a.work, name + ".ckpt.pt")
         ours_cmd = [ML_EXPORT, "--checkpoint_path", ckpt, "--output_path",
                     os.path.join(a.work, name + ".ckpt.ours.onnx"), "--dynamic_axes",
-                    "--no-validate"]
+                    "--no-validate", "--opset_version", "17"]
         peer_cmd = [PY, os.path.join(ROOT, "bench", "peer_checkpoint_export.py"), ckpt,
                     os.path.join(a.work, name + ".ckpt.peer.onnx")]
         ours, peer = [], []

@@ -103,6 +103,18 @@ std::string names_of(const std::vector<ir::Value*>& values) {
   return out;
 }
 
+// The model's own reason for failing on `inputs`. An eager run reports only the interpreter's
+// first line; the recording run of the import names the op and quotes the error.
+std::string model_message(ExportJob& job, const std::vector<ir::Tensor>& inputs,
+                          const std::exception& eager) {
+  try {
+    job.model->to_ir(inputs, ImportOptions{});
+  } catch (const std::exception& e) {
+    return first_line(e.what());
+  }
+  return first_line(eager.what());
+}
+
 }  // namespace
 
 AxesSpec parse_dynamic_axes(const std::string& text) {
@@ -209,12 +221,15 @@ void apply_dynamic_axes(ExportJob& job, ir::Graph& graph, const AxesSpec& spec) 
                  " of '" + inputs[a.input]->name + "'";
       }
     std::vector<ir::Tensor> other;
+    const std::vector<ir::Tensor> varied_inputs =
+        random_inputs(varied, job.request.validation.seed + 1);
     try {
-      other = job.model->run(random_inputs(varied, job.request.validation.seed + 1));
+      other = job.model->run(varied_inputs);
     } catch (const std::exception& e) {
       throw bad_input("--dynamic_axes: " + where + " ('" + symbol +
                       "') cannot be dynamic: the model fails at size " + std::to_string(new_size) +
-                      " instead of " + std::to_string(old_size) + ": " + first_line(e.what()));
+                      " instead of " + std::to_string(old_size) + ": " +
+                      model_message(job, varied_inputs, e));
     }
     for (size_t o = 0; o < base.size() && o < other.size(); ++o) {
       if (other[o].shape.size() != base[o].shape.size())

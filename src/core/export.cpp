@@ -382,6 +382,10 @@ ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* p
   if (request.validation.enabled) {
     result.validation = format.validate(job);
     job.lap("validate");
+  } else if (!request.dynamic_axes_spec.empty() && format.info.name == "onnx" && job.model) {
+    // Even unvalidated, a file never keeps a named dim that only looks dynamic.
+    format.validate(job);
+    job.lap("validate");
   }
   if (!job.dynamic_failure.empty()) {
     // A dim that only looks dynamic is never left in a file.

@@ -91,8 +91,9 @@ std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
     apply_dynamic_axes(job, *graph, request.dynamic_axes_spec);
   else if (request.dynamic_axes)
     collect_dynamic_axes(job, *graph);
-  // The IR holds its own copy of the weights; without validation the model is done with.
-  if (!request.validation.enabled) job.model.reset();
+  // The IR holds its own copy of the weights; without validation (and without dynamic axes to
+  // check) the model is done with.
+  if (!request.validation.enabled && request.dynamic_axes_spec.empty()) job.model.reset();
   job.lap("convert");
 
   passes::PassContext context{request.opset_version, dynamic};

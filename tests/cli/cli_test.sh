@@ -160,6 +160,13 @@ class Flat(nn.Module):  # flattens to a fixed size: cannot be dynamic in height 
     def forward(self, x):
         return self.fc(torch.flatten(torch.relu(self.conv(x)), 1))
 
+class Pool4(nn.Module):  # eager runs at any size; the export fixes the pooling windows
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, 1, 1); self.fc = nn.Linear(4 * 4 * 4, 5)
+    def forward(self, x):
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(self.conv(x), 4), 1))
+
 class Scaled(nn.Module):  # large outputs: float32 rounding is large in absolute terms only
     def __init__(self):
         super().__init__()
@@ -185,6 +192,7 @@ save(trace(Cascade(), (1, 4, 4)), "cascade.pt")
 save(torch.jit.script(Branchy()), "branchy.pt")
 save(torch.jit.script(IntOutput()), "int_output.pt")
 torch.manual_seed(6); save(trace(Flat(), (1, 3, 32, 32)), "flat.pt")
+torch.manual_seed(8); save(trace(Pool4(), (1, 3, 32, 32)), "pool4.pt")
 torch.manual_seed(7); sc = Scaled(); randomize(sc); save(trace(sc, (1, 3, 32, 32)), "scaled.pt")
 
 data = open(os.path.join(out, "small.pt"), "rb").read()
@@ -1073,7 +1081,15 @@ case_dynamic_axes_spec() {
 }
 case_dynamic_axes_refused() {
   error_case 2 --checkpoint_path "$FIX/flat.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes input:0,2
-  expect_line "axis 2 of 'input' \('input_dim2'\) cannot be dynamic: the model fails at size 64"
+  expect_line "axis 2 of 'input' \('input_dim2'\) cannot be dynamic: the model fails at size 64 instead of 32: .*mat1 and mat2 shapes cannot be multiplied"
+  # the model runs at 64, the exported file does not: refused, no file, also without validation
+  error_case 2 --checkpoint_path "$FIX/pool4.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes input:0,2,3
+  expect_line "the export is not dynamic on 'input_dim2' at input_dim2=64: .*; no file written"
+  error_case 2 --checkpoint_path "$FIX/pool4.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes input:0,2,3 --no-validate
+  expect_line "the export is not dynamic on 'input_dim2'"
+  run --checkpoint_path "$FIX/pool4.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes input:0
+  expect_exit 0
+  rm -f "$OUT/m.onnx"
   error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes input:7
   expect_line 'has 4 axes'
   error_case 2 --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes '{"image": [0]}'

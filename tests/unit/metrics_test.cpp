@@ -29,6 +29,24 @@ TEST(Metrics, BandsUseDifferenceScaledByOutputMagnitude) {
   EXPECT_EQ(m.status, "PASS");
 }
 
+TEST(Metrics, AbsoluteStatusIsTheGuidesBandsOnTheRawDifference) {
+  // Raw difference 1e-3 on logits near 400: PASS scaled, FAIL by the guide's absolute bands.
+  auto m = compare_output("y", vec({400, -300}), vec({400.001f, -300}), {});
+  EXPECT_EQ(m.status, "PASS");
+  EXPECT_EQ(m.absolute_status, "FAIL");
+  ValidationResult r;
+  r.outputs = {m};
+  summarize(r);
+  EXPECT_EQ(r.status, "PASS");
+  EXPECT_EQ(r.absolute_status, "FAIL");
+  // --absolute_bands: the verdict is the absolute one.
+  Tolerance absolute;
+  absolute.absolute = true;
+  auto a = compare_output("y", vec({400, -300}), vec({400.00003f, -300}), absolute);
+  EXPECT_EQ(a.status, a.absolute_status);
+  EXPECT_EQ(a.status, "WARN");
+}
+
 TEST(Metrics, WarnAndFailBands) {
   EXPECT_EQ(compare_output("y", vec({0.5f, 0.2f}), vec({0.50005f, 0.2f}), {}).status, "WARN");
   EXPECT_EQ(compare_output("y", vec({0.5f, 0.2f}), vec({0.6f, 0.2f}), {}).status, "FAIL");
