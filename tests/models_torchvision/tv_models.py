@@ -102,7 +102,8 @@ def randomize_norms(model, gen):
 
 def build(name, family):
     torch.manual_seed(zlib.crc32(name.encode()))
-    kwargs = {"aux_loss": False} if family == "segmentation" else {}
+    # Segmentation builders would otherwise download ImageNet backbone weights.
+    kwargs = {"aux_loss": False, "weights_backbone": None} if family == "segmentation" else {}
     if name in ("googlenet", "inception_v3"):
         kwargs["aux_logits"] = False
         kwargs["init_weights"] = True
