@@ -32,7 +32,10 @@ def cell(r):
     status = r["status"]
     if status == "pass":
         return f"PASS ({r['scaled_max_diff']:.1e})"
-    reason = (r.get("reason") or "").replace("|", "\\|")
+    reason = r.get("reason") or ""
+    if "ERROR" in reason:  # drop the log line's time stamp and level
+        reason = reason.split("ERROR", 1)[1].lstrip(" |")
+    reason = reason.replace("|", "\\|")
     if len(reason) > 150:
         reason = reason[:150] + "…"
     return f"{status}: {reason}" if reason else status
@@ -46,18 +49,21 @@ def main():
     ours = load(os.path.join(args.work, "results.jsonl"))
     peer = load(os.path.join(args.work, "peer_results.jsonl"))
     rows = ["| model | family | mlexport | torch.onnx.export |", "|---|---|---|---|"]
-    counts = {"mlexport": 0, "peer": 0, "run": 0}
+    counts = {"mlexport": 0, "peer": 0, "run": 0, "mlexport_run": 0, "peer_run": 0}
     for line in open(MODELS):
         name, family = line.split()
         a, b = ours.get(name), peer.get(name)
         if a is None and b is None:
             continue
         counts["run"] += 1
+        counts["mlexport_run"] += a is not None
+        counts["peer_run"] += b is not None
         counts["mlexport"] += bool(a and a["status"] == "pass")
         counts["peer"] += bool(b and b["status"] == "pass")
         rows.append(f"| {name} | {family} | {cell(a)} | {cell(b)} |")
-    summary = (f"{counts['run']} models in this run: mlexport converts {counts['mlexport']} "
-               f"correctly, torch.onnx.export {counts['peer']}.")
+    summary = (f"{counts['run']} models in this run. mlexport converts {counts['mlexport']} of the "
+               f"{counts['mlexport_run']} it was run on correctly, torch.onnx.export "
+               f"{counts['peer']} of {counts['peer_run']}.")
     block = "\n".join([BEGIN, summary, "", *rows, END])
     text = open(args.doc).read()
     if BEGIN in text:
