@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: setup build demo test compat clean format operators-doc fuzz serve
+.PHONY: setup build demo test compat torchvision clean format operators-doc fuzz serve
 
 setup:
 	bash scripts/setup.sh
@@ -14,8 +14,9 @@ build: setup
 demo: build
 	bash scripts/demo.sh
 
+# The heavy tiers (labels compat and models.torchvision) are left to `make compat`.
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE compat
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE 'compat|models\.torchvision'
 
 # The export service on a demo workspace (demo/workspace, written once by the C++ zoo's checkpoint
 # writer): http://127.0.0.1:8080 (see docs/service.md).
@@ -34,9 +35,15 @@ operators-doc: build
 
 # Every architecture of the export guide: zoo parity, then a checkpoint of each exported to every
 # available format (rewrites the matrix in docs/compatibility.md); slower than `make test`.
-compat: build
+compat: build torchvision
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L compat
 	python3 bench/compat_matrix.py --build $(BUILD)
+
+# Every torchvision 0.14 model outside detection, exported and compared in ONNX Runtime with eager
+# PyTorch, one at a time (tests/models_torchvision/; hours on two cores). Results accumulate in
+# $(BUILD)/tests/models_torchvision/tv/results.jsonl.
+torchvision: build
+	cd $(BUILD) && ctest --output-on-failure -L 'models\.torchvision'
 
 # libFuzzer targets for the checkpoint readers (see fuzz/README.md); installs clang if missing.
 fuzz:

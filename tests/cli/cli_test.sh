@@ -143,6 +143,15 @@ class Cascade(nn.Module):  # one op with no rule feeding ops that have rules
     def forward(self, x):
         return torch.relu(torch.cumprod(x, 1)) + 1
 
+class EyeInv(nn.Module):  # aten::eye of a size computed from the input feeds aten::linalg_inv
+    def forward(self, x):
+        return torch.linalg.inv(x + torch.eye(x.shape[-1]))
+
+class Refused(nn.Module):  # a rule that refuses its variant, next to an op with no rule
+    def forward(self, x):
+        p = x.shape[-1] % 3
+        return torch.nn.functional.pad(x, (0, p), mode="circular") + 1, torch.linalg.det(x)
+
 class Branchy(nn.Module):  # scripted, branches on the data
     def forward(self, x):
         if bool(x.sum() > 0):
@@ -189,6 +198,8 @@ save(trace(b, (1, 3, 32, 32)), "small_other.pt")  # same interface, other weight
 save(trace(TwoInputs(), (1, 4), (1, 4)), "two_inputs.pt")
 save(trace(Unsupported(), (1, 4, 4)), "unsupported.pt")
 save(trace(Cascade(), (1, 4, 4)), "cascade.pt")
+save(trace(EyeInv(), (1, 4, 4)), "eye_inv.pt")
+save(trace(Refused(), (1, 4, 4)), "refused.pt")
 save(torch.jit.script(Branchy()), "branchy.pt")
 save(torch.jit.script(IntOutput()), "int_output.pt")
 torch.manual_seed(6); save(trace(Flat(), (1, 3, 32, 32)), "flat.pt")
@@ -484,6 +495,22 @@ case_unsupported_report_only_missing() {
   error_case 3 --checkpoint_path "$FIX/cascade.pt" --input_shape 1,4,4 --output_path "$OUT/m.onnx"
   expect_line 'aten::cumprod \(x1'
   expect_no_line 'aten::relu|aten::add'
+}
+# An op downstream of one with no rule is listed too when it has no rule of its own. (With
+# --dynamic_axes the sizes stay computed; fixed shapes would fold eye's size to a constant.)
+case_unsupported_downstream_listed() {
+  error_case 3 --checkpoint_path "$FIX/eye_inv.pt" --input_shape 1,4,4 --dynamic_axes \
+    --output_path "$OUT/m.onnx"
+  expect_line 'aten::eye \(x1'
+  expect_line 'aten::linalg_inv \(x1'
+}
+# A rule that refuses a variant goes into the same report, with its reason.
+case_unsupported_variant_reported() {
+  error_case 3 --checkpoint_path "$FIX/refused.pt" --input_shape 1,4,4 --dynamic_axes \
+    --output_path "$OUT/m.onnx"
+  expect_line 'aten::pad \(circular padding by amounts computed from the input.*\(x1'
+  expect_line 'aten::linalg_det \(x1'
+  expect_no_line 'aten::add'
 }
 case_data_dependent_control_flow() {
   error_case 3 --checkpoint_path "$FIX/branchy.pt" --input_shape 1,4,4 --output_path "$OUT/m.onnx"

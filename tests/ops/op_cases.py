@@ -1169,6 +1169,91 @@ def _set_rows(x, i):
     return y
 
 
+# ---- pooling attributes, adaptive pooling, nearest rules, computed arguments -----------------
+case("max_pool1d_default_dilation", PL, fn(lambda m, x: (F.max_pool1d(x, 3), F.max_pool1d(x, 2, 1, 1, 2))),
+     [randn(2, 3, 16)])
+case("max_pool3d", PL, lambda: nn.MaxPool3d(2), [randn(2, 2, 6, 8, 8)])
+case("max_pool3d_dilation_indices", PL,
+     fn(lambda m, x: (F.max_pool3d(x, 2, stride=1, dilation=2),
+                      F.max_pool3d(x, (1, 2, 2), return_indices=True))),
+     [randn(2, 2, 6, 8, 8)])
+case("avg_pool3d_default_stride", PL,
+     fn(lambda m, x: (F.avg_pool3d(x, 2), F.avg_pool3d(x, (1, 3, 2), padding=(0, 1, 1)))),
+     [randn(2, 2, 6, 8, 8)])
+case("avg_pool2d_default_stride", PL, fn(lambda m, x: (F.avg_pool2d(x, 3), F.avg_pool2d(x, (2, 1)))),
+     [img()])
+case("pool_unbatched", PL,
+     fn(lambda m, x, y: (F.max_pool2d(x, 2), F.avg_pool2d(x, 3, stride=1), F.max_pool1d(y, 2),
+                         F.adaptive_avg_pool2d(x, 3))),
+     [randn(3, 8, 8), randn(3, 10)], dynamic_batch=False,
+     note="unbatched [C, spatial...] inputs, which PyTorch pools as a batch of one")
+case("adaptive_max_pool2d_uneven", PL, lambda: nn.AdaptiveMaxPool2d((3, 5)), [img()])
+case("adaptive_max_pool2d_indices", PL,
+     fn(lambda m, x: (F.adaptive_max_pool2d(x, 4, return_indices=True),
+                      F.adaptive_max_pool2d(x, (3, 5), return_indices=True))),
+     [img()], note="equal cells (MaxPool) and unequal cells (ArgMax per cell)")
+case("adaptive_max_pool1d_indices", PL,
+     fn(lambda m, x: (F.adaptive_max_pool1d(x, 4, return_indices=True),
+                      F.adaptive_max_pool1d(x, 3, return_indices=True))),
+     [randn(2, 3, 10)])
+case("adaptive_avg_pool3d", PL,
+     fn(lambda m, x: (F.adaptive_avg_pool3d(x, (2, 4, 4)), F.adaptive_avg_pool3d(x, (4, 3, 5)),
+                      F.adaptive_avg_pool3d(x, 1))),
+     [randn(2, 2, 6, 8, 8)])
+case("adaptive_max_pool3d", PL,
+     fn(lambda m, x: (F.adaptive_max_pool3d(x, (3, 4, 4)),
+                      F.adaptive_max_pool3d(x, (4, 3, 5), return_indices=True))),
+     [randn(2, 2, 6, 8, 8)])
+case("adaptive_pool_computed_size", PL,
+     fn(lambda m, x: (F.adaptive_avg_pool2d(x, (x.shape[2] // 3, x.shape[3] // 2)),
+                      F.adaptive_max_pool2d(x, (x.shape[-2] - 3, x.shape[-1] - 2)))),
+     [img()], note="output sizes computed from x.shape")
+case("nearest_scale_rounding", IN,
+     fn(lambda m, x, y, z: (F.interpolate(x, scale_factor=0.6, mode="nearest"),
+                            F.interpolate(x, scale_factor=(1.7, 2.0), mode="nearest"),
+                            F.interpolate(y, scale_factor=0.6, mode="nearest"),
+                            F.interpolate(z, scale_factor=(0.6, 1.5, 2.0), mode="nearest"))),
+     [randn(2, 3, 20, 20), randn(2, 3, 20), randn(2, 2, 10, 7, 5)],
+     note="scale 0.6: PyTorch reads source 14 for output 9 where Resize's own rounding reads 15")
+case("nearest_exact", IN,
+     fn(lambda m, x, y, z: (F.interpolate(x, scale_factor=0.6, mode="nearest-exact"),
+                            F.interpolate(x, scale_factor=2, mode="nearest-exact"),
+                            F.interpolate(x, size=(7, 13), mode="nearest-exact"),
+                            F.interpolate(y, scale_factor=1.7, mode="nearest-exact"),
+                            F.interpolate(z, size=(4, 9, 11), mode="nearest-exact"))),
+     [randn(2, 3, 20, 20), randn(2, 3, 9), randn(2, 2, 6, 7, 5)])
+case("interpolate_computed_size", IN,
+     fn(lambda m, x: (F.interpolate(x, size=(x.shape[2] * 2 - 1, x.shape[3] + 3), mode="bilinear",
+                                    align_corners=False),
+                      F.interpolate(x, size=(x.shape[2] + 5, x.shape[3] // 2), mode="nearest"))),
+     [img()], note="output sizes computed from x.shape")
+
+
+def _swin_window_partition(m, x, ws=4):
+    # Swin: pad H and W up to a multiple of the window, then cut windows (B, H, W, C layout).
+    B, H, W, C = x.shape
+    pad_b = (ws - H % ws) % ws
+    pad_r = (ws - W % ws) % ws
+    x = F.pad(x, (0, 0, 0, pad_r, 0, pad_b))
+    Hp, Wp = x.shape[1], x.shape[2]
+    x = x.view(B, Hp // ws, ws, Wp // ws, ws, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, ws * ws, C)
+    return m.proj(x)
+
+
+case("pad_computed_swin_window", PD, fn(_swin_window_partition, proj=lambda: nn.Linear(8, 6)),
+     [randn(2, 6, 7, 8)], note="pads computed from H and W (Swin window attention)")
+case("pad_computed_modes", PD,
+     fn(lambda m, x: (F.pad(x, (0, x.shape[-1] % 3, 1, x.shape[-2] // 4), value=0.5),
+                      F.pad(x, (x.shape[-1] // 4, 1, 0, x.shape[-2] % 3), mode="reflect"),
+                      F.pad(x, (x.shape[-1] // 4, 0, 1, 1), mode="replicate"))),
+     [randn(2, 3, 7, 9)])
+case("pixel_shuffle_ranks", PD,
+     fn(lambda m, x, y: (F.pixel_shuffle(x, 2), F.pixel_unshuffle(F.pixel_shuffle(x, 2), 2),
+                         F.pixel_shuffle(y, 2), F.pixel_unshuffle(y, 2))),
+     [randn(2, 3, 8, 4, 6), randn(8, 4, 6, batch_dim=None)],
+     note="5-D input (two leading dims) and an unbatched 3-D one")
+
+
 def validate_table():
     names = [c.name for c in CASES]
     dup = {n for n in names if names.count(n) > 1}

@@ -121,9 +121,14 @@ class GraphWalker {
   }
 
  private:
-  void report(const JitNode* node, const std::string& kind, const std::string& source) {
-    UnsupportedOp& op = unsupported_[kind];
-    op.kind = kind;
+  // Lists `node` in the report (once per kind and reason) and poisons its outputs.
+  void report(const JitNode* node, const std::string& kind, const std::string& source,
+              const std::string& reason = "") {
+    // The reason rides in the kind ("aten::pad (circular padding ...)") so each refused variant
+    // is its own line of the report.
+    const std::string entry = reason.empty() ? kind : kind + " (" + reason + ")";
+    UnsupportedOp& op = unsupported_[entry];
+    op.kind = entry;
     ++op.count;
     if (op.where.size() < 3 && !source.empty()) op.where.push_back(source);
     poison_outputs(node);
@@ -162,9 +167,23 @@ class GraphWalker {
       ctx_.record(node->output(), value, true);
       return;
     }
-    if (node->kind() == c10::prim::If) return visit_if(node, source);
-    if (node->kind() == c10::prim::Loop) return visit_loop(node, source);
-    if (has_poisoned_input(node)) return poison_outputs(node);
+    // Control flow on a value that is not a constant (computed, or poisoned by a missing op) is
+    // refused with its reason; the walk goes on.
+    try {
+      if (node->kind() == c10::prim::If) return visit_if(node, source);
+      if (node->kind() == c10::prim::Loop) return visit_loop(node, source);
+    } catch (const UnsupportedOpsError&) {
+      throw;
+    } catch (const Error& e) {
+      if (e.code() != ExitCode::kUnsupportedOps) throw;
+      return report(node, kind, source, e.what());
+    }
+    if (has_poisoned_input(node)) {
+      // Downstream of an op that could not be converted: nothing to translate from, but an op
+      // that has no rule either is listed too, so one report names every missing op.
+      if (!find_rule(kind)) return report(node, kind, source);
+      return poison_outputs(node);
+    }
 
     bool all_static = true;
     for (const JitValue* in : node->inputs()) all_static = all_static && ctx_.is_static(in);
@@ -183,7 +202,14 @@ class GraphWalker {
     } catch (const PoisonedValue&) {
       // Inputs from reported ops are skipped before this point, so an input without a value
       // here is one its producer's rule does not provide (e.g. max-pool indices).
-      report(node, kind + " (input not provided by its producer's rule)", source);
+      report(node, kind, source, "an input is not provided by its producer's rule");
+    } catch (const UnsupportedOpsError&) {
+      throw;
+    } catch (const Error& e) {
+      // The rule refused this variant (a mode, or an argument it cannot take): listed with its
+      // reason, and the walk goes on so the report names everything else too.
+      if (e.code() != ExitCode::kUnsupportedOps) throw;
+      report(node, kind, source, e.what());
     }
   }
 

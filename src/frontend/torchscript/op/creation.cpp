@@ -2,9 +2,11 @@
 //
 // Factories with constant arguments are folded before they get here: these translators only see
 // shapes or fill values computed from the input (torch.zeros(x.size(0), 4), zeros_like(x)).
+#include <set>
 #include <string_view>
 
 #include "frontend/torchscript/op/helpers.h"
+#include "mlexport/diagnostics.h"
 
 namespace mlexport::torchscript {
 namespace {
@@ -52,6 +54,16 @@ void translate_full(TranslateContext& ctx, const JitNode* node) {
   ctx.bind(node->output(), filled(ctx, ctx.int_list_tensor(size), fill, default_fill(kind), out));
 }
 
+// True when `v` is a view of another tensor (a slice, select, view...): an in-place op on it
+// also changes that tensor, which a value-semantics graph would silently lose.
+bool writes_through_a_view(const JitValue* v) {
+  static const std::set<std::string_view> kViews = {
+      "aten::slice",    "aten::select",    "aten::view",    "aten::narrow",    "aten::as_strided",
+      "aten::expand",   "aten::transpose", "aten::permute", "aten::unsqueeze", "aten::squeeze",
+      "aten::diagonal", "aten::unfold",    "aten::t",       "aten::reshape",   "aten::flatten"};
+  return kViews.count(v->node()->kind().toQualString()) > 0;
+}
+
 // aten::zeros_like/ones_like/empty_like(Tensor self, *, ScalarType? dtype=None, ...,
 //                                       MemoryFormat? memory_format=None)
 // aten::full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, ...)
@@ -59,6 +71,10 @@ void translate_full(TranslateContext& ctx, const JitNode* node) {
 // aten::zero_(Tensor(a!) self)
 void translate_like(TranslateContext& ctx, const JitNode* node) {
   std::string_view kind = node->kind().toQualString();
+  if (kind.ends_with("_") && writes_through_a_view(node->input(0)))
+    throw Error(ExitCode::kUnsupportedOps,
+                "an in-place fill of a view (x[a:b] = v) of a tensor computed from the input: the "
+                "write into the viewed tensor cannot be expressed");
   const JitValue* fill = arg(node, kind.starts_with("aten::fill") ? "value" : "fill_value");
   const DType out = ctx.dtype(node->output());
   ctx.bind(node->output(),

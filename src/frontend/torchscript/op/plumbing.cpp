@@ -75,8 +75,11 @@ void translate_getitem(TranslateContext& ctx, const JitNode* node) {
 }
 
 // aten::size(Tensor self, int dim) -> int ; aten::size(Tensor self) -> int[]
-// Kept as Shape/Gather so a dynamic axis stays dynamic in the exported graph.
+// Kept as Shape/Gather so a dynamic axis stays dynamic in the exported graph. Without a dynamic
+// axis every size is what was recorded: folding it lets shape arithmetic, and masks built from
+// it (Swin's shifted-window mask), become constants at export time.
 void translate_size(TranslateContext& ctx, const JitNode* node) {
+  if (!ctx.dynamic_batch) return ctx.bind_static(node->output());
   ir::Value* shape = ctx.op("Shape", {ctx.tensor(node->input(0))});
   shape->dtype = ir::DType::Int64;
   shape->shape = ir::fixed_shape({ctx.rank(node->input(0))});
