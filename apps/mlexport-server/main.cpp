@@ -1,6 +1,7 @@
 // mlexport-server: the export service of the studio design over a workspace folder.
 //
 //   mlexport-server --workspace DIR [--host 127.0.0.1] [--port 8080] [--workers N] [--token T]
+//                   [--executor local|slurm] [--sbatch_arg ARG ...]
 //
 // Exports run as `ml-export --json` child processes (the CLI beside this executable unless --cli
 // says otherwise). Port 0 picks a free port; the first line on stdout names the address.
@@ -44,6 +45,16 @@ int main(int argc, char** argv) {
   app.add_option("--cli", cli, "The ml-export executable exports run in");
   app.add_option("--web", web_dir, "The Export page's static files, served at /");
   app.add_option("--max_body_bytes", max_body, "Largest request body accepted (default 65536)");
+  std::string executor = "local";
+  std::vector<std::string> sbatch_args;
+  app.add_option("--executor", executor,
+                 "Where exports run: local (child processes, default) or slurm (one sbatch job "
+                 "each; the workspace must be on a shared file system)")
+      ->check(CLI::IsMember({"local", "slurm"}));
+  app.add_option("--sbatch_arg", sbatch_args,
+                 "With --executor slurm: an argument added to every sbatch call (repeatable, "
+                 "e.g. --sbatch_arg=--partition=gpu)")
+      ->allow_extra_args(false);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -73,6 +84,8 @@ int main(int argc, char** argv) {
     config.cli = cli;
     config.workers = workers;
     config.version = MLEXPORT_VERSION;
+    config.executor = executor;
+    config.sbatch_args = sbatch_args;
     auto formats = mlexport::service::FormatRegistry::from_cli(cli);
     mlexport::service::ExportService service(config, std::move(formats));
     service.start();

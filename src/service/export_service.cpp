@@ -101,6 +101,12 @@ ExportService::ExportService(ServiceConfig config, FormatRegistry formats)
       workspace_(config_.workspace),
       store_(workspace_) {
   if (config_.workers <= 0) config_.workers = default_workers();
+  if (config_.executor == "slurm")
+    executor_ = make_slurm_executor(config_.sbatch_args);
+  else if (config_.executor == "local")
+    executor_ = make_local_executor();
+  else
+    throw std::runtime_error("unknown executor '" + config_.executor + "' (local or slurm)");
 }
 
 ExportService::~ExportService() {
@@ -116,6 +122,8 @@ void ExportService::start() {
     if (status == "queued") {
       queued.push_back(record);
     } else if (kRunningStages.count(status)) {
+      if (record.contains("executor") && record["executor"].value("name", "") == executor_->name())
+        executor_->abandon(record["executor"].value("handle", ""));
       remove_model_files(dir);
       record["error"] = {{"code", "interrupted"},
                          {"message", "interrupted: the server stopped while this export ran"},
@@ -346,8 +354,8 @@ void ExportService::run(const std::string& export_id) {
   json log = json::array();
   std::string stage = "loading";
   const auto started = std::chrono::steady_clock::now();
-  ChildResult result = run_child(
-      argv,
+  ChildResult result = executor_->run(
+      argv, (workspace_.root() / ".jobs" / export_id).string(),
       [&](const std::string& line) {
         log.push_back(line);
         events_.publish(export_id, {"log", {{"line", line}}});
@@ -359,10 +367,12 @@ void ExportService::run(const std::string& export_id) {
           save_and_publish(record, stage);
         }
       },
-      [&](pid_t pid) {
+      [&](const std::string& handle) {
         std::lock_guard lock(records_mutex_);
-        running_[export_id] = pid;
-        if (cancel_requested_.count(export_id)) stop_process_group(pid);
+        running_[export_id] = handle;
+        record["executor"] = {{"name", executor_->name()}, {"handle", handle}};
+        store_.save(record);
+        if (cancel_requested_.count(export_id)) executor_->cancel(handle);
       });
   const double run_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -491,7 +501,7 @@ json ExportService::cancel(const std::string& export_id) {
     }
     cancel_requested_.insert(export_id);
     auto it = running_.find(export_id);
-    if (it != running_.end()) stop_process_group(it->second);
+    if (it != running_.end()) executor_->cancel(it->second);
   }
   // The worker records the outcome once the CLI has stopped.
   for (int k = 0; k < 200; ++k) {

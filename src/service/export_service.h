@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "service/events.h"
+#include "service/executor.h"
 #include "service/formats.h"
 #include "service/job_queue.h"
 #include "store/export_store.h"
@@ -28,7 +29,9 @@ struct ServiceConfig {
   fs::path workspace;
   std::string cli;  // the ml-export executable
   int workers = 1;
-  std::string version;  // mlexport's version, recorded in every export.json
+  std::string version;                   // mlexport's version, recorded in every export.json
+  std::string executor = "local";        // or "slurm": each export a Slurm job
+  std::vector<std::string> sbatch_args;  // with slurm: added to every sbatch call
 };
 
 // Restart rule: an export that was queued when the server stopped is queued again, in its
@@ -81,9 +84,10 @@ class ExportService {
   store::ExportStore store_;
   EventHub events_;
 
-  std::mutex records_mutex_;              // read-modify-write of export.json files
-  std::mutex submit_mutex_;               // dedupe check and creation as one step
-  std::map<std::string, pid_t> running_;  // export id -> the CLI's process group
+  std::mutex records_mutex_;  // read-modify-write of export.json files
+  std::mutex submit_mutex_;   // dedupe check and creation as one step
+  std::unique_ptr<Executor> executor_;
+  std::map<std::string, std::string> running_;  // export id -> the executor's handle
   std::set<std::string> cancel_requested_;
   std::mutex sha_mutex_;
   std::map<std::string, std::tuple<fs::file_time_type, uintmax_t, std::string>> sha_cache_;

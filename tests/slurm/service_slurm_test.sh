@@ -79,7 +79,8 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 [ -n "$job2" ] || fail "export $id2 was never submitted to Slurm"
-curl -sf -X POST "$base/api/export/$id2/cancel" >/dev/null || fail "cancel"
+code=$(curl -s -o "$work/cancel.json" -w '%{http_code}' -X POST -d '' "$base/api/export/$id2/cancel")
+[ "$code" = "200" ] || fail "cancel answered $code: $(cat "$work/cancel.json")"
 status=$(wait_final "$id2")
 [ "$status" = "cancelled" ] || fail "cancelled export ended $status"
 for _ in $(seq 50); do
