@@ -1,6 +1,6 @@
 // The shared library's own symbol: everything else comes from the static libraries it wraps.
 namespace mlexport {
 const char* library_version() {
-  return "0.1.0";
+  return MLEXPORT_VERSION;
 }
 }  // namespace mlexport

@@ -175,7 +175,7 @@ std::string export_metadata_json(const ExportJob& job) {
   const ExportRequest& request = job.request;
   nlohmann::ordered_json meta;
   meta["format_version"] = 1;
-  meta["producer"] = "mlexport 0.1.0";
+  meta["producer"] = "mlexport " MLEXPORT_VERSION;
   nlohmann::ordered_json inputs = nlohmann::ordered_json::array();
   for (size_t k = 0; k < job.specs.size(); ++k) {
     nlohmann::ordered_json input;

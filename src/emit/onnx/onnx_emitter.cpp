@@ -87,7 +87,8 @@ onnx::ModelProto build_model(const ir::Graph& graph, const OnnxOptions& options)
   onnx::ModelProto model;
   model.set_ir_version(onnx_ir_version_for_opset(opset));
   model.set_producer_name(options.producer_name);
-  model.set_producer_version(options.producer_version);
+  model.set_producer_version(options.producer_version.empty() ? MLEXPORT_VERSION
+                                                              : options.producer_version);
   if (!options.doc_string.empty()) model.set_doc_string(options.doc_string);
   auto* import = model.add_opset_import();
   import->set_domain("");

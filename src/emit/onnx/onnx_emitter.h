@@ -14,7 +14,7 @@ struct OnnxOptions {
   bool external_data = false;  // force weights into "<model filename>.data"
   uint64_t external_data_threshold = 2000000000ull;  // total initializer bytes that trigger it
   std::string producer_name = "mlexport";
-  std::string producer_version = "0.1.0";
+  std::string producer_version;  // empty: this build's version
   std::string doc_string;
 };
 

@@ -223,7 +223,7 @@ std::string Builder::xml(const std::string& model_name, bool compressed) const {
     }
   }
   pugi::xml_node rt = net.append_child("rt_info");
-  rt.append_child("Runtime_version").append_attribute("value") = "mlexport 0.1.0";
+  rt.append_child("Runtime_version").append_attribute("value") = "mlexport " MLEXPORT_VERSION;
   pugi::xml_node conv = rt.append_child("conversion_parameters");
   conv.append_child("framework").append_attribute("value") = "mlexport";
   conv.append_child("compress_to_fp16").append_attribute("value") = compressed ? "True" : "False";
