@@ -12,6 +12,7 @@
 #include "core/onnx_file_info.h"
 #include "core/planned_output.h"
 #include "frontend/onnx/onnx_source.h"
+#include "frontend/torchscript/operator_libraries.h"
 #include "frontend/torchscript/torchscript_model.h"
 #include "frontend/zoo_checkpoint/zoo_source.h"
 #include "passes/pass.h"
@@ -90,6 +91,7 @@ void emit_event(const ExportRequest& request, const std::string& level,
 // `input_chw` receives the input size the checkpoint records, if any.
 std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportResult& result,
                                          std::vector<int64_t>& input_chw) {
+  torchscript::load_operator_libraries(request.ops_libraries);
   if (request.model_path.empty()) {
     result.source_kind = "onnx";
     emit_event(request, "INFO", "Loading ONNX model from " + request.onnx_path);

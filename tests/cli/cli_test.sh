@@ -1264,6 +1264,46 @@ case_guide_cross_validation() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Operator libraries (--ops_library) and torchvision's operators
+# ---------------------------------------------------------------------------------------------
+
+case_ops_library_missing() {
+  error_case 2 --ops_library "$W/no_such_ops.so" --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" \
+    --output_path "$OUT/m.onnx"
+  expect_line 'operator library .*no_such_ops\.so does not load'
+}
+case_ops_library_not_a_library() {
+  error_case 2 --ops_library "$FIX/text.pt" --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" \
+    --output_path "$OUT/m.onnx"
+  expect_line 'text\.pt does not load'
+}
+# An archive calling torchvision::nms loads (torchvision's library is loaded when installed),
+# exports to NonMaxSuppression and validates on boxes given as a sample input.
+case_torchvision_nms() {
+  local lib
+  lib=$(ls /usr/lib/python3/dist-packages/torchvision/_C.*.so 2>/dev/null | head -1)
+  if [ -z "$lib" ]; then echo "SKIP: python3-torchvision's operator library is not installed"; exit 77; fi
+  py "
+import numpy as np, torch, torchvision
+class M(torch.nn.Module):
+    def forward(self, boxes, scores):
+        return torchvision.ops.nms(boxes, scores, 0.5)
+g = torch.Generator().manual_seed(3)
+xy = torch.rand(16, 2, generator=g) * 10
+boxes = torch.cat([xy, xy + 1 + 4 * torch.rand(16, 2, generator=g)], 1)
+scores = torch.rand(16, generator=g)
+torch.jit.trace(M(), (boxes, scores)).save('$W/nms.pt')
+np.savez('$W/boxes.npz', boxes=boxes.numpy(), scores=scores.numpy())
+" || { fail "fixture"; return; }
+  run --ops_library "$lib" --checkpoint_path "$W/nms.pt" --input_shape 16,4 --input_shape 16 \
+    --sample_input "$W/boxes.npz" --output_path "$OUT/nms.onnx"
+  expect_exit 0
+  expect_line 'PASS'
+  # The kept count is known at run time only: the output's dim is not a fixed number.
+  onnx_check "$OUT/nms.onnx" "any(n.op_type == \"NonMaxSuppression\" for n in m.graph.node) and not m.graph.output[0].type.tensor_type.shape.dim[0].HasField(\"dim_value\")"
+}
+
+# ---------------------------------------------------------------------------------------------
 
 list_cases() { declare -F | sed -n 's/^declare -f case_//p'; }
 

@@ -16,6 +16,7 @@
 
 #include "emit/torch/config_value.h"
 #include "frontend/torchscript/graph_import.h"
+#include "frontend/torchscript/operator_libraries.h"
 #include "frontend/torchscript/tensor_convert.h"
 #include "frontend/torchscript/torchscript_save.h"
 #include "mlexport/diagnostics.h"
@@ -71,6 +72,7 @@ std::unique_ptr<TorchScriptModel> TorchScriptModel::load(const std::string& path
   if (!std::filesystem::exists(path, ec)) throw bad_input(path + ": no such file");
   if (std::filesystem::is_directory(path, ec)) throw bad_input(path + ": is a directory");
   if (!std::ifstream(path).good()) throw bad_input(path + ": cannot be read");
+  load_default_operator_libraries();  // archives of torchvision models call torchvision:: ops
   auto impl = std::make_unique<Impl>();
   torch::jit::ExtraFilesMap extra{{kMetadataFile, ""}};
   try {
