@@ -1302,6 +1302,29 @@ np.savez('$W/boxes.npz', boxes=boxes.numpy(), scores=scores.numpy())
   # The kept count is known at run time only: the output's dim is not a fixed number.
   onnx_check "$OUT/nms.onnx" "any(n.op_type == \"NonMaxSuppression\" for n in m.graph.node) and not m.graph.output[0].type.tensor_type.shape.dim[0].HasField(\"dim_value\")"
 }
+# Ops without a translation are all reported at once, each with the reason (exit 3).
+case_torchvision_unsupported_ops() {
+  if ! ls /usr/lib/python3/dist-packages/torchvision/_C.*.so >/dev/null 2>&1; then
+    echo "SKIP: python3-torchvision's operator library is not installed"; exit 77
+  fi
+  py "
+import torch, torchvision.ops as ops
+class M(torch.nn.Module):
+    def forward(self, x, rois, offset, w):
+        a = ops.ps_roi_align(x, rois, 2, 1.0, 2)
+        b = ops.ps_roi_pool(x, rois, 2, 1.0)
+        c = ops.deform_conv2d(x, offset, w, padding=1)
+        return a, b, c
+x = torch.rand(1, 8, 6, 6)
+rois = torch.tensor([[0.0, 0.0, 0.0, 4.0, 4.0]])
+torch.jit.trace(M(), (x, rois, torch.zeros(1, 18, 6, 6), torch.rand(2, 8, 3, 3))).save('$W/ps.pt')
+" || { fail "fixture"; return; }
+  error_case 3 --checkpoint_path "$W/ps.pt" --input_shape 1,8,6,6 --input_shape 1,5 \
+    --input_shape 1,18,6,6 --input_shape 2,8,3,3 --output_path "$OUT/ps.onnx"
+  expect_line 'torchvision::ps_roi_align \(position-sensitive RoI align has no ONNX operator'
+  expect_line 'torchvision::ps_roi_pool'
+  expect_line 'torchvision::deform_conv2d \(ONNX DeformConv needs opset 19'
+}
 
 # ---------------------------------------------------------------------------------------------
 

@@ -1240,3 +1240,7 @@ case("roi_pool", DE,
         image=lambda: torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0])),
      [img(), uniform(5, 2, low=0.0, high=10.0), uniform(5, 2, low=0.2, high=6.0)],
      dynamic_batch=False)
+REQUIRED_OPS += ["aten::_shape_as_tensor"]
+case("shape_as_tensor", DE,
+     fn(lambda m, x: (torch._shape_as_tensor(x)[-2:] * 2, x * torch._shape_as_tensor(x)[0])),
+     [img()], note="how torchvision's detection transform reads the image size when traced")

@@ -100,6 +100,12 @@ void translate_roi_pool(TranslateContext& ctx, const JitNode* node) {
   bind_pooled(ctx, node->output(0), pooled, rois);
 }
 
+// aten::_shape_as_tensor(Tensor self) -> Tensor
+// torchvision's detection transform reads the image size this way when traced.
+void translate_shape_as_tensor(TranslateContext& ctx, const JitNode* node) {
+  bind_output(ctx, node, typed(ctx.op("Shape", {ctx.tensor(node->input(0))}), DType::Int64));
+}
+
 }  // namespace
 
 std::vector<OpRule> detection_rules() {
@@ -112,17 +118,18 @@ std::vector<OpRule> detection_rules() {
        "[no OpenVINO translation]"},
       {"torchvision::roi_pool", translate_roi_pool,
        "MaxRoiPool (the argmax output is not provided) [no OpenVINO translation]"},
+      {"aten::_shape_as_tensor", translate_shape_as_tensor, "Shape"},
   };
 }
 
 std::vector<KnownGap> detection_gaps() {
   return {
       {"torchvision::ps_roi_align",
-       "position-sensitive RoI align has no ONNX operator (each output channel pools its own "
-       "input channel group)"},
+       "position-sensitive RoI align has no ONNX operator: each output channel pools its own "
+       "input channel group"},
       {"torchvision::ps_roi_pool",
-       "position-sensitive RoI pooling has no ONNX operator (each output channel pools its own "
-       "input channel group)"},
+       "position-sensitive RoI pooling has no ONNX operator: each output channel pools its own "
+       "input channel group"},
       {"torchvision::deform_conv2d",
        "ONNX DeformConv needs opset 19 and this exporter writes opsets up to 17"},
   };
