@@ -91,7 +91,6 @@ void emit_event(const ExportRequest& request, const std::string& level,
 // `input_chw` receives the input size the checkpoint records, if any.
 std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportResult& result,
                                          std::vector<int64_t>& input_chw) {
-  torchscript::load_operator_libraries(request.ops_libraries);
   if (request.model_path.empty()) {
     result.source_kind = "onnx";
     emit_event(request, "INFO", "Loading ONNX model from " + request.onnx_path);
@@ -305,6 +304,7 @@ void adopt_file_inputs(core::ExportJob& job, const std::string& path) {
 ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* prepared,
                            ExportResult& result, fs::path& created_folder) {
   check_request(request, prepared != nullptr);
+  torchscript::load_operator_libraries(request.ops_libraries);  // before any model is read
   const core::FormatRow& format =
       resolve_format(request, prepared != nullptr || !request.model_path.empty());
   result.format = format.info.name;
