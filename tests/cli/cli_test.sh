@@ -1277,6 +1277,24 @@ case_ops_library_not_a_library() {
     --output_path "$OUT/m.onnx"
   expect_line 'text\.pt does not load'
 }
+# A user's own TORCH_LIBRARY op: without --ops_library the archive does not load (exit 2); with it
+# the archive loads and the op is reported as having no conversion rule (exit 3).
+case_ops_library_own_op() {
+  [ -f "${TEST_OPS_LIBRARY:-}" ] || { fail "TEST_OPS_LIBRARY is not set"; return; }
+  py "
+import torch
+torch.ops.load_library('$TEST_OPS_LIBRARY')
+class M(torch.nn.Module):
+    def forward(self, x):
+        return torch.ops.mlexport_test.twice(x) + 1
+torch.jit.trace(M(), torch.rand(2, 3)).save('$W/own.pt')
+" || { fail "fixture"; return; }
+  error_case 2 --checkpoint_path "$W/own.pt" --input_shape 2,3 --output_path "$OUT/own.onnx"
+  expect_line 'not a readable TorchScript archive \(Unknown builtin op: mlexport_test::twice.*--ops_library'
+  error_case 3 --ops_library "$TEST_OPS_LIBRARY" --checkpoint_path "$W/own.pt" --input_shape 2,3 \
+    --output_path "$OUT/own.onnx"
+  expect_line 'No conversion rule found for operations: mlexport_test::twice'
+}
 # An archive calling torchvision::nms loads (torchvision's library is loaded when installed),
 # exports to NonMaxSuppression and validates on boxes given as a sample input.
 case_torchvision_nms() {

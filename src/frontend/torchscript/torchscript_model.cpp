@@ -62,6 +62,17 @@ void freeze_once(TorchScriptModel::Impl& impl) {
   impl.frozen = true;
 }
 
+// LibTorch's load errors may start with an empty line; an op no loaded library registers gets a
+// hint about --ops_library.
+std::string load_failure(const std::string& what) {
+  std::string text = what;
+  text.erase(0, text.find_first_not_of(" \n"));
+  std::string line = first_line(text);
+  if (line.rfind("Unknown builtin op", 0) == 0)
+    line += " Its operator library is not loaded: pass it with --ops_library";
+  return line;
+}
+
 }  // namespace
 
 TorchScriptModel::TorchScriptModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -78,7 +89,7 @@ std::unique_ptr<TorchScriptModel> TorchScriptModel::load(const std::string& path
   try {
     impl->module = torch::jit::load(path, c10::kCPU, extra);
   } catch (const std::exception& e) {
-    throw bad_input(path + ": not a readable TorchScript archive (" + first_line(e.what()) + ")");
+    throw bad_input(path + ": not a readable TorchScript archive (" + load_failure(e.what()) + ")");
   }
   for (auto& [name, content] : extra)
     if (!content.empty()) impl->extra_files[name] = content;
