@@ -34,6 +34,7 @@ struct Flags {
   std::string checkpoint_path, pattern, output_path, model, format, onnx_path, sample_input,
       runtime, precision = "fp32", quantize;
   std::vector<std::string> input_shapes, input_dtypes, disabled_passes;
+  std::vector<std::string> ops_libraries;
   std::string input_names, output_names;
   int64_t num_classes = -1;
   bool non_strict = false;
@@ -114,6 +115,7 @@ mlexport::ExportRequest make_request(const Flags& f) {
     r.dynamic_axes_spec = mlexport::core::parse_dynamic_axes(f.dynamic_axes_spec);
   r.simplify = f.simplify;
   r.disabled_passes = f.disabled_passes;
+  r.ops_libraries = f.ops_libraries;
   r.external_data = f.external_data;
   r.precision = f.precision;
   r.fp16_io = f.fp16_io;
@@ -538,6 +540,8 @@ int main(int argc, char** argv) {
                  "The file --validate_only checks; without a model, an ONNX model to convert");
   app.add_flag("--simplify,!--no-simplify", f.simplify, "Run the simplifying passes (default: on)");
   app.add_option("--disable_pass", f.disabled_passes, "Skip a named pass (repeatable)");
+  app.add_option("--ops_library", f.ops_libraries,
+                 "Load a TORCH_LIBRARY operator library before the model (repeatable)");
   app.add_flag("--external_data", f.external_data,
                "Store weights in a .data file beside the model");
   app.add_option("--input_names", f.input_names, "Comma-separated ONNX input names");

@@ -34,6 +34,11 @@ int main() {
       std::printf("| `%s` | %s |\n", kind.c_str(), becomes.c_str());
     std::printf("\n");
   }
+  std::printf("## Known gaps\n\nOps with no translation, reported with this reason:\n\n");
+  std::printf("| op | why |\n|---|---|\n");
+  for (const auto& gap : mlexport::torchscript::known_gaps())
+    std::printf("| `%s` | %s |\n", gap.kind, gap.reason);
+  std::printf("\n");
   // The OpenVINO emitter maps IR ops (ONNX semantics) to OpenVINO opset layers; an IR op missing
   // here stops an OpenVINO export with the same kind of report.
   const auto openvino = mlexport::emit::openvino_supported_ops();

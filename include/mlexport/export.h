@@ -61,6 +61,9 @@ struct ExportRequest {
   std::string onnx_path;   // with validate_only: the file to check; without model_path: the input
   bool verbose = false;    // keep the IR text and pass log in the result
   EventCallback on_event;  // optional
+  // TORCH_LIBRARY operator libraries to load (dlopen) before the model; torchvision's is loaded
+  // automatically when Debian's python3-torchvision is installed.
+  std::vector<std::string> ops_libraries;
 };
 
 struct OutputMetrics {

@@ -12,6 +12,7 @@
 #include "core/onnx_file_info.h"
 #include "core/planned_output.h"
 #include "frontend/onnx/onnx_source.h"
+#include "frontend/torchscript/operator_libraries.h"
 #include "frontend/torchscript/torchscript_model.h"
 #include "frontend/zoo_checkpoint/zoo_source.h"
 #include "passes/pass.h"
@@ -303,6 +304,7 @@ void adopt_file_inputs(core::ExportJob& job, const std::string& path) {
 ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* prepared,
                            ExportResult& result, fs::path& created_folder) {
   check_request(request, prepared != nullptr);
+  torchscript::load_operator_libraries(request.ops_libraries);  // before any model is read
   const core::FormatRow& format =
       resolve_format(request, prepared != nullptr || !request.model_path.empty());
   result.format = format.info.name;

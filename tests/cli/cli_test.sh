@@ -1307,6 +1307,87 @@ case_guide_cross_validation() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Operator libraries (--ops_library) and torchvision's operators
+# ---------------------------------------------------------------------------------------------
+
+case_ops_library_missing() {
+  error_case 2 --ops_library "$W/no_such_ops.so" --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" \
+    --output_path "$OUT/m.onnx"
+  expect_line 'operator library .*no_such_ops\.so does not load'
+}
+case_ops_library_not_a_library() {
+  error_case 2 --ops_library "$FIX/text.pt" --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" \
+    --output_path "$OUT/m.onnx"
+  expect_line 'text\.pt does not load'
+}
+# A user's own TORCH_LIBRARY op: without --ops_library the archive does not load (exit 2); with it
+# the archive loads and the op is reported as having no conversion rule (exit 3).
+case_ops_library_own_op() {
+  [ -f "${TEST_OPS_LIBRARY:-}" ] || { fail "TEST_OPS_LIBRARY is not set"; return; }
+  py "
+import torch
+torch.ops.load_library('$TEST_OPS_LIBRARY')
+class M(torch.nn.Module):
+    def forward(self, x):
+        return torch.ops.mlexport_test.twice(x) + 1
+torch.jit.trace(M(), torch.rand(2, 3)).save('$W/own.pt')
+" || { fail "fixture"; return; }
+  error_case 2 --checkpoint_path "$W/own.pt" --input_shape 2,3 --output_path "$OUT/own.onnx"
+  expect_line 'not a readable TorchScript archive \(Unknown builtin op: mlexport_test::twice.*--ops_library'
+  error_case 3 --ops_library "$TEST_OPS_LIBRARY" --checkpoint_path "$W/own.pt" --input_shape 2,3 \
+    --output_path "$OUT/own.onnx"
+  expect_line 'No conversion rule found for operations: mlexport_test::twice'
+}
+# An archive calling torchvision::nms loads (torchvision's library is loaded when installed),
+# exports to NonMaxSuppression and validates on boxes given as a sample input.
+case_torchvision_nms() {
+  local lib
+  lib=$(ls /usr/lib/python3/dist-packages/torchvision/_C.*.so 2>/dev/null | head -1)
+  if [ -z "$lib" ]; then echo "SKIP: python3-torchvision's operator library is not installed"; exit 77; fi
+  py "
+import numpy as np, torch, torchvision
+class M(torch.nn.Module):
+    def forward(self, boxes, scores):
+        return torchvision.ops.nms(boxes, scores, 0.5)
+g = torch.Generator().manual_seed(3)
+xy = torch.rand(16, 2, generator=g) * 10
+boxes = torch.cat([xy, xy + 1 + 4 * torch.rand(16, 2, generator=g)], 1)
+scores = torch.rand(16, generator=g)
+torch.jit.trace(M(), (boxes, scores)).save('$W/nms.pt')
+np.savez('$W/boxes.npz', boxes=boxes.numpy(), scores=scores.numpy())
+" || { fail "fixture"; return; }
+  run --ops_library "$lib" --checkpoint_path "$W/nms.pt" --input_shape 16,4 --input_shape 16 \
+    --sample_input "$W/boxes.npz" --output_path "$OUT/nms.onnx"
+  expect_exit 0
+  expect_line 'PASS'
+  # The kept count is known at run time only: the output's dim is not a fixed number.
+  onnx_check "$OUT/nms.onnx" "any(n.op_type == \"NonMaxSuppression\" for n in m.graph.node) and not m.graph.output[0].type.tensor_type.shape.dim[0].HasField(\"dim_value\")"
+}
+# Ops without a translation are all reported at once, each with the reason (exit 3).
+case_torchvision_unsupported_ops() {
+  if ! ls /usr/lib/python3/dist-packages/torchvision/_C.*.so >/dev/null 2>&1; then
+    echo "SKIP: python3-torchvision's operator library is not installed"; exit 77
+  fi
+  py "
+import torch, torchvision.ops as ops
+class M(torch.nn.Module):
+    def forward(self, x, rois, offset, w):
+        a = ops.ps_roi_align(x, rois, 2, 1.0, 2)
+        b = ops.ps_roi_pool(x, rois, 2, 1.0)
+        c = ops.deform_conv2d(x, offset, w, padding=1)
+        return a, b, c
+x = torch.rand(1, 8, 6, 6)
+rois = torch.tensor([[0.0, 0.0, 0.0, 4.0, 4.0]])
+torch.jit.trace(M(), (x, rois, torch.zeros(1, 18, 6, 6), torch.rand(2, 8, 3, 3))).save('$W/ps.pt')
+" || { fail "fixture"; return; }
+  error_case 3 --checkpoint_path "$W/ps.pt" --input_shape 1,8,6,6 --input_shape 1,5 \
+    --input_shape 1,18,6,6 --input_shape 2,8,3,3 --output_path "$OUT/ps.onnx"
+  expect_line 'torchvision::ps_roi_align \(position-sensitive RoI align has no ONNX operator'
+  expect_line 'torchvision::ps_roi_pool'
+  expect_line 'torchvision::deform_conv2d \(ONNX DeformConv needs opset 19'
+}
+
+# ---------------------------------------------------------------------------------------------
 
 list_cases() { declare -F | sed -n 's/^declare -f case_//p'; }
 

@@ -1259,3 +1259,73 @@ def validate_table():
     dup = {n for n in names if names.count(n) > 1}
     if dup:
         raise ValueError(f"duplicate case names: {sorted(dup)}")
+
+
+# ---- torchvision detection ops (registered by torchvision's operator library) ------------------
+import torchvision  # noqa: E402  (registers torchvision:: ops for tracing)
+import torchvision.ops as tvo  # noqa: E402
+
+REQUIRED_OPS += ["torchvision::nms", "torchvision::roi_align", "torchvision::roi_pool"]
+DE = "detection"
+
+
+def _xyxy(xy, wh):
+    return torch.cat([xy, xy + wh], 1)
+
+
+def _rois(m, xy, wh):
+    """rois [K, 5]: the image index (a constant column), then x1, y1, x2, y2."""
+    return torch.cat([m.image[:, None], _xyxy(xy, wh)], 1)
+
+
+case("nms", DE,
+     fn(lambda m, xy, wh, s: (tvo.nms(_xyxy(xy, wh), s, 0.5), tvo.nms(_xyxy(xy, wh), s, 0.2))),
+     [uniform(16, 2, low=0.0, high=3.0), uniform(16, 2, low=2.0, high=5.0),
+      uniform(16, low=0.0, high=1.0)],
+     dynamic_batch=False,
+     note="16 random boxes crowded into an 8 x 8 field overlap heavily; uniform scores are "
+          "distinct; the kept count depends on the data")
+case("batched_nms", DE,
+     fn(lambda m, xy, wh, s, label: tvo.batched_nms(_xyxy(xy, wh), s, label, 0.3)),
+     [uniform(16, 2, low=0.0, high=10.0), uniform(16, 2, low=1.0, high=5.0),
+      uniform(16, low=0.0, high=1.0), randint(16, low=0, high=3)],
+     dynamic_batch=False,
+     note="as traced: boxes offset by label times (max coordinate + 1), then one nms")
+
+
+def _offset_nms(boxes, scores, label, iou):
+    """The body of torchvision's batched NMS (its coordinate trick) without its emptiness check."""
+    offsets = label.to(boxes) * (boxes.max() + torch.tensor(1).to(boxes))
+    return tvo.nms(boxes + offsets[:, None], scores, iou)
+
+
+case("batched_nms_offsets", DE,
+     fn(lambda m, xy, wh, s, label: _offset_nms(_xyxy(xy, wh), s, label, 0.3)),
+     [uniform(16, 2, low=0.0, high=3.0), uniform(16, 2, low=2.0, high=5.0),
+      uniform(16, low=0.0, high=1.0), randint(16, low=0, high=3)],
+     dynamic_batch=False, note="per-label NMS: boxes of different labels never overlap")
+case("roi_align", DE,
+     fn(lambda m, x, xy, wh: (tvo.roi_align(x, _rois(m, xy, wh), (3, 3), 0.5, 2, False),
+                              tvo.roi_align(x, _rois(m, xy, wh), (2, 4), 0.5, -1, False),
+                              tvo.roi_align(x, _rois(m, xy, wh), (3, 3), 0.5, 2, True),
+                              tvo.roi_align(x, _rois(m, xy, wh), 2, 0.5, -1, True)),
+        image=lambda: torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0])),
+     [img(), uniform(5, 2, low=0.0, high=10.0), uniform(5, 2, low=0.2, high=6.0)],
+     dynamic_batch=False,
+     note="aligned and not, sampling_ratio 2 and adaptive; boxes reach past the 16 x 16 image "
+          "at scale 0.5 and some are narrower than a pixel")
+case("roi_align_unaligned", DE,
+     fn(lambda m, x, xy, wh: tvo.roi_align(x, _rois(m, xy, wh), (3, 3), 0.25, 2, False),
+        image=lambda: torch.tensor([1.0, 0.0, 1.0])),
+     [img(), uniform(3, 2, low=0.0, high=20.0), uniform(3, 2, low=1.0, high=12.0)],
+     dynamic_batch=False, note="aligned=False only: expressible at every opset")
+case("roi_pool", DE,
+     fn(lambda m, x, xy, wh: (tvo.roi_pool(x, _rois(m, xy, wh), (3, 3), 0.5),
+                              tvo.roi_pool(x, _rois(m, xy, wh), 2, 1.0)),
+        image=lambda: torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0])),
+     [img(), uniform(5, 2, low=0.0, high=10.0), uniform(5, 2, low=0.2, high=6.0)],
+     dynamic_batch=False)
+REQUIRED_OPS += ["aten::_shape_as_tensor"]
+case("shape_as_tensor", DE,
+     fn(lambda m, x: (torch._shape_as_tensor(x)[-2:] * 2, x * torch._shape_as_tensor(x)[0])),
+     [img()], note="how torchvision's detection transform reads the image size when traced")

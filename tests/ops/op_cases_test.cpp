@@ -58,6 +58,7 @@ const std::vector<std::string> kFamilies = {
     "activation", "shape",     "pad",    "interp",  "reduce",    "unary",    "dropout",
     "embedding",  "factory",   "cast",   "prim",    "attention", "recurrent", "transformer",
     "select",     "bitwise",   "sampling",
+    "detection",
 };
 
 // Cases that cannot be exported (yet). Each must fail with mlexport::Error whose code is
@@ -70,6 +71,9 @@ const std::map<std::string, std::string> kExpectedFailures = {
     {"bitwise_int",
      "integer bitwise and/or/xor need ONNX BitwiseAnd/Or/Xor (opset 18); the writer stops with "
      "exit code 3 and the opset they need"},
+    {"batched_nms",
+     "torchvision's batched_nms is scripted inside the trace and branches on boxes.numel() == 0, "
+     "an input-dependent prim::If (exit code 3); batched_nms_offsets covers the same arithmetic"},
 };
 
 // Cases also exported at opsets 11 and 13 (ops whose ONNX form changed between opsets:
@@ -131,6 +135,11 @@ const std::vector<std::string> kOpsetCases = {
     "shifts_int64",
     "unfold_fold",
     "channel_shuffle_pairwise",
+    "nms",
+    "batched_nms",
+    "roi_align_unaligned",
+    "roi_pool",
+    "batched_nms_offsets",
 };
 
 // Cases whose ops exist from ONNX opset 16 on (GridSample; ScatterND/ScatterElements with a
@@ -139,6 +148,7 @@ const std::vector<std::string> kOpset16Cases = {
     "grid_sample",
     "index_put_accumulate",
     "scatter_add_reduce",
+    "roi_align",
 };
 
 // ---------------------------------------------------------------------------------------------

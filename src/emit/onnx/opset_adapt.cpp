@@ -219,6 +219,8 @@ class NodeEmitter {
       resize();
     } else if ((op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") && opset < 13) {
       old_softmax();
+    } else if (op == "RoiAlign" && opset < 16) {
+      roi_align_before_16();
     } else {
       plain();
     }
@@ -284,6 +286,20 @@ class NodeEmitter {
   }
 
   void plain() { start(input_names(n_.inputs.size())); }
+
+  // RoiAlign before 16 has no coordinate_transformation_mode: its one mapping is what 16 calls
+  // output_half_pixel; half_pixel (torchvision's aligned=True) cannot be expressed.
+  void roi_align_before_16() {
+    auto it = n_.attrs.find("coordinate_transformation_mode");
+    const std::string* mode =
+        it == n_.attrs.end() ? nullptr : std::get_if<std::string>(&it->second);
+    if (mode && *mode != "output_half_pixel")
+      throw unsupported(needs("RoiAlign with coordinate_transformation_mode=" + *mode +
+                                  " (torchvision roi_align aligned=True)",
+                              16, w_.opset()) +
+                        " at node " + n_.name);
+    start(input_names(n_.inputs.size()), {"coordinate_transformation_mode"});
+  }
 
   // Squeeze/Unsqueeze axes and Split split: attributes before `since`, inputs from it on.
   void moved_to_input(const std::string& key, int since) {

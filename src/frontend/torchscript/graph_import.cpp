@@ -196,7 +196,10 @@ class GraphWalker {
     if (fold) return;
 
     const OpRule* rule = find_rule(kind);
-    if (!rule) return report(node, kind, source);
+    if (!rule) {
+      const KnownGap* gap = find_known_gap(kind);
+      return report(node, gap ? kind + " (" + gap->reason + ")" : kind, source);
+    }
     try {
       rule->translate(ctx_, node);
     } catch (const PoisonedValue&) {
@@ -453,7 +456,18 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
     }
     used.insert(v);
     v->name = io_name(options.output_names, k, outputs.size(), "output");
-    if (recorded[k].isTensor()) v->shape = symbols.output(recorded[k].toTensor().sizes().vec(), k);
+    if (recorded[k].isTensor()) {
+      const std::optional<ir::Shape> translated = v->shape;
+      v->shape = symbols.output(recorded[k].toTensor().sizes().vec(), k);
+      // A dim the translator marked unknown (NMS, NonZero...) has its length decided by the data:
+      // the recorded run's length must not become part of the file.
+      if (translated && translated->size() == v->shape->size())
+        for (size_t d = 0; d < translated->size(); ++d)
+          if (!(*translated)[d].is_fixed() && (*v->shape)[d].is_fixed())
+            (*v->shape)[d] = ir::Dim::named((*translated)[d].symbol.empty()
+                                                ? v->name + "_dim" + std::to_string(d)
+                                                : (*translated)[d].symbol);
+    }
     graph->mark_output(v);
   }
   return graph;

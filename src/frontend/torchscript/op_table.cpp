@@ -19,6 +19,10 @@ const std::vector<OpRule>& op_rules() {
       auto rows = family();
       all.insert(all.end(), rows.begin(), rows.end());
     }
+    for (auto family : {detection_rules}) {
+      auto rows = family();
+      all.insert(all.end(), rows.begin(), rows.end());
+    }
     return all;
   }();
   return rules;
@@ -32,6 +36,24 @@ const OpRule* find_rule(std::string_view kind) {
   }();
   auto it = index.find(kind);
   return it == index.end() ? nullptr : it->second;
+}
+
+const std::vector<KnownGap>& known_gaps() {
+  static const std::vector<KnownGap> gaps = [] {
+    std::vector<KnownGap> all;
+    for (auto family : {detection_gaps}) {
+      auto rows = family();
+      all.insert(all.end(), rows.begin(), rows.end());
+    }
+    return all;
+  }();
+  return gaps;
+}
+
+const KnownGap* find_known_gap(std::string_view kind) {
+  for (const KnownGap& gap : known_gaps())
+    if (kind == gap.kind) return &gap;
+  return nullptr;
 }
 
 }  // namespace mlexport::torchscript

@@ -40,5 +40,15 @@ std::vector<OpRule> scan_rules();           // cumprod, logcumsumexp
 std::vector<OpRule> scatter_rules();        // scatter, scatter_add/reduce, index_put
 std::vector<OpRule> bitwise_rules();        // bitwise and/or/xor/not, shifts
 std::vector<OpRule> sampling_rules();       // grid_sampler, affine_grid, im2col/col2im
+std::vector<OpRule> detection_rules();      // torchvision::nms, roi_align, roi_pool
+
+// Ops known to have no translation, with the reason; the unsupported-op report quotes it.
+struct KnownGap {
+  const char* kind;
+  const char* reason;
+};
+const std::vector<KnownGap>& known_gaps();
+const KnownGap* find_known_gap(std::string_view kind);
+std::vector<KnownGap> detection_gaps();  // ps_roi_align, ps_roi_pool, deform_conv2d
 
 }  // namespace mlexport::torchscript

@@ -16,6 +16,7 @@
 
 #include "emit/torch/config_value.h"
 #include "frontend/torchscript/graph_import.h"
+#include "frontend/torchscript/operator_libraries.h"
 #include "frontend/torchscript/tensor_convert.h"
 #include "frontend/torchscript/torchscript_save.h"
 #include "mlexport/diagnostics.h"
@@ -61,6 +62,17 @@ void freeze_once(TorchScriptModel::Impl& impl) {
   impl.frozen = true;
 }
 
+// LibTorch's load errors may start with an empty line; an op no loaded library registers gets a
+// hint about --ops_library.
+std::string load_failure(const std::string& what) {
+  std::string text = what;
+  text.erase(0, text.find_first_not_of(" \n"));
+  std::string line = first_line(text);
+  if (line.rfind("Unknown builtin op", 0) == 0)
+    line += " Its operator library is not loaded: pass it with --ops_library";
+  return line;
+}
+
 }  // namespace
 
 TorchScriptModel::TorchScriptModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -71,12 +83,13 @@ std::unique_ptr<TorchScriptModel> TorchScriptModel::load(const std::string& path
   if (!std::filesystem::exists(path, ec)) throw bad_input(path + ": no such file");
   if (std::filesystem::is_directory(path, ec)) throw bad_input(path + ": is a directory");
   if (!std::ifstream(path).good()) throw bad_input(path + ": cannot be read");
+  load_default_operator_libraries();  // archives of torchvision models call torchvision:: ops
   auto impl = std::make_unique<Impl>();
   torch::jit::ExtraFilesMap extra{{kMetadataFile, ""}};
   try {
     impl->module = torch::jit::load(path, c10::kCPU, extra);
   } catch (const std::exception& e) {
-    throw bad_input(path + ": not a readable TorchScript archive (" + first_line(e.what()) + ")");
+    throw bad_input(path + ": not a readable TorchScript archive (" + load_failure(e.what()) + ")");
   }
   for (auto& [name, content] : extra)
     if (!content.empty()) impl->extra_files[name] = content;
