@@ -21,6 +21,7 @@
 #include "core/planned_output.h"
 #include "interrupt.h"
 #include "log.h"
+#include "mlexport/error_codes.h"
 #include "mlexport/export.h"
 #include "mlexport/formats.h"
 #include "suggest.h"
@@ -419,19 +420,10 @@ int run_batch(const Flags& flags, Log& log) {
   return worst;
 }
 
+// Interruptions (130, 143) are the CLI's own; the library names the rest.
 std::string error_code_name(int exit_code) {
-  switch (exit_code) {
-    case 1:
-      return "validation_failed";
-    case 2:
-      return "bad_input";
-    case 3:
-      return "unsupported_ops";
-    case 4:
-      return "internal";
-    default:
-      return "interrupted";
-  }
+  const std::string name = mlexport::exit_code_name(exit_code);
+  return name.empty() ? "interrupted" : name;
 }
 
 // With --json a failure still prints one document on stdout.

@@ -1,4 +1,5 @@
 #include "mlexport/diagnostics.h"
+#include "mlexport/error_codes.h"
 
 namespace mlexport {
 namespace {
@@ -23,5 +24,20 @@ std::string first_line(const std::string& text) {
 
 UnsupportedOpsError::UnsupportedOpsError(std::vector<UnsupportedOp> ops)
     : Error(ExitCode::kUnsupportedOps, describe(ops)), ops_(std::move(ops)) {}
+
+std::string exit_code_name(int exit_code) {
+  switch (static_cast<ExitCode>(exit_code)) {
+    case ExitCode::kValidationFailed:
+      return "validation_failed";
+    case ExitCode::kBadInput:
+      return "bad_input";
+    case ExitCode::kUnsupportedOps:
+      return "unsupported_ops";
+    case ExitCode::kInternal:
+      return "internal";
+    default:
+      return "";
+  }
+}
 
 }  // namespace mlexport

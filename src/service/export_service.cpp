@@ -6,6 +6,7 @@
 #include <ctime>
 #include <thread>
 
+#include "mlexport/error_codes.h"
 #include "service/bundle_readme.h"
 #include "service/child_process.h"
 #include "store/atomic_file.h"
@@ -67,20 +68,9 @@ int stage_rank(const std::string& stage) {
 }
 
 std::string error_code_for_exit(int code) {
-  switch (code) {
-    case 1:
-      return "validation_failed";
-    case 2:
-      return "bad_input";
-    case 3:
-      return "unsupported_ops";
-    case 4:
-      return "internal";
-    case 127:
-      return "cli_not_runnable";
-    default:
-      return "exporter_failed";
-  }
+  const std::string name = exit_code_name(code);
+  if (!name.empty()) return name;
+  return code == 127 ? "cli_not_runnable" : "exporter_failed";
 }
 
 void remove_model_files(const fs::path& dir) {

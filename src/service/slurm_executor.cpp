@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -101,11 +102,14 @@ class SlurmExecutor : public Executor {
 
     size_t read_upto = 0;
     std::string partial;
-    auto follow = [&] {
-      const std::string all = read_file(err);
-      if (all.size() <= read_upto) return;
-      partial += all.substr(read_upto);
-      read_upto = all.size();
+    auto follow = [&] {  // reads what the job appended to its stderr since the last call
+      std::ifstream in(err, std::ios::binary);
+      if (!in) return;
+      in.seekg(static_cast<std::streamoff>(read_upto));
+      std::string more((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (more.empty()) return;
+      read_upto += more.size();
+      partial += more;
       size_t nl;
       while ((nl = partial.find('\n')) != std::string::npos) {
         on_line(partial.substr(0, nl));

@@ -49,15 +49,6 @@ ir::Value* project(TranslateContext& ctx, ir::Value* x, const JitValue* weight,
   return y;
 }
 
-std::vector<ir::Value*> split_last(TranslateContext& ctx, ir::Value* x, int64_t parts,
-                                   int64_t size) {
-  ir::Node* n =
-      ctx.emit("Split", {x}, {{"axis", int64_t{-1}}, {"split", std::vector<int64_t>(parts, size)}},
-               static_cast<size_t>(parts));
-  for (ir::Value* v : n->outputs) v->dtype = x->dtype;
-  return n->outputs;
-}
-
 struct AttentionArgs {
   const JitValue* query;
   const JitValue* key;

@@ -62,4 +62,13 @@ const JitValue* arg(const JitNode* node, std::string_view name) {
   return nullptr;
 }
 
+std::vector<ir::Value*> split_last(TranslateContext& ctx, ir::Value* x, int64_t parts,
+                                   int64_t size) {
+  ir::Node* n =
+      ctx.emit("Split", {x}, {{"axis", int64_t{-1}}, {"split", std::vector<int64_t>(parts, size)}},
+               static_cast<size_t>(parts));
+  for (ir::Value* v : n->outputs) v->dtype = x->dtype;
+  return n->outputs;
+}
+
 }  // namespace mlexport::torchscript

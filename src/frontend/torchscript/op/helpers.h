@@ -36,6 +36,10 @@ inline ir::Value* typed(ir::Value* v, ir::DType dtype) {
   return v;
 }
 
+// `x` split along its last axis into `parts` pieces of `size` (gates, q/k/v), in x's dtype.
+std::vector<ir::Value*> split_last(TranslateContext& ctx, ir::Value* x, int64_t parts,
+                                   int64_t size);
+
 // The input that feeds schema argument `name`, or nullptr when this overload has none.
 const JitValue* arg(const JitNode* node, std::string_view name);
 

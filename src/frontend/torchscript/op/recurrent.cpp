@@ -63,15 +63,6 @@ ir::Value* add_recurrent(TranslateContext& ctx, ir::Value* xw, ir::Value* h, ir:
   return typed(ctx.op("Add", {xw, hw}), xw->dtype);
 }
 
-std::vector<ir::Value*> split_last(TranslateContext& ctx, ir::Value* x, int64_t parts,
-                                   int64_t size) {
-  ir::Node* n =
-      ctx.emit("Split", {x}, {{"axis", int64_t{-1}}, {"split", std::vector<int64_t>(parts, size)}},
-               static_cast<size_t>(parts));
-  for (ir::Value* v : n->outputs) v->dtype = x->dtype;
-  return n->outputs;
-}
-
 ir::Value* unary(TranslateContext& ctx, const char* op, ir::Value* x) {
   return typed(ctx.op(op, {x}), x->dtype);
 }
