@@ -32,8 +32,9 @@ using mlexport::ExitCode;
 using mlexport::cli::Log;
 
 struct Flags {
-  std::string checkpoint_path, pattern, output_path, model, format, onnx_path, sample_input,
-      runtime, precision = "fp32", quantize;
+  std::vector<std::string> sample_inputs;
+  std::string checkpoint_path, pattern, output_path, model, format, onnx_path, runtime,
+      precision = "fp32", quantize;
   std::vector<std::string> input_shapes, input_dtypes, disabled_passes;
   std::vector<std::string> ops_libraries;
   std::string input_names, output_names;
@@ -127,7 +128,10 @@ mlexport::ExportRequest make_request(const Flags& f) {
   r.validation.enabled = f.validate;
   r.validation.seed = f.seed;
   r.validation.num_samples = f.num_samples;
-  r.validation.sample_input = f.sample_input;
+  if (!f.sample_inputs.empty()) {
+    r.validation.sample_input = f.sample_inputs.front();
+    r.validation.more_sample_inputs.assign(f.sample_inputs.begin() + 1, f.sample_inputs.end());
+  }
   r.validation.runtime = f.runtime.empty() ? "onnxruntime" : f.runtime;
   r.validation.atol = f.atol;
   r.validation.rtol = f.rtol;
@@ -196,6 +200,7 @@ nlohmann::json result_json(const mlexport::ExportRequest& request,
     val["cosine_similarity"] = finite(v.cosine_similarity);
     val["seconds"] = v.seconds;
     val["notes"] = v.notes;
+    if (!v.control_flow.empty()) val["control_flow"] = v.control_flow;
     val["absolute_status"] = v.absolute_status;
     val["absolute_bands"] = v.absolute_bands;
     val["precision"] = v.precision;
@@ -235,6 +240,7 @@ void print_validation(Log& log, const mlexport::ValidationResult& v,
       log.info("Output " + m.name + " " + shape_text(m.shape) + ": max difference " +
                sci(m.max_diff) + ", MSE " + sci(m.mse) + ", cosine similarity " +
                fixed6(m.cosine_similarity) + " (" + m.status + ")");
+  if (!v.control_flow.empty()) log.info("Control flow validated: " + v.control_flow);
   for (const auto& note : v.notes) log.warning(note);
   if (!v.absolute_bands && !v.absolute_status.empty() && v.absolute_status != v.status) {
     // The output whose scaled difference decided.
@@ -541,7 +547,10 @@ int main(int argc, char** argv) {
   app.add_option("--seed", f.seed, "Seed of the random validation inputs")->default_val(0);
   app.add_option("--num_samples", f.num_samples, "Random input samples to validate on")
       ->default_val(1);
-  app.add_option("--sample_input", f.sample_input, "Validate on the arrays of this .npy/.npz");
+  app.add_option("--sample_input", f.sample_inputs,
+                 "Validate on the arrays of this .npy/.npz (repeatable: the first is also the "
+                 "example input; the others are compared too, e.g. to take every branch)")
+      ->allow_extra_args(false);
   app.add_option("--runtime", f.runtime, "Runtime for validation: onnxruntime (the only one)");
   app.add_option("--atol", f.atol, "Absolute tolerance (replaces the PASS/WARN/FAIL bands)");
   app.add_option("--rtol", f.rtol, "Relative tolerance (replaces the PASS/WARN/FAIL bands)");

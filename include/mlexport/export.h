@@ -21,9 +21,10 @@ struct ValidationOptions {
   bool enabled = true;
   uint64_t seed = 0;
   int num_samples = 1;
-  std::string sample_input;             // .npy / .npz with the inputs to use instead of random ones
-  std::string runtime = "onnxruntime";  // the only one (OpenCV DNN was removed)
-  std::optional<double> atol;           // with rtol: element-wise |a-b| <= atol + rtol*|a|
+  std::string sample_input;  // .npy / .npz with the inputs to use instead of random ones
+  std::vector<std::string> more_sample_inputs;  // further inputs that validation also compares on
+  std::string runtime = "onnxruntime";          // the only one (OpenCV DNN was removed)
+  std::optional<double> atol;                   // with rtol: element-wise |a-b| <= atol + rtol*|a|
   std::optional<double> rtol;
   // Judge by the export guide's absolute bands on the raw max difference, not on the difference
   // scaled by the output's magnitude.
@@ -88,6 +89,9 @@ struct ValidationResult {
   double max_diff = 0, scaled_max_diff = 0, mse = 0, cosine_similarity = 1;
   std::vector<OutputMetrics> outputs;
   std::vector<std::string> notes;  // e.g. "axis 0 of output stayed fixed at 1"
+  // What the validation inputs took at the model's data-dependent control flow ("If at
+  // model.py:12 both branches; Loop at model.py:18 with 1, 3, 7 iterations"); empty if none.
+  std::string control_flow;
   double seconds = 0;
   std::string absolute_status;  // the verdict of the guide's absolute bands (differs from status
                                 // only when judging on the scaled difference changed it)

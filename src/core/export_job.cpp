@@ -20,6 +20,7 @@ void compare_samples(ExportJob& job, const Runner& exported,
                      const validate::Tolerance& tolerance, ValidationResult& result) {
   for (const auto& inputs : samples) {
     std::vector<ir::Tensor> reference = job.model->run(inputs);
+    if (job.has_control_flow) job.control_flow.merge(job.model->control_flow_coverage(inputs));
     runtime::RunResult run = exported(inputs);
     result.runtime = run.runtime;
     if (run.outputs.size() != reference.size())
@@ -77,6 +78,57 @@ void check_dynamic_axes(ExportJob& job, const Runner& exported,
   validate::summarize(result);
 }
 
+// Inputs of the example's specs, scaled so a condition on their values goes the other way.
+std::vector<ir::Tensor> scaled_inputs(const Specs& specs, uint64_t seed, double scale) {
+  std::vector<ir::Tensor> inputs = random_inputs(specs, seed);
+  for (ir::Tensor& t : inputs)
+    if (t.dtype == ir::DType::Float32)
+      for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] *= static_cast<float>(scale);
+  return inputs;
+}
+
+// With data-dependent control flow, validation goes on with generated inputs until every If has
+// run both branches and every Loop three counts (or the attempts run out), keeping those that
+// take something new; the
+// result names what was covered, and a branch never taken makes the verdict at best WARN.
+void cover_control_flow(ExportJob& job, const Runner& exported,
+                        const validate::Tolerance& tolerance, ValidationResult& result) {
+  constexpr double kScales[] = {-1.0, 0.1, 10.0, -10.0, 0.01, 100.0, -0.1, 3.0, -3.0, 1.0};
+  // The example's shapes, and each dynamic axis a few sizes up (a branch on x.size(0), a loop
+  // over range(x.size(1))).
+  std::vector<Specs> shapes = {job.specs};
+  for (const std::string& symbol : dynamic_symbols(job))
+    for (int64_t delta : {1, 3, 6}) {
+      Specs specs = job.specs;
+      for (const auto& a : job.dynamic_axes)
+        if (a.symbol == symbol) specs[a.input].second[static_cast<size_t>(a.axis)] += delta;
+      shapes.push_back(specs);
+    }
+  uint64_t seed = job.request.validation.seed + 1000;
+  for (size_t attempt = 0; attempt < 2 * std::size(kScales) && !job.control_flow.well_covered();
+       ++attempt) {
+    const Specs& specs = shapes[attempt % shapes.size()];
+    std::vector<ir::Tensor> candidate =
+        scaled_inputs(specs, seed++, kScales[attempt % std::size(kScales)]);
+    ControlFlowCoverage taken;
+    try {
+      taken = job.model->control_flow_coverage(candidate);
+    } catch (const Error&) {
+      continue;  // inputs the model itself refuses
+    }
+    ControlFlowCoverage merged = job.control_flow;
+    merged.merge(taken);
+    if (merged.summary() == job.control_flow.summary()) continue;
+    compare_samples(job, exported, {candidate}, tolerance, result);
+  }
+  result.control_flow = job.control_flow.summary();
+  for (const auto& [where, b] : job.control_flow.ifs)
+    if (!b.then_taken || !b.else_taken)
+      result.notes.push_back("If at " + where + ": the " + (b.then_taken ? "else" : "then") +
+                             " branch was never taken by the validation inputs; it is exported "
+                             "but not validated (give --sample_input files that take it)");
+}
+
 }  // namespace
 
 std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
@@ -132,6 +184,10 @@ ValidationResult validate_with(ExportJob& job, const Runner& exported,
   if (request.validation.sample_input.empty())
     for (int s = 1; s < request.validation.num_samples; ++s)
       samples.push_back(random_inputs(job.specs, request.validation.seed + 100 + s));
+  for (const std::string& path : request.validation.more_sample_inputs)
+    samples.push_back(load_sample_inputs(path));
+  job.control_flow = job.model->control_flow_coverage(job.inputs);
+  job.has_control_flow = !job.control_flow.empty();
   compare_samples(job, exported, samples, tolerance, result);
   // Formats written without the IR (TorchScript, torch) are dynamic in dim 0 by nature.
   if (job.dynamic_axes.empty() && request.dynamic_axes)
@@ -140,6 +196,10 @@ ValidationResult validate_with(ExportJob& job, const Runner& exported,
           job.specs[k].second[0] == job.specs.front().second.front())
         job.dynamic_axes.push_back({k, 0, "batch_size"});
   if (!job.dynamic_axes.empty()) check_dynamic_axes(job, exported, tolerance, result);
+  if (job.has_control_flow) {
+    cover_control_flow(job, exported, tolerance, result);
+    if (!job.control_flow.all_branches_taken() && result.status == "PASS") result.status = "WARN";
+  }
   result.absolute_bands = tolerance.absolute;
   result.precision = !job.precision.empty()      ? job.precision
                      : !request.quantize.empty() ? request.quantize

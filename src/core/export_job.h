@@ -58,6 +58,9 @@ struct ExportJob {
   // empty: the model's.
   std::vector<ir::DType> feed_dtypes;
   std::string precision;  // bands to judge by; empty: the request's precision
+  // Data-dependent control flow: whether the model has any, and what the compared inputs took.
+  bool has_control_flow = false;
+  ControlFlowCoverage control_flow;
   Stopwatch watch;
 
   void event(const std::string& level, const std::string& message) const {

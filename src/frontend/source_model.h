@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,29 @@ struct ImportOptions {
   bool dynamic_batch = false;  // dim 0 of every input/output becomes the symbol "batch_size"
   std::vector<std::string> input_names;
   std::vector<std::string> output_names;
+};
+
+// Which branches of each data-dependent If ran, and how many times each data-dependent Loop went
+// round, keyed by source location, over one or more runs of the model.
+struct ControlFlowCoverage {
+  struct Branches {
+    bool then_taken = false;
+    bool else_taken = false;
+  };
+  std::map<std::string, Branches> ifs;
+  std::map<std::string, std::set<int64_t>> loops;
+
+  void note_if(const std::string& where, bool then) {
+    (then ? ifs[where].then_taken : ifs[where].else_taken) = true;
+  }
+  void note_loop(const std::string& where, int64_t iterations) { loops[where].insert(iterations); }
+  void merge(const ControlFlowCoverage& other);
+  bool empty() const { return ifs.empty() && loops.empty(); }
+  bool all_branches_taken() const;
+  // Every If both ways, and every Loop at three iteration counts or more.
+  bool well_covered() const;
+  // "If at model.py:12 both branches; Loop at model.py:18 with 1, 3, 7 iterations"
+  std::string summary() const;
 };
 
 // What the torch format saves: the state dict and the model's configuration.
@@ -41,6 +65,12 @@ class SourceModel {
   virtual std::vector<std::vector<int64_t>> default_input_shapes() const { return {}; }
   // Element types of the inputs when the source knows them (ONNX files); empty: float32.
   virtual std::vector<ir::DType> default_input_dtypes() const { return {}; }
+
+  // Which data-dependent branches and loop counts a run on `inputs` takes; empty for a model
+  // without data-dependent control flow (or before to_ir).
+  virtual ControlFlowCoverage control_flow_coverage(const std::vector<ir::Tensor>& /*inputs*/) {
+    return {};
+  }
 
   // Optional capabilities, for the formats that need more than the IR.
   // The weights and configuration (torch format); nullopt when the source has none.

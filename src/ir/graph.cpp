@@ -58,6 +58,21 @@ std::vector<int64_t> Node::ints(const std::string& key, std::vector<int64_t> fal
   return fallback;
 }
 
+Graph* Node::subgraph(const std::string& key) const {
+  auto it = attrs.find(key);
+  if (it == attrs.end()) return nullptr;
+  if (auto* g = std::get_if<Subgraph>(&it->second)) return g->get();
+  return nullptr;
+}
+
+std::vector<Graph*> Node::subgraphs() const {
+  std::vector<Graph*> out;
+  for (const auto& [key, value] : attrs)
+    if (auto* g = std::get_if<Subgraph>(&value))
+      if (*g) out.push_back(g->get());
+  return out;
+}
+
 std::string Graph::unique_name(const std::string& hint) {
   std::string base = hint.empty() ? "v" : hint;
   int& count = name_counts_[base];
@@ -163,6 +178,12 @@ std::map<const Value*, int> count_uses(const Graph& graph) {
       if (v) ++uses[v];
   for (const Value* v : graph.outputs()) ++uses[v];
   return uses;
+}
+
+bool has_control_flow(const Graph& graph) {
+  for (const auto& n : graph.nodes())
+    if (!n->subgraphs().empty()) return true;
+  return false;
 }
 
 }  // namespace mlexport::ir

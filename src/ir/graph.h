@@ -45,8 +45,14 @@ struct Value {
   bool is_constant() const { return constant.has_value(); }
 };
 
+class Graph;
+// A subgraph (the branches of If, the body of Loop). It is closed: every value it reads from the
+// enclosing graph enters as one of its inputs, matched with an input of the node that owns it
+// (see "Control flow" below), so every pass runs on it as on any graph.
+using Subgraph = std::shared_ptr<Graph>;
+
 using Attribute = std::variant<int64_t, double, std::string, std::vector<int64_t>,
-                               std::vector<double>, std::vector<std::string>, Tensor>;
+                               std::vector<double>, std::vector<std::string>, Tensor, Subgraph>;
 
 class Node {
  public:
@@ -62,6 +68,8 @@ class Node {
   double f(const std::string& key, double fallback) const;
   std::string s(const std::string& key, const std::string& fallback) const;
   std::vector<int64_t> ints(const std::string& key, std::vector<int64_t> fallback = {}) const;
+  Graph* subgraph(const std::string& key) const;  // null when absent
+  std::vector<Graph*> subgraphs() const;          // every subgraph attribute, by key order
   Value* input(size_t k) const { return k < inputs.size() ? inputs[k] : nullptr; }
 };
 
@@ -79,6 +87,8 @@ class Graph {
   // Creates a value with no producer yet (for frontends that build outputs before nodes).
   Value* new_value(const std::string& name_hint, DType dtype, std::optional<Shape> shape = {});
   void mark_output(Value* value) { outputs_.push_back(value); }
+  // Replaces the input list (a subgraph's inputs, aligned with its node's captures).
+  void set_inputs(std::vector<Value*> inputs) { inputs_ = std::move(inputs); }
 
   const std::vector<Value*>& inputs() const { return inputs_; }
   std::vector<Value*>& outputs() { return outputs_; }
@@ -118,5 +128,13 @@ class Graph {
 
 // Number of nodes using each value (graph outputs count as uses).
 std::map<const Value*, int> count_uses(const Graph& graph);
+
+// Control flow. The outer values a subgraph reads are explicit ("captures"):
+//   If(cond, captures...)                 then_branch, else_branch: inputs = captures
+//   Loop(M, cond, carried..., captures...) body: inputs = (iter, cond, carried..., captures...)
+//                                          outputs = (cond, carried..., scan outputs...)
+// The attribute "captures" gives how many trailing inputs are captures; ONNX emission turns them
+// back into references to the enclosing scope.
+bool has_control_flow(const Graph& graph);
 
 }  // namespace mlexport::ir

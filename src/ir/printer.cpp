@@ -56,6 +56,20 @@ std::string print_attribute(const Attribute& attr) {
     std::string operator()(const Tensor& t) {
       return "tensor " + std::string(dtype_short_name(t.dtype)) + shape_to_string(t.shape);
     }
+    std::string operator()(const Subgraph& g) {
+      if (!g) return "graph <none>";
+      std::string body = print_graph(*g);
+      // Indented under the node that owns it.
+      std::string out;
+      for (size_t at = 0; at < body.size();) {
+        size_t end = body.find('\n', at);
+        if (end == std::string::npos) end = body.size();
+        out += (at ? "    " : "") + body.substr(at, end - at) + (end < body.size() ? "\n" : "");
+        at = end + 1;
+      }
+      while (!out.empty() && out.back() == '\n') out.pop_back();
+      return out;
+    }
   };
   return std::visit(Visitor{}, attr);
 }

@@ -324,6 +324,10 @@ class Fp16Converter {
 }  // namespace
 
 Fp16Report convert_to_fp16(ir::Graph& graph, const Fp16Options& options) {
+  if (ir::has_control_flow(graph))
+    throw Error(ExitCode::kUnsupportedOps,
+                "fp16 conversion of a model with control flow (If/Loop) is not supported; export "
+                "it in fp32");
   return Fp16Converter(graph, options).run();
 }
 

@@ -7,6 +7,26 @@
 #include "passes/pass.h"
 
 namespace mlexport::passes {
+namespace {
+
+// A pass runs on the graph and on every subgraph in it. A loop body sees other shapes on each
+// iteration, so inside subgraphs shapes are never folded into constants.
+bool run_everywhere(const Pass& pass, ir::Graph& graph, const PassContext& context) {
+  bool changed = pass.run(graph, context);
+  PassContext inner = context;
+  inner.dynamic_batch = true;
+  for (const auto& n : graph.nodes())
+    for (ir::Graph* g : n->subgraphs()) changed = run_everywhere(pass, *g, inner) || changed;
+  return changed;
+}
+
+void collect_garbage_everywhere(ir::Graph& graph) {
+  for (const auto& n : graph.nodes())
+    for (ir::Graph* g : n->subgraphs()) collect_garbage_everywhere(*g);
+  graph.collect_garbage();
+}
+
+}  // namespace
 
 const std::vector<Pass>& all_passes() {
   static const std::vector<Pass> passes = {
@@ -35,7 +55,7 @@ std::vector<std::string> run_pipeline(ir::Graph& graph, const PassContext& conte
     }
     const size_t before = graph.nodes().size();
     auto start = std::chrono::steady_clock::now();
-    const bool changed = pass.run(graph, context);
+    const bool changed = run_everywhere(pass, graph, context);
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     char line[160];
@@ -49,7 +69,7 @@ std::vector<std::string> run_pipeline(ir::Graph& graph, const PassContext& conte
                     std::string("IR invalid after ") + pass.name + ": " + problems.front());
     }
   }
-  graph.collect_garbage();
+  collect_garbage_everywhere(graph);
   return log;
 }
 

@@ -269,6 +269,10 @@ class Int8Quantizer {
 }  // namespace
 
 QuantizeReport quantize_dynamic_int8(ir::Graph& graph, const QuantizeOptions& options) {
+  if (ir::has_control_flow(graph))
+    throw Error(ExitCode::kUnsupportedOps,
+                "int8 quantization of a model with control flow (If/Loop) is not supported; export "
+                "it in fp32");
   return Int8Quantizer(graph, options).run();
 }
 

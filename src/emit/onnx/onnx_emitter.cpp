@@ -62,18 +62,7 @@ Error checker_error(const std::exception& e) {
 }
 
 void set_value_info(onnx::ValueInfoProto* out, const ir::Value& v) {
-  out->set_name(v.name);
-  auto* tensor = out->mutable_type()->mutable_tensor_type();
-  tensor->set_elem_type(detail::onnx_elem_type(v.dtype));
-  if (!v.shape) return;
-  auto* shape = tensor->mutable_shape();  // present even for scalars (rank 0)
-  for (const ir::Dim& d : *v.shape) {
-    auto* dim = shape->add_dim();
-    if (d.is_fixed())
-      dim->set_dim_value(d.size);
-    else if (!d.symbol.empty())
-      dim->set_dim_param(d.symbol);
-  }
+  detail::set_value_info(out, v, v.name);
 }
 
 onnx::ModelProto build_model(const ir::Graph& graph, const OnnxOptions& options) {

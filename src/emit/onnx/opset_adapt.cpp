@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -221,6 +222,8 @@ class NodeEmitter {
       old_softmax();
     } else if (op == "RoiAlign" && opset < 16) {
       roi_align_before_16();
+    } else if (op == "If" || op == "Loop") {
+      control_flow();
     } else {
       plain();
     }
@@ -286,6 +289,25 @@ class NodeEmitter {
   }
 
   void plain() { start(input_names(n_.inputs.size())); }
+
+  // If/Loop: the IR's captured inputs become references from the subgraphs to the outer scope.
+  void control_flow() {
+    const size_t captures = static_cast<size_t>(n_.i("captures", 0));
+    const size_t formal = n_.inputs.size() - captures;
+    onnx::NodeProto* p =
+        start(input_names(formal), {"captures", "then_branch", "else_branch", "body"});
+    std::vector<std::string> outer;
+    for (size_t k = formal; k < n_.inputs.size(); ++k) outer.push_back(name_of(n_.inputs[k]));
+    for (const auto& [key, value] : n_.attrs) {
+      const auto* graph = std::get_if<ir::Subgraph>(&value);
+      if (!graph || !*graph) continue;
+      onnx::AttributeProto* a = p->add_attribute();
+      a->set_name(key);
+      a->set_type(onnx::AttributeProto::GRAPH);
+      write_subgraph(**graph, (*graph)->inputs().size() - captures, outer, w_, a->mutable_g(),
+                     n_.name + "_" + key);
+    }
+  }
 
   // RoiAlign before 16 has no coordinate_transformation_mode: its one mapping is what 16 calls
   // output_half_pixel; half_pixel (torchvision's aligned=True) cannot be expressed.
@@ -505,8 +527,8 @@ void fill_tensor(onnx::TensorProto* out, const Tensor& tensor, const std::string
 std::string GraphWriter::fresh(const std::string& hint) {
   std::string base = hint.empty() ? "v" : hint;
   std::string name = base;
-  for (int k = 1; used_values_.count(name); ++k) name = base + "_" + std::to_string(k);
-  used_values_.insert(name);
+  for (int k = 1; used_values_->count(name); ++k) name = base + "_" + std::to_string(k);
+  used_values_->insert(name);
   return name;
 }
 
@@ -553,16 +575,20 @@ std::string unavailable_ops_report(const ir::Graph& graph, int opset) {
     int count;
   };
   std::vector<Miss> misses;
-  for (const auto& n : graph.nodes()) {
-    int needed = min_opset_for(n->op);
-    if (needed <= opset) continue;
-    auto it =
-        std::find_if(misses.begin(), misses.end(), [&](const Miss& m) { return m.op == n->op; });
-    if (it == misses.end())
-      misses.push_back({n->op, needed, 1});
-    else
-      ++it->count;
-  }
+  std::function<void(const ir::Graph&)> scan = [&](const ir::Graph& g) {
+    for (const auto& n : g.nodes()) {
+      for (const ir::Graph* sub : n->subgraphs()) scan(*sub);
+      int needed = min_opset_for(n->op);
+      if (needed <= opset) continue;
+      auto it =
+          std::find_if(misses.begin(), misses.end(), [&](const Miss& m) { return m.op == n->op; });
+      if (it == misses.end())
+        misses.push_back({n->op, needed, 1});
+      else
+        ++it->count;
+    }
+  };
+  scan(graph);
   std::string report;
   for (const auto& m : misses) {
     if (!report.empty()) report += "; ";

@@ -4,6 +4,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,7 +21,12 @@ void fill_tensor(onnx::TensorProto* out, const ir::Tensor& tensor, const std::st
 class GraphWriter {
  public:
   GraphWriter(onnx::GraphProto* graph, int opset, std::set<std::string> used_value_names)
-      : graph_(graph), opset_(opset), used_values_(std::move(used_value_names)) {}
+      : graph_(graph),
+        opset_(opset),
+        used_values_(std::make_shared<std::set<std::string>>(std::move(used_value_names))) {}
+  // A writer for a subgraph of `parent`'s graph: value names stay unique across both.
+  GraphWriter(onnx::GraphProto* graph, const GraphWriter& parent)
+      : graph_(graph), opset_(parent.opset_), used_values_(parent.used_values_) {}
 
   int opset() const { return opset_; }
   // A value name not used so far (`hint` itself when free).
@@ -35,10 +41,18 @@ class GraphWriter {
  private:
   onnx::GraphProto* graph_;
   int opset_;
-  std::set<std::string> used_values_;
+  std::shared_ptr<std::set<std::string>> used_values_;  // shared with subgraph writers
   std::set<std::string> used_nodes_;
   std::map<const ir::Value*, std::string> renamed_;
 };
+
+void set_value_info(onnx::ValueInfoProto* out, const ir::Value& v, const std::string& name);
+
+// Writes the subgraph of an If or Loop node into `out`: its first `formal` inputs become the
+// GraphProto's inputs, the others are the enclosing scope's values named in `outer_names`.
+void write_subgraph(const ir::Graph& graph, size_t formal,
+                    const std::vector<std::string>& outer_names, const GraphWriter& parent,
+                    onnx::GraphProto* out, const std::string& name);
 
 // Emits one IR node as one or more NodeProtos (inputs for attributes the opset wants as
 // inputs, transposes around old-style Softmax, ...). Throws mlexport::Error.

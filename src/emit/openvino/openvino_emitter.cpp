@@ -26,10 +26,17 @@ void reject_unsupported(const ir::Graph& graph) {
   std::vector<UnsupportedOp> missing;
   for (const auto& n : graph.nodes()) {
     if (table.count(n->op)) continue;
+    // Control flow is refused, never written without it (OpenVINO's If/Loop are not emitted).
+    const std::string kind =
+        n->subgraphs().empty()
+            ? n->op
+            : n->op +
+                  " (data-dependent control flow is not written to OpenVINO IR; export it to "
+                  "ONNX, or trace the model for one path)";
     auto it = std::find_if(missing.begin(), missing.end(),
-                           [&](const UnsupportedOp& u) { return u.kind == n->op; });
+                           [&](const UnsupportedOp& u) { return u.kind == kind; });
     if (it == missing.end()) {
-      missing.push_back({n->op, 0, {}});
+      missing.push_back({kind, 0, {}});
       it = missing.end() - 1;
     }
     ++it->count;

@@ -11,8 +11,17 @@
 
 namespace mlexport::torchscript {
 
+// `control_flow`, when given, receives the data-dependent If/Loop sites and what the example
+// inputs took at each.
 std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>& graph,
                                         const std::vector<at::Tensor>& example_inputs,
-                                        const ImportOptions& options);
+                                        const ImportOptions& options,
+                                        ControlFlowCoverage* control_flow = nullptr);
+
+// Runs the graph on `inputs` and reports what it took at each site of `sites` (from
+// import_graph).
+ControlFlowCoverage run_control_flow(const std::shared_ptr<torch::jit::Graph>& graph,
+                                     const std::vector<at::Tensor>& inputs,
+                                     const ControlFlowCoverage& sites);
 
 }  // namespace mlexport::torchscript

@@ -31,6 +31,9 @@ struct TorchScriptModel::Impl {
   std::map<std::string, std::string> extra_files;
   size_t num_inputs = 0;
   bool frozen = false;
+  // The graph to_ir translated, and its data-dependent control flow (empty: none).
+  std::shared_ptr<torch::jit::Graph> graph;
+  ControlFlowCoverage control_flow_sites;
 };
 
 namespace {
@@ -177,7 +180,17 @@ std::unique_ptr<ir::Graph> TorchScriptModel::to_ir(const std::vector<ir::Tensor>
 
   std::vector<at::Tensor> inputs;
   for (const auto& t : example_inputs) inputs.push_back(to_torch_tensor(t));
-  return import_graph(graph, inputs, options);
+  auto ir = import_graph(graph, inputs, options, &impl_->control_flow_sites);
+  impl_->graph = graph;
+  return ir;
+}
+
+ControlFlowCoverage TorchScriptModel::control_flow_coverage(const std::vector<ir::Tensor>& inputs) {
+  if (!impl_->graph || impl_->control_flow_sites.empty()) return {};
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> tensors;
+  for (const auto& t : inputs) tensors.push_back(to_torch_tensor(t));
+  return run_control_flow(impl_->graph, tensors, impl_->control_flow_sites);
 }
 
 std::string libtorch_version() {

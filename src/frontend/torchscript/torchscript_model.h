@@ -31,6 +31,9 @@ class TorchScriptModel : public SourceModel {
   std::unique_ptr<ir::Graph> to_ir(const std::vector<ir::Tensor>& example_inputs,
                                    const ImportOptions& options) override;
 
+  // What a run on `inputs` takes at each data-dependent If/Loop that to_ir found.
+  ControlFlowCoverage control_flow_coverage(const std::vector<ir::Tensor>& inputs) override;
+
   // Number of tensor inputs forward() takes (self excluded).
   size_t num_inputs() const override;
   // Extra files stored in the archive (e.g. mlexport's own metadata).

@@ -24,7 +24,9 @@ const TranslateContext::Slot& TranslateContext::slot(const JitValue* v) const {
 }
 
 void TranslateContext::record(const JitValue* v, c10::IValue value, bool is_static) {
+  // A value recorded again (the next unrolled iteration) drops what the last one translated to.
   Slot& s = slots_[v];
+  s = Slot{};
   s.recorded = std::move(value);
   s.is_static = is_static;
 }
@@ -109,7 +111,9 @@ std::string TranslateContext::const_string(const JitValue* v) const {
 }
 
 ir::Value* TranslateContext::constant(ir::Tensor t, const std::string& hint) {
-  return graph_.add_constant(std::move(t), hint);
+  ir::Value* c = graph().add_constant(std::move(t), hint);
+  own(c);
+  return c;
 }
 
 ir::Value* TranslateContext::from_ivalue(const c10::IValue& r, const JitValue* v) {
@@ -215,8 +219,11 @@ ir::Value* TranslateContext::int_list_tensor(const JitValue* v) {
 
 ir::Node* TranslateContext::emit(const std::string& op_type, std::vector<ir::Value*> inputs,
                                  std::map<std::string, ir::Attribute> attrs, size_t num_outputs) {
-  ir::Node* n = graph_.add_node(op_type, std::move(inputs), num_outputs, std::move(attrs));
+  for (ir::Value*& in : inputs)
+    if (in) in = local(in);
+  ir::Node* n = graph().add_node(op_type, std::move(inputs), num_outputs, std::move(attrs));
   n->source = current_source_;
+  for (ir::Value* out : n->outputs) own(out);
   return n;
 }
 
@@ -258,6 +265,64 @@ void TranslateContext::bind_list(const JitValue* out, std::vector<ir::Value*> it
 
 void TranslateContext::bind_static(const JitValue* out) {
   slot(out).is_static = true;
+}
+
+void TranslateContext::own(ir::Value* v) {
+  if (in_subgraph()) owner_[v] = scopes_.back().id;
+}
+
+int TranslateContext::owner(const ir::Value* v) const {
+  auto it = owner_.find(v);
+  return it == owner_.end() ? 0 : it->second;
+}
+
+void TranslateContext::open_subgraph(ir::Subgraph graph) {
+  ir::Graph* g = graph.get();
+  scopes_.push_back(Scope{next_scope_id_++, g, std::move(graph), {}, {}});
+}
+
+std::vector<TranslateContext::Capture> TranslateContext::close_subgraph() {
+  if (!in_subgraph()) throw Error(ExitCode::kInternal, "no subgraph is open");
+  std::vector<Capture> captures = std::move(scopes_.back().captures);
+  scopes_.pop_back();
+  return captures;
+}
+
+ir::Value* TranslateContext::add_subgraph_input(const std::string& name, ir::DType dtype,
+                                                ir::Shape shape) {
+  ir::Value* v = graph().add_input(name, dtype, std::move(shape));
+  own(v);
+  return v;
+}
+
+ir::Value* TranslateContext::local(ir::Value* v) {
+  if (!in_subgraph() || !v) return v;
+  return local_at(v, scopes_.size() - 1);
+}
+
+ir::Value* TranslateContext::local_at(ir::Value* v, size_t depth) {
+  Scope& scope = scopes_[depth];
+  const int made_in = owner(v);
+  if (made_in == scope.id) return v;
+  if (auto it = scope.imported.find(v); it != scope.imported.end()) return it->second;
+  ir::Value* inner = nullptr;
+  if (v->is_constant()) {
+    inner = scope.graph->add_constant(*v->constant, v->name);
+  } else {
+    size_t at = depth;
+    while (at > 0 && scopes_[at].id != made_in) --at;
+    if (scopes_[at].id != made_in || at == depth)
+      throw Error(
+          ExitCode::kUnsupportedOps,
+          "value %" + v->name + " is used outside the branch or loop body that computes it");
+    ir::Value* outer = local_at(v, depth - 1);
+    inner = scope.graph->add_input(v->name, outer->dtype, outer->shape.value_or(ir::Shape{}));
+    inner->shape = outer->shape;
+    scope.captures.push_back({outer, inner});
+  }
+  owner_[inner] = scope.id;
+  scope.imported[v] = inner;
+  return inner;
 }
 
 }  // namespace mlexport::torchscript

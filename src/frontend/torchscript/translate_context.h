@@ -24,9 +24,12 @@ struct PoisonedValue {};
 
 class TranslateContext {
  public:
-  explicit TranslateContext(ir::Graph& graph) : graph_(graph) {}
+  explicit TranslateContext(ir::Graph& graph) {
+    scopes_.push_back(Scope{0, &graph, nullptr, {}, {}});
+  }
 
-  ir::Graph& graph() { return graph_; }
+  // The graph nodes go to: the model's graph, or the innermost open subgraph.
+  ir::Graph& graph() { return *scopes_.back().graph; }
 
   // --- what the graph computed at the example inputs ---
   const c10::IValue& recorded(const JitValue* v) const;
@@ -94,6 +97,23 @@ class TranslateContext {
   const JitNode* current() const { return current_; }
   bool dynamic_batch = false;
 
+  // --- control flow: subgraphs (If branches, Loop bodies) ---
+  // While a subgraph is open, nodes go into it. A value of an enclosing scope used inside becomes
+  // one of its inputs (a capture); a constant is copied in instead.
+  void open_subgraph(ir::Subgraph graph);
+  struct Capture {
+    ir::Value* outer;  // in the enclosing scope
+    ir::Value* inner;  // the subgraph's input
+  };
+  // Closes the innermost subgraph and returns its captures, in the order of its inputs.
+  std::vector<Capture> close_subgraph();
+  bool in_subgraph() const { return scopes_.size() > 1; }
+  size_t scope_depth() const { return scopes_.size() - 1; }
+  // A formal input of the open subgraph (a Loop body's iteration number, condition, carried).
+  ir::Value* add_subgraph_input(const std::string& name, ir::DType dtype, ir::Shape shape);
+  // `v` as the current scope sees it: itself, a capture, or a copy of a constant.
+  ir::Value* local(ir::Value* v);
+
  private:
   struct Slot {
     c10::IValue recorded;
@@ -106,8 +126,21 @@ class TranslateContext {
   const Slot& slot(const JitValue* v) const;
   ir::Value* from_ivalue(const c10::IValue& value, const JitValue* v);
 
-  ir::Graph& graph_;
+  struct Scope {
+    int id;
+    ir::Graph* graph;
+    ir::Subgraph owned;  // null for the model's graph
+    std::vector<Capture> captures;
+    std::unordered_map<ir::Value*, ir::Value*> imported;  // outer value -> its input or copy
+  };
+  int owner(const ir::Value* v) const;  // id of the scope that made `v` (0: the model's graph)
+  ir::Value* local_at(ir::Value* v, size_t depth);
+  void own(ir::Value* v);
+
   std::unordered_map<const JitValue*, Slot> slots_;
+  std::vector<Scope> scopes_;  // open scopes, outermost first
+  std::unordered_map<const ir::Value*, int> owner_;
+  int next_scope_id_ = 1;
   const JitNode* current_ = nullptr;
   std::string current_source_;
 };

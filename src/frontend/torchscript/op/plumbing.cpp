@@ -123,6 +123,7 @@ std::vector<OpRule> plumbing_rules() {
       {"prim::NumToTensor", translate_scalar_cast, "(0-d tensor) / Cast"},
       {"aten::Int", translate_scalar_cast, "Cast"},
       {"aten::Float", translate_scalar_cast, "Cast"},
+      {"aten::Bool", translate_scalar_cast, "Cast"},
       {"aten::ScalarImplicit", translate_scalar_cast, "Cast"},
       {"aten::IntImplicit", translate_scalar_cast, "Cast"},
       {"aten::FloatImplicit", translate_scalar_cast, "Cast"},
