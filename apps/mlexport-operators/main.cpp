@@ -34,6 +34,23 @@ int main() {
       std::printf("| `%s` | %s |\n", kind.c_str(), becomes.c_str());
     std::printf("\n");
   }
+  // prim::If / prim::Loop are handled by the graph walker itself (control_flow.cpp), not a rule.
+  std::printf(
+      "## Control flow\n\n"
+      "| construct | becomes |\n|---|---|\n"
+      "| `prim::If`, condition known at export time | the taken branch, inlined |\n"
+      "| `prim::If`, condition computed from the input | ONNX `If`; both branches are subgraphs "
+      "(outer values are captured), the one the example does not take is run on the example to "
+      "learn its types |\n"
+      "| `prim::Loop`, trip count and condition known at export time | unrolled (up to 4096 "
+      "iterations; above that, ONNX `Loop`) |\n"
+      "| `prim::Loop`, trip count or condition (`while`, `break`) computed from the input | ONNX "
+      "`Loop` with the carried tensors and numbers; must run at least once on the example |\n"
+      "| `aten::append` to a list inside such a loop | a scan output of the `Loop`; `aten::cat`, "
+      "`aten::stack`, `aten::len` and `aten::__getitem__` of the list read it |\n"
+      "| `aten::append` elsewhere | the list's items, one by one |\n\n"
+      "OpenVINO IR, fp16 and int8 refuse a graph with ONNX `If`/`Loop` (exit code 3). A branch or "
+      "body that gives a list or tuple is refused with the reason.\n\n");
   std::printf("## Known gaps\n\nOps with no translation, reported with this reason:\n\n");
   std::printf("| op | why |\n|---|---|\n");
   for (const auto& gap : mlexport::torchscript::known_gaps())

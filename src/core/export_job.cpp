@@ -198,7 +198,11 @@ ValidationResult validate_with(ExportJob& job, const Runner& exported,
   if (!job.dynamic_axes.empty()) check_dynamic_axes(job, exported, tolerance, result);
   if (job.has_control_flow) {
     cover_control_flow(job, exported, tolerance, result);
-    if (!job.control_flow.all_branches_taken() && result.status == "PASS") result.status = "WARN";
+    // An unvalidated branch caps the verdict at WARN, whichever bands judge.
+    if (!job.control_flow.all_branches_taken()) {
+      if (result.status == "PASS") result.status = "WARN";
+      if (result.absolute_status == "PASS") result.absolute_status = "WARN";
+    }
   }
   result.absolute_bands = tolerance.absolute;
   result.precision = !job.precision.empty()      ? job.precision

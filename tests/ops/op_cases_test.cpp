@@ -65,15 +65,9 @@ const std::vector<std::string> kFamilies = {
 // ExitCode::kUnsupportedOps (exit code 3 of the CLI); an unexpected success fails the test so
 // the entry gets removed.
 const std::map<std::string, std::string> kExpectedFailures = {
-    {"script_control_flow",
-     "prim::If on an input-dependent condition (bool(x.sum() > 0)): unsupported by design, the "
-     "export stops with exit code 3 instead of baking in one branch"},
     {"bitwise_int",
      "integer bitwise and/or/xor need ONNX BitwiseAnd/Or/Xor (opset 18); the writer stops with "
      "exit code 3 and the opset they need"},
-    {"batched_nms",
-     "torchvision's batched_nms is scripted inside the trace and branches on boxes.numel() == 0, "
-     "an input-dependent prim::If (exit code 3); batched_nms_offsets covers the same arithmetic"},
 };
 
 // Cases also exported at opsets 11 and 13 (ops whose ONNX form changed between opsets:

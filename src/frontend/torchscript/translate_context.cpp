@@ -51,7 +51,11 @@ ir::DType TranslateContext::dtype(const JitValue* v) const {
   if (r.isInt()) return ir::DType::Int64;
   if (r.isDouble()) return ir::DType::Float32;
   if (r.isBool()) return ir::DType::Bool;
-  throw Error(ExitCode::kInternal, "value " + what_value(v) + " has no dtype");
+  throw Error(
+      ExitCode::kInternal,
+      "value " + what_value(v) + " (a " + r.tagKind() + ") has no dtype" +
+          (current_ ? std::string(" at ") + current_->kind().toQualString() + " " + current_source_
+                    : std::string()));
 }
 
 int64_t TranslateContext::dim_arg(const JitValue* dim, int64_t rank) const {
@@ -296,7 +300,7 @@ ir::Value* TranslateContext::add_subgraph_input(const std::string& name, ir::DTy
 }
 
 ir::Value* TranslateContext::local(ir::Value* v) {
-  if (!in_subgraph() || !v) return v;
+  if (!v || owner(v) == scopes_.back().id) return v;
   return local_at(v, scopes_.size() - 1);
 }
 

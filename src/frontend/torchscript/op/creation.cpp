@@ -68,7 +68,8 @@ bool writes_through_a_view(const JitValue* v) {
 //                                       MemoryFormat? memory_format=None)
 // aten::full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, ...)
 // aten::fill_.Scalar(Tensor(a!) self, Scalar value) ; fill_.Tensor(Tensor(a!) self, Tensor value)
-// aten::zero_(Tensor(a!) self)
+// aten::zero_(Tensor(a!) self) ; aten::fill / aten::zero: their functional forms (what removing
+// tensor mutation leaves)
 void translate_like(TranslateContext& ctx, const JitNode* node) {
   std::string_view kind = node->kind().toQualString();
   if (kind.ends_with("_") && writes_through_a_view(node->input(0)))
@@ -155,6 +156,8 @@ std::vector<OpRule> creation_rules() {
       {"aten::full_like", translate_like, "ConstantOfShape(Shape) / Expand"},
       {"aten::empty_like", translate_like, "ConstantOfShape(Shape) (zeros)"},
       {"aten::fill_", translate_like, "ConstantOfShape(Shape) / Expand"},
+      {"aten::fill", translate_like, "ConstantOfShape(Shape) / Expand"},
+      {"aten::zero", translate_like, "ConstantOfShape(Shape)"},
       {"aten::zero_", translate_like, "ConstantOfShape(Shape)"},
       {"aten::rand_like", translate_random, "RandomUniformLike"},
       {"aten::randn_like", translate_random, "RandomNormalLike"},

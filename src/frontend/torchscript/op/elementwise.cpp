@@ -114,7 +114,32 @@ void translate_logical(TranslateContext& ctx, const JitNode* node) {
 }
 
 // aten::where(Tensor condition, Tensor|Scalar self, Tensor|Scalar other)
+// aten::nonzero(Tensor self) -> [K, rank] ; aten::where(Tensor condition) -> Tensor[] (one index
+// vector per dim, as nonzero(as_tuple=True)). K is known only when the model runs.
+void translate_nonzero(TranslateContext& ctx, const JitNode* node) {
+  const int64_t rank = ctx.rank(node->input(0));
+  ir::Value* nz = ctx.op("NonZero", {ctx.tensor_as(node->input(0), ir::DType::Bool)});
+  nz->dtype = ir::DType::Int64;
+  nz->shape = ir::Shape{ir::Dim::fixed(rank), ir::Dim{}};
+  if (node->kind() == c10::aten::nonzero) {
+    ir::Value* out = ctx.op("Transpose", {nz}, {{"perm", std::vector<int64_t>{1, 0}}});
+    ctx.bind(node->output(), out);
+    out->shape = ir::Shape{ir::Dim{}, ir::Dim::fixed(rank)};
+    return;
+  }
+  std::vector<ir::Value*> items;
+  for (int64_t k = 0; k < rank; ++k) {
+    ir::Value* row =
+        ctx.op("Gather", {nz, ctx.constant(ir::Tensor::scalar_int64(k))}, {{"axis", int64_t{0}}});
+    row->dtype = ir::DType::Int64;
+    row->shape = ir::Shape{ir::Dim{}};
+    items.push_back(row);
+  }
+  ctx.bind_list(node->output(), std::move(items));
+}
+
 void translate_where(TranslateContext& ctx, const JitNode* node) {
+  if (node->inputs().size() == 1) return translate_nonzero(ctx, node);
   const ir::DType out = ctx.dtype(node->output());
   ir::Value* cond = ctx.tensor_as(node->input(0), ir::DType::Bool);
   ctx.bind(node->output(), ctx.op("Where", {cond, ctx.tensor_as(node->input(1), out),
@@ -192,7 +217,8 @@ std::vector<OpRule> elementwise_rules() {
   for (const char* k :
        {"aten::logical_and", "aten::logical_or", "aten::logical_xor", "aten::logical_not"})
     rows.push_back({k, translate_logical, "And / Or / Xor / Not"});
-  rows.push_back({"aten::where", translate_where, "Where"});
+  rows.push_back({"aten::where", translate_where, "Where; where(cond): NonZero + Gather per dim"});
+  rows.push_back({"aten::nonzero", translate_nonzero, "NonZero + Transpose (length unknown)"});
   add_with_inplace(rows, "aten::masked_fill", "aten::masked_fill_", translate_masked_fill, "Where");
   static std::deque<std::string> inplace_names;  // keeps "aten::exp_" strings alive
   for (const auto& [kind, onnx] : kUnary) {
