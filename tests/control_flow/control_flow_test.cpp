@@ -26,7 +26,7 @@ using ir::Tensor;
 
 const std::vector<std::string> kModels = {"if_on_value",    "if_on_size",     "for_over_size",
                                           "while_on_value", "greedy_decoder", "nested",
-                                          "list_in_loop"};
+                                          "list_in_loop",   "list_len_index"};
 
 fs::path models_dir() {
   const char* dir = std::getenv("MLEXPORT_CONTROL_FLOW_MODELS");

@@ -115,6 +115,16 @@ class ListInLoop(nn.Module):
         return torch.cat(parts, dim=1)
 
 
+class ListLenIndex(nn.Module):
+    """len() and indexing of a list built in a data-dependent loop."""
+
+    def forward(self, x):
+        parts: List[torch.Tensor] = []
+        for i in range(x.size(0)):
+            parts.append(x[i] * float(i + 1))
+        return parts[-1] * float(len(parts)) + parts[0]
+
+
 def rows(n, cols=4, sign=1.0):
     return torch.randn(n, cols) * 0.5 + sign
 
@@ -153,6 +163,11 @@ def models():
             ([torch.cat([rows(1, sign=1.0), rows(1, sign=-1.0)])], "both branches, 2 iterations"),
             ([rows(5, sign=1.0)], "then only, 5 iterations"),
             ([rows(3, sign=-1.0)], "else only, 3 iterations"),
+        ]),
+        "list_len_index": (ListLenIndex(), "input:0", [
+            ([torch.randn(2, 3)], "2 items"),
+            ([torch.randn(1, 3)], "1 item"),
+            ([torch.randn(5, 3)], "5 items"),
         ]),
         "list_in_loop": (ListInLoop(), "input:1", [
             ([torch.randn(2, 3)], "3 items"),

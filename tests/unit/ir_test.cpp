@@ -70,3 +70,54 @@ TEST(Graph, UniqueNamesDoNotCollide) {
 
 }  // namespace
 }  // namespace mlexport::ir
+
+namespace mlexport::ir {
+namespace {
+
+// If(cond, x): then x * 2, else x; captures are inputs of the branches.
+struct IfGraph {
+  Graph g;
+  Value* x = nullptr;
+  Node* node = nullptr;
+  Subgraph then_branch = std::make_shared<Graph>(), else_branch = std::make_shared<Graph>();
+
+  IfGraph() {
+    Value* cond = g.add_input("cond", DType::Bool, {});
+    x = g.add_input("x", DType::Float32, {Dim::fixed(3)});
+    Value* tx = then_branch->add_input("x", DType::Float32, {Dim::fixed(3)});
+    Value* two = then_branch->add_constant(Tensor::scalar_of(DType::Float32, 2.0), "two");
+    then_branch->mark_output(then_branch->add_node("Mul", {tx, two})->outputs[0]);
+    Value* ex = else_branch->add_input("x", DType::Float32, {Dim::fixed(3)});
+    else_branch->mark_output(ex);
+    node = g.add_node(
+        "If", {cond, x}, 1,
+        {{"then_branch", then_branch}, {"else_branch", else_branch}, {"captures", int64_t{1}}});
+    g.mark_output(node->outputs[0]);
+  }
+};
+
+TEST(ControlFlowIr, VerifierAcceptsClosedBranchesAndPrinterShowsThem) {
+  IfGraph f;
+  EXPECT_TRUE(verify_graph(f.g).empty());
+  const std::string text = print_graph(f.g);
+  EXPECT_NE(text.find("then_branch=graph(%x: f32[3])"), std::string::npos) << text;
+  EXPECT_NE(text.find("Mul(%x, %two: const f32[] {2})"), std::string::npos) << text;
+}
+
+TEST(ControlFlowIr, VerifierRejectsAnOuterValueUsedWithoutCapture) {
+  IfGraph f;
+  // The then-branch reads the outer %x directly instead of its own input.
+  f.then_branch->nodes()[0]->inputs[0] = f.x;
+  auto problems = verify_graph(f.g);
+  ASSERT_FALSE(problems.empty());
+  EXPECT_NE(problems[0].find("subgraph"), std::string::npos) << problems[0];
+}
+
+TEST(ControlFlowIr, VerifierRejectsCapturesThatDoNotLineUp) {
+  IfGraph f;
+  f.node->attrs["captures"] = int64_t{0};
+  EXPECT_FALSE(verify_graph(f.g).empty());
+}
+
+}  // namespace
+}  // namespace mlexport::ir

@@ -194,5 +194,33 @@ TEST(Pipeline, HonoursDisabledPassesAndNoSimplify) {
   EXPECT_EQ(ir::print_graph(g3).find("BatchNormalization"), std::string::npos);
 }
 
+// Passes run inside subgraphs too: a dead node and constant arithmetic in a branch go, and the
+// verifier still accepts the graph after every pass.
+TEST(Pipeline, RunsInsideSubgraphs) {
+  ir::Graph g;
+  ir::Value* cond = g.add_input("cond", ir::DType::Bool, {});
+  ir::Value* x = g.add_input("x", ir::DType::Float32, {ir::Dim::fixed(3)});
+  auto branch = std::make_shared<ir::Graph>();
+  ir::Value* bx = branch->add_input("x", ir::DType::Float32, {ir::Dim::fixed(3)});
+  ir::Value* one = branch->add_constant(ir::Tensor::scalar_of(ir::DType::Float32, 1.0), "one");
+  ir::Node* two = branch->add_node("Add", {one, one});  // folds to a constant
+  ir::Node* dead = branch->add_node("Neg", {bx});       // nothing uses it
+  (void)dead;
+  branch->mark_output(branch->add_node("Mul", {bx, two->outputs[0]})->outputs[0]);
+  auto other = std::make_shared<ir::Graph>();
+  other->mark_output(other->add_input("x", ir::DType::Float32, {ir::Dim::fixed(3)}));
+  ir::Node* n =
+      g.add_node("If", {cond, x}, 1,
+                 {{"then_branch", branch}, {"else_branch", other}, {"captures", int64_t{1}}});
+  g.mark_output(n->outputs[0]);
+  PipelineOptions options;
+  options.verify_each = true;
+  run_pipeline(g, {17, false}, options);
+  const std::string text = ir::print_graph(*branch);
+  EXPECT_EQ(text.find("= Neg("), std::string::npos) << text;
+  EXPECT_EQ(text.find("= Add("), std::string::npos) << text;
+  EXPECT_NE(text.find("= Mul("), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace mlexport::passes
