@@ -47,6 +47,7 @@ struct Flags {
   std::optional<int> shard_count;
   bool force = false;
   bool absolute_bands = false;
+  std::string compare;
   uint64_t seed = 0;
   bool dynamic_axes = false, validate = true, validate_only = false, verbose = false, json = false,
        simplify = true, external_data = false, list_formats = false, fp16_io = false,
@@ -136,6 +137,7 @@ mlexport::ExportRequest make_request(const Flags& f) {
   r.validation.atol = f.atol;
   r.validation.rtol = f.rtol;
   r.validation.absolute_bands = f.absolute_bands;
+  r.validation.compare = f.compare;
   if (f.absolute_bands && (f.atol || f.rtol))
     throw mlexport::bad_input("--absolute_bands and --atol/--rtol are two ways to judge; give one");
   r.validate_only = f.validate_only;
@@ -201,6 +203,8 @@ nlohmann::json result_json(const mlexport::ExportRequest& request,
     val["seconds"] = v.seconds;
     val["notes"] = v.notes;
     if (!v.control_flow.empty()) val["control_flow"] = v.control_flow;
+    if (!v.compare.empty()) val["compare"] = v.compare;
+    if (!v.detections.empty()) val["detections"] = v.detections;
     val["absolute_status"] = v.absolute_status;
     val["absolute_bands"] = v.absolute_bands;
     val["precision"] = v.precision;
@@ -241,6 +245,7 @@ void print_validation(Log& log, const mlexport::ValidationResult& v,
                sci(m.max_diff) + ", MSE " + sci(m.mse) + ", cosine similarity " +
                fixed6(m.cosine_similarity) + " (" + m.status + ")");
   if (!v.control_flow.empty()) log.info("Control flow validated: " + v.control_flow);
+  if (!v.detections.empty()) log.info("Detections " + v.detections + " (compared as sets)");
   for (const auto& note : v.notes) log.warning(note);
   if (!v.absolute_bands && !v.absolute_status.empty() && v.absolute_status != v.status) {
     // The output whose scaled difference decided.
@@ -556,6 +561,11 @@ int main(int argc, char** argv) {
   app.add_option("--rtol", f.rtol, "Relative tolerance (replaces the PASS/WARN/FAIL bands)");
   app.add_flag("--absolute_bands", f.absolute_bands,
                "Judge by the guide's bands on the raw max difference, not the scaled one");
+  app.add_option("--compare", f.compare,
+                 "How outputs are compared: elementwise, detections (boxes/scores/labels matched "
+                 "as sets) or unordered (rows as multisets); default: detections for detection "
+                 "outputs, else elementwise")
+      ->check(CLI::IsMember({"elementwise", "detections", "unordered"}));
   app.add_flag("--verbose", f.verbose, "Print the IR and the pass log");
   app.add_flag("--json", f.json, "Print one JSON document with paths, timings and metrics");
   bool json = false;

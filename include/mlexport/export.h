@@ -29,6 +29,10 @@ struct ValidationOptions {
   // Judge by the export guide's absolute bands on the raw max difference, not on the difference
   // scaled by the output's magnitude.
   bool absolute_bands = false;
+  // How outputs are compared: "elementwise"; "detections" (boxes/scores/labels matched as sets,
+  // other per-detection outputs through the match); "unordered" (each output's rows as a
+  // multiset). Empty: "detections" when the outputs look like detections, else "elementwise".
+  std::string compare;
 };
 
 // Progress messages for front ends ("Creating model: resnet18 (base)"); level is INFO or WARNING.
@@ -92,6 +96,9 @@ struct ValidationResult {
   // What the validation inputs took at the model's data-dependent control flow ("If at
   // model.py:12 both branches; Loop at model.py:18 with 1, 3, 7 iterations"); empty if none.
   std::string control_flow;
+  // Compared as detections: "matched n/m" over every sample (m counts the larger side).
+  std::string detections;
+  std::string compare;  // the comparison used: elementwise, detections or unordered
   double seconds = 0;
   std::string absolute_status;  // the verdict of the guide's absolute bands (differs from status
                                 // only when judging on the scaled difference changed it)

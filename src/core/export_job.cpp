@@ -11,9 +11,39 @@
 #include "core/inputs.h"
 #include "ir/printer.h"
 #include "passes/pass.h"
+#include "validate/order_free.h"
 
 namespace mlexport::core {
 namespace {
+
+// One sample's outputs under the request's comparison (see ValidationOptions::compare).
+void compare_one_sample(ExportJob& job, const std::vector<std::string>& names,
+                        const std::vector<ir::Tensor>& reference,
+                        const std::vector<ir::Tensor>& got, const validate::Tolerance& tolerance,
+                        ValidationResult& result) {
+  const std::string& mode = job.request.validation.compare;
+  std::optional<validate::DetectionLayout> layout;
+  if (mode.empty() || mode == "detections") layout = validate::find_detection_layout(reference);
+  if (mode == "detections" && !layout)
+    throw bad_input(
+        "--compare detections: the model's outputs are not detections (boxes [N,4], scores [N], "
+        "labels [N])");
+  if (layout) {
+    result.compare = "detections";
+    auto d = validate::compare_detections(names, reference, got, *layout, tolerance);
+    job.detections_matched += d.matched;
+    job.detections_total += std::max(d.reference_count, d.exported_count);
+    result.detections = "matched " + std::to_string(job.detections_matched) + "/" +
+                        std::to_string(job.detections_total);
+    result.outputs.insert(result.outputs.end(), d.outputs.begin(), d.outputs.end());
+    return;
+  }
+  result.compare = mode.empty() ? "elementwise" : mode;
+  for (size_t k = 0; k < reference.size(); ++k)
+    result.outputs.push_back(
+        mode == "unordered" ? validate::compare_unordered(names[k], reference[k], got[k], tolerance)
+                            : validate::compare_output(names[k], reference[k], got[k], tolerance));
+}
 
 void compare_samples(ExportJob& job, const Runner& exported,
                      const std::vector<std::vector<ir::Tensor>>& samples,
@@ -27,13 +57,15 @@ void compare_samples(ExportJob& job, const Runner& exported,
       throw Error(ExitCode::kValidationFailed,
                   "the exported model has " + std::to_string(run.outputs.size()) +
                       " outputs but the model returns " + std::to_string(reference.size()));
+    std::vector<std::string> names;
+    std::vector<ir::Tensor> got;
     for (size_t k = 0; k < reference.size(); ++k) {
-      const std::string name =
-          k < run.output_names.size() ? run.output_names[k] : "output_" + std::to_string(k);
-      ir::Tensor got = run.outputs[k];
-      if (reference[k].dtype != got.dtype) got = got.cast(reference[k].dtype);
-      result.outputs.push_back(validate::compare_output(name, reference[k], got, tolerance));
+      names.push_back(k < run.output_names.size() ? run.output_names[k]
+                                                  : "output_" + std::to_string(k));
+      got.push_back(run.outputs[k]);
+      if (reference[k].dtype != got[k].dtype) got[k] = got[k].cast(reference[k].dtype);
     }
+    compare_one_sample(job, names, reference, got, tolerance, result);
   }
   validate::summarize(result);
 }

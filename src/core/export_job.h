@@ -61,6 +61,8 @@ struct ExportJob {
   // Data-dependent control flow: whether the model has any, and what the compared inputs took.
   bool has_control_flow = false;
   ControlFlowCoverage control_flow;
+  // Detections matched over the samples compared so far (--compare detections).
+  size_t detections_matched = 0, detections_total = 0;
   Stopwatch watch;
 
   void event(const std::string& level, const std::string& message) const {

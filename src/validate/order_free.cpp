@@ -1,0 +1,166 @@
+#include "validate/order_free.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+
+#include "mlexport/diagnostics.h"
+
+namespace mlexport::validate {
+namespace {
+
+bool is_integer(ir::DType t) {
+  return t == ir::DType::Int64 || t == ir::DType::Int32 || t == ir::DType::Int8 ||
+         t == ir::DType::UInt8 || t == ir::DType::Int16;
+}
+
+int64_t rows_of(const ir::Tensor& t) {
+  return t.shape.empty() ? -1 : t.shape[0];
+}
+
+// The rows `order` of `t`, in that order.
+ir::Tensor take_rows(const ir::Tensor& t, const std::vector<size_t>& order) {
+  std::vector<int64_t> shape = t.shape;
+  shape[0] = static_cast<int64_t>(order.size());
+  ir::Tensor out(t.dtype, shape);
+  const size_t row_bytes =
+      t.shape[0] ? static_cast<size_t>(t.numel() / t.shape[0]) * ir::dtype_size(t.dtype) : 0;
+  for (size_t k = 0; k < order.size(); ++k)
+    std::memcpy(out.raw() + k * row_bytes, t.raw() + order[k] * row_bytes, row_bytes);
+  return out;
+}
+
+// Whether a and b agree within the tolerance: element-wise atol/rtol when given, else the WARN
+// band on the difference scaled by the magnitude.
+bool close(double a, double b, double scale, const Tolerance& tolerance) {
+  const double d = std::fabs(a - b);
+  if (tolerance.atol || tolerance.rtol)
+    return d <= tolerance.atol.value_or(0) + tolerance.rtol.value_or(0) * std::fabs(a);
+  return d / std::max(1.0, scale) <= tolerance.warn_max_diff;
+}
+
+}  // namespace
+
+std::optional<DetectionLayout> find_detection_layout(const std::vector<ir::Tensor>& outputs) {
+  std::optional<size_t> boxes;
+  for (size_t k = 0; k < outputs.size() && !boxes; ++k)
+    if (outputs[k].shape.size() == 2 && outputs[k].shape[1] == 4 &&
+        ir::is_floating(outputs[k].dtype))
+      boxes = k;
+  if (!boxes) return std::nullopt;
+  const int64_t n = outputs[*boxes].shape[0];
+  std::optional<size_t> scores, labels;
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    if (k == *boxes || outputs[k].shape != std::vector<int64_t>{n}) continue;
+    if (!scores && ir::is_floating(outputs[k].dtype))
+      scores = k;
+    else if (!labels && is_integer(outputs[k].dtype))
+      labels = k;
+  }
+  if (!scores || !labels) return std::nullopt;
+  DetectionLayout layout{*boxes, *scores, *labels, {}};
+  for (size_t k = 0; k < outputs.size(); ++k)
+    if (k != *boxes && k != *scores && k != *labels && rows_of(outputs[k]) == n)
+      layout.extras.push_back(k);
+  return layout;
+}
+
+DetectionComparison compare_detections(const std::vector<std::string>& names,
+                                       const std::vector<ir::Tensor>& reference,
+                                       const std::vector<ir::Tensor>& exported,
+                                       const DetectionLayout& layout, const Tolerance& tolerance) {
+  DetectionComparison result;
+  const ir::Tensor& ref_boxes = reference[layout.boxes];
+  const ir::Tensor& got_boxes = exported[layout.boxes];
+  const ir::Tensor& ref_scores = reference[layout.scores];
+  const ir::Tensor& got_scores = exported[layout.scores];
+  const ir::Tensor& ref_labels = reference[layout.labels];
+  const ir::Tensor& got_labels = exported[layout.labels];
+  const bool shaped = got_boxes.shape.size() == 2 && got_boxes.shape[1] == 4 &&
+                      got_scores.shape.size() == 1 && got_labels.shape.size() == 1 &&
+                      got_scores.shape[0] == got_boxes.shape[0] &&
+                      got_labels.shape[0] == got_boxes.shape[0];
+  result.reference_count = static_cast<size_t>(ref_boxes.shape[0]);
+  result.exported_count = shaped ? static_cast<size_t>(got_boxes.shape[0]) : 0;
+
+  std::vector<size_t> by_score(result.reference_count);
+  std::iota(by_score.begin(), by_score.end(), 0);
+  std::stable_sort(by_score.begin(), by_score.end(), [&](size_t a, size_t b) {
+    return ref_scores.value_as_double(static_cast<int64_t>(a)) >
+           ref_scores.value_as_double(static_cast<int64_t>(b));
+  });
+  double box_scale = 0;
+  for (int64_t i = 0; i < ref_boxes.numel(); ++i)
+    box_scale = std::max(box_scale, std::fabs(ref_boxes.value_as_double(i)));
+
+  std::vector<size_t> partner(result.reference_count, SIZE_MAX);
+  std::vector<bool> taken(result.exported_count, false);
+  for (size_t i : by_score) {
+    const auto ri = static_cast<int64_t>(i);
+    for (size_t j = 0; j < result.exported_count; ++j) {
+      const auto rj = static_cast<int64_t>(j);
+      if (taken[j] || ref_labels.value_as_int(ri) != got_labels.value_as_int(rj)) continue;
+      const double s = ref_scores.value_as_double(ri);
+      if (!close(s, got_scores.value_as_double(rj), std::fabs(s), tolerance)) continue;
+      bool same_box = true;
+      for (int64_t c = 0; c < 4 && same_box; ++c)
+        same_box = close(ref_boxes.value_as_double(ri * 4 + c),
+                         got_boxes.value_as_double(rj * 4 + c), box_scale, tolerance);
+      if (!same_box) continue;
+      partner[i] = j;
+      taken[j] = true;
+      ++result.matched;
+      break;
+    }
+  }
+
+  const bool all =
+      result.matched == result.reference_count && result.matched == result.exported_count;
+  if (!all) {
+    OutputMetrics m;
+    m.name = "detections";
+    m.shape = {static_cast<int64_t>(result.reference_count)};
+    m.max_diff = m.scaled_max_diff = INFINITY;
+    m.cosine_similarity = 0;
+    m.within_tolerance = false;
+    m.status = m.absolute_status = "FAIL";
+    result.outputs.push_back(m);
+    return result;
+  }
+  // Every output in the reference's order: per-detection outputs through the match.
+  std::vector<size_t> per_detection = {layout.boxes, layout.scores, layout.labels};
+  per_detection.insert(per_detection.end(), layout.extras.begin(), layout.extras.end());
+  for (size_t k = 0; k < reference.size(); ++k) {
+    const bool reordered =
+        std::find(per_detection.begin(), per_detection.end(), k) != per_detection.end();
+    result.outputs.push_back(
+        compare_output(names[k], reference[k],
+                       reordered ? take_rows(exported[k], partner) : exported[k], tolerance));
+  }
+  return result;
+}
+
+OutputMetrics compare_unordered(const std::string& name, const ir::Tensor& reference,
+                                const ir::Tensor& exported, const Tolerance& tolerance) {
+  if (reference.shape != exported.shape || reference.shape.empty())
+    return compare_output(name, reference, exported, tolerance);  // reports the shape
+  auto sorted = [](const ir::Tensor& t) {
+    const int64_t n = t.shape[0];
+    const int64_t width = n ? t.numel() / n : 0;
+    std::vector<size_t> order(static_cast<size_t>(n));
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      for (int64_t c = 0; c < width; ++c) {
+        const double x = t.value_as_double(static_cast<int64_t>(a) * width + c);
+        const double y = t.value_as_double(static_cast<int64_t>(b) * width + c);
+        if (x != y) return x < y;
+      }
+      return false;
+    });
+    return take_rows(t, order);
+  };
+  return compare_output(name, sorted(reference), sorted(exported), tolerance);
+}
+
+}  // namespace mlexport::validate

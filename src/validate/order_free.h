@@ -1,0 +1,42 @@
+// Comparisons that do not depend on the order of rows: detections (boxes, scores, labels, and
+// per-detection extras such as masks or keypoints) matched as sets, and outputs compared as
+// multisets of rows. Near-equal scores may legitimately come out in another order after NMS or a
+// sort, so an element-by-element comparison would report a difference that is not one.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "validate/metrics.h"
+
+namespace mlexport::validate {
+
+// Positions of the detection outputs: boxes float [N,4], scores float [N], labels integer [N];
+// extras are the other outputs whose dim 0 is N.
+struct DetectionLayout {
+  size_t boxes = 0, scores = 0, labels = 0;
+  std::vector<size_t> extras;
+};
+std::optional<DetectionLayout> find_detection_layout(const std::vector<ir::Tensor>& outputs);
+
+struct DetectionComparison {
+  size_t matched = 0;
+  size_t reference_count = 0, exported_count = 0;
+  std::vector<OutputMetrics> outputs;  // metrics of each output in the matched order
+};
+
+// Matches each reference detection, highest score first, with an unmatched exported one of the
+// same label whose score and box agree within the tolerance's bands (on the scaled difference);
+// when all match, the exported outputs are put in the reference's order and compared output by
+// output.
+DetectionComparison compare_detections(const std::vector<std::string>& names,
+                                       const std::vector<ir::Tensor>& reference,
+                                       const std::vector<ir::Tensor>& exported,
+                                       const DetectionLayout& layout, const Tolerance& tolerance);
+
+// Sorts the rows (slices along dim 0) of both tensors, then compares them element-wise.
+OutputMetrics compare_unordered(const std::string& name, const ir::Tensor& reference,
+                                const ir::Tensor& exported, const Tolerance& tolerance);
+
+}  // namespace mlexport::validate
