@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One torchvision detector, traced with NMS inside, exported to ONNX and validated in ONNX Runtime
+# the way a user runs it: detections compared as sets, every detection matched.
+# usage: detection_test.sh ML_EXPORT FIXTURE_DIR NAME
+set -uo pipefail
+ML_EXPORT=$1 DIR=$2 NAME=$3
+PY=/usr/bin/python3
+HERE="$(cd "$(dirname "$0")" && pwd)"
+"$PY" "$HERE/make_detection_model.py" "$NAME" "$DIR" 2>/dev/null || { echo "FAIL: fixture"; exit 1; }
+OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+"$ML_EXPORT" --checkpoint_path "$DIR/$NAME/model.pt" --sample_input "$DIR/$NAME/image.npy" \
+  --output_path "$OUT/$NAME.onnx" --json >"$OUT/out.json" 2>"$OUT/err.txt"
+rc=$?
+cat "$OUT/err.txt" >&2
+[ "$rc" -eq 0 ] || { echo "FAIL: exit code $rc"; exit 1; }
+"$PY" - "$OUT/out.json" <<'PYEOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = d["validation"]
+print("status", v["status"], "|", v.get("detections"), "|", v.get("control_flow"))
+assert v.get("compare") == "detections", v.get("compare")
+matched, total = map(int, v["detections"].split()[1].split("/"))
+assert total > 0 and matched == total, v["detections"]
+assert v["status"] in ("PASS", "WARN"), v["status"]
+# NMS sits inside torchvision's batched_nms behind an if on boxes.numel() == 0: the export
+# carries that If, and validation names it.
+assert "If at" in v.get("control_flow", ""), v.get("control_flow")
+PYEOF
