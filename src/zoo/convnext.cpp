@@ -48,27 +48,6 @@ class LayerNorm2dImpl : public torch::nn::Module {
 };
 TORCH_MODULE(LayerNorm2d);
 
-// torchvision.ops.StochasticDepth: randomly drops the residual branch per row while training,
-// the identity in eval mode (and when p == 0). Owns no state.
-class StochasticDepthImpl : public torch::nn::Module {
- public:
-  explicit StochasticDepthImpl(double p) : p_(p) {}
-
-  torch::Tensor forward(torch::Tensor input) {
-    if (!is_training() || p_ == 0.0) return input;
-    const double survival = 1.0 - p_;
-    std::vector<int64_t> size(input.dim(), 1);
-    size[0] = input.size(0);
-    auto noise = torch::empty(size, input.options()).bernoulli_(survival);
-    if (survival > 0.0) noise.div_(survival);
-    return input * noise;
-  }
-
- private:
-  double p_;
-};
-TORCH_MODULE(StochasticDepth);
-
 torch::nn::Functional permute(std::vector<int64_t> dims) {
   return torch::nn::Functional([dims](torch::Tensor x) { return x.permute(dims); });
 }

@@ -92,4 +92,14 @@ torch::Tensor SqueezeExcitationImpl::forward(torch::Tensor x) {
   return scale * x;
 }
 
+torch::Tensor StochasticDepthImpl::forward(torch::Tensor input) {
+  if (!is_training() || p_ == 0.0) return input;
+  const double survival = 1.0 - p_;
+  std::vector<int64_t> size(input.dim(), 1);
+  size[0] = input.size(0);
+  auto noise = torch::empty(size, input.options()).bernoulli_(survival);
+  if (survival > 0.0) noise.div_(survival);
+  return input * noise;
+}
+
 }  // namespace mlexport::zoo

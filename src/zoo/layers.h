@@ -54,6 +54,18 @@ class ConvNormActImpl : public torch::nn::Module {
 };
 TORCH_MODULE(ConvNormAct);
 
+// torchvision.ops.StochasticDepth (mode "row"): randomly drops the residual branch per row while
+// training, the identity in eval mode (and when p == 0). Owns no state.
+class StochasticDepthImpl : public torch::nn::Module {
+ public:
+  explicit StochasticDepthImpl(double p) : p_(p) {}
+  torch::Tensor forward(torch::Tensor input);
+
+ private:
+  double p_;
+};
+TORCH_MODULE(StochasticDepth);
+
 // torchvision.ops.SqueezeExcitation: children fc1, fc2 (1x1 Conv2d with bias);
 // forward x * scale_activation(fc2(activation(fc1(adaptive_avg_pool(x, 1))))).
 class SqueezeExcitationImpl : public torch::nn::Module {

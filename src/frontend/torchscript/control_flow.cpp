@@ -145,6 +145,7 @@ void GraphWalker::translate_if(const JitNode* node, const std::string& source) {
     ctx_.record(node->output(k), ctx_.recorded(node->blocks()[taken]->outputs()[k]), false);
     ctx_.bind(node->output(k), n->outputs[k]);
     n->outputs[k]->shape = merge_shapes(outputs[0][k]->shape, outputs[1][k]->shape);
+    if (ctx_.has_unknown_dim(node->output(k))) ctx_.mark_data_dependent(node->output(k));
   }
   dynamic_sites_.insert(node);
   coverage_.note_if(source, taken == 0);
@@ -299,6 +300,7 @@ void GraphWalker::translate_loop(const JitNode* node, const std::string& source)
     ctx_.record(node->output(k), last, false);
     ctx_.bind(node->output(k), n->outputs[k]);
     n->outputs[k]->shape = shape;
+    if (ctx_.has_unknown_dim(node->output(k))) ctx_.mark_data_dependent(node->output(k));
   }
   for (size_t j = 0; j < appends.size(); ++j) {
     ir::Value* stacked = n->outputs[n_carried + j];
@@ -309,6 +311,7 @@ void GraphWalker::translate_loop(const JitNode* node, const std::string& source)
                              appends[j].item->shape->end());
     }
     ctx_.record(appends[j].list, ctx_.recorded(appends[j].list), false);
+    ctx_.mark_data_dependent(appends[j].list);
     stacked_lists_[appends[j].list] = stacked;
   }
   dynamic_sites_.insert(node);

@@ -200,6 +200,12 @@ void GraphWalker::visit(const JitNode* node) {
       return report(node, gap ? kind + " (" + gap->reason + ")" : kind, source);
     }
     rule->translate(ctx_, node);
+    // Sizes decided by the data stay computed downstream (see translate_size).
+    bool data_dependent = false;
+    for (const JitValue* in : node->inputs())
+      data_dependent = data_dependent || ctx_.is_data_dependent(in);
+    for (const JitValue* out : node->outputs())
+      if (data_dependent || ctx_.has_unknown_dim(out)) ctx_.mark_data_dependent(out);
   } catch (const PoisonedValue&) {
     // Inputs from reported ops are skipped before this point, so an input without a value
     // here is one its producer's rule does not provide (e.g. max-pool indices).

@@ -41,6 +41,21 @@ void TranslateContext::release(const JitValue* v) {
 const c10::IValue& TranslateContext::recorded(const JitValue* v) const {
   return slot(v).recorded;
 }
+bool TranslateContext::has_unknown_dim(const JitValue* v) const {
+  auto it = slots_.find(v);
+  if (it == slots_.end()) return false;
+  auto unknown = [](const ir::Value* value) {
+    if (!value || !value->shape) return false;
+    for (const ir::Dim& d : *value->shape)
+      if (!d.is_fixed() && d.symbol.empty()) return true;
+    return false;
+  };
+  if (unknown(it->second.ir)) return true;
+  for (const ir::Value* item : it->second.items)
+    if (unknown(item)) return true;
+  return false;
+}
+
 bool TranslateContext::is_static(const JitValue* v) const {
   return slot(v).is_static;
 }

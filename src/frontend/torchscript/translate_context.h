@@ -9,6 +9,7 @@
 
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ir/graph.h"
@@ -34,6 +35,12 @@ class TranslateContext {
   // --- what the graph computed at the example inputs ---
   const c10::IValue& recorded(const JitValue* v) const;
   bool is_static(const JitValue* v) const;
+  // A value whose sizes depend on the data (NonZero, NMS, masked_select... and what follows
+  // from them): its sizes are computed in the graph even without dynamic axes.
+  bool is_data_dependent(const JitValue* v) const { return data_dependent_.count(v) != 0; }
+  void mark_data_dependent(const JitValue* v) { data_dependent_.insert(v); }
+  // Whether the IR value(s) bound to `v` have a dim a translator left unknown.
+  bool has_unknown_dim(const JitValue* v) const;
   bool is_none(const JitValue* v) const { return recorded(v).isNone(); }
   int64_t rank(const JitValue* v) const { return recorded(v).toTensor().dim(); }
   std::vector<int64_t> sizes(const JitValue* v) const {
@@ -138,6 +145,7 @@ class TranslateContext {
   void own(ir::Value* v);
 
   std::unordered_map<const JitValue*, Slot> slots_;
+  std::unordered_set<const JitValue*> data_dependent_;
   std::vector<Scope> scopes_;  // open scopes, outermost first
   std::unordered_map<const ir::Value*, int> owner_;
   int next_scope_id_ = 1;
