@@ -146,6 +146,11 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
       throw Error(ExitCode::kUnsupportedOps,
                   "an output of the model could not be expressed (%" + out->debugName() + ")");
     }
+  for (const c10::IValue& r : recorded)
+    if (r.isTensor() && r.toTensor().is_complex())
+      throw Error(ExitCode::kUnsupportedOps,
+                  "the model returns a complex tensor; return torch.view_as_real(...) of it "
+                  "(complex values leave the model as real tensors only)");
   if (options.output_names.size() > outputs.size())
     throw bad_input(std::to_string(options.output_names.size()) +
                     " output names given but the model has " + std::to_string(outputs.size()) +
