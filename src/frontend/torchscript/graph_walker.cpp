@@ -208,9 +208,10 @@ void GraphWalker::visit(const JitNode* node) {
   try {
     if (translate_list_use(node)) return;
     const OpRule* rule = find_rule(kind);
-    if (rule && touches_complex(node)) {
+    if (touches_complex(node)) {
+      const bool has_real_rule = rule != nullptr;
       rule = find_complex_rule(kind);
-      if (!rule)
+      if (!rule && has_real_rule)
         return report(node, kind, source,
                       "on complex tensors: only spectral ops, view_as_real/view_as_complex, "
                       "complex, polar, real, imag, abs, angle, conj, mul, div, add, sub and neg "

@@ -34,6 +34,11 @@ void scale(TranslateContext& ctx, Signal& s, double factor) {
 
 // Cuts or zero-pads axis `d` to length n (PyTorch's `n` and `s` arguments).
 void fit_length(TranslateContext& ctx, Signal& s, int64_t d, int64_t n) {
+  // Every transform passes here. Its length is part of it (DFT size, norm, cut or padding).
+  if (d == 0 && ctx.dynamic_batch)
+    throw Error(ExitCode::kUnsupportedOps,
+                "a Fourier transform along the dynamic batch axis (its length is part of the "
+                "transform); export with a fixed batch");
   const int64_t len = s.sizes[static_cast<size_t>(d)];
   if (n == len) return;
   if (n < len) {

@@ -89,6 +89,9 @@ void translate_stft(TranslateContext& ctx, const JitNode* node) {
   const Frames f = frames_arg(ctx, node);
   const at::Tensor window = window_of(ctx, node, f);
   const int64_t rank = ctx.rank(self);  // [T] or [B, T]
+  if (rank == 1 && ctx.dynamic_batch)
+    throw Error(ExitCode::kUnsupportedOps,
+                "an unbatched signal with a dynamic batch (dim 0 is its time axis)");
   ir::Value* x = ctx.tensor_as(self, dt);
   int64_t length = ctx.sizes(self).back();
   if (optional_bool(ctx, node, "center", false)) {
@@ -127,6 +130,9 @@ void translate_istft(TranslateContext& ctx, const JitNode* node) {
   const Frames f = frames_arg(ctx, node);
   const at::Tensor window = window_of(ctx, node, f);
   const int64_t rank = ctx.rank(self);
+  if (rank == 2 && ctx.dynamic_batch)
+    throw Error(ExitCode::kUnsupportedOps,
+                "an unbatched spectrum with a dynamic batch (dim 0 is its frequency axis)");
   std::vector<int64_t> sizes = ctx.sizes(self);
   const int64_t count = sizes.back();
   std::swap(sizes[static_cast<size_t>(rank - 1)], sizes[static_cast<size_t>(rank - 2)]);
