@@ -1300,6 +1300,21 @@ case("complex_arith", CX,
                             _vr(_as_complex(x) * 1j), _vr(_as_complex(x).add(_as_complex(y),
                                                                              alpha=2)))),
      [randn(2, 3, 8), randn(2, 3, 8), randn(2, 3, 4)])
+case("complex_shape_ops", CX,
+     fn(lambda m, x: tuple(_vr(z) for z in (
+         _as_complex(x)[:, 1:3], _as_complex(x)[:, :, ::2], _as_complex(x).select(1, 2),
+         _as_complex(x).narrow(2, 1, 3), _as_complex(x).flip(-1), _as_complex(x).unsqueeze(-1),
+         _as_complex(x)[:, :1].squeeze(1), torch.cat([_as_complex(x), _as_complex(x) * 2], -1),
+         torch.stack([_as_complex(x), -_as_complex(x)], -1), torch.roll(_as_complex(x), 3, -1),
+         _as_complex(x).index_select(1, m.i)))
+        + (_as_complex(x)[..., -1].real,),
+        i=lambda: torch.tensor([3, 0, 0])),
+     [randn(2, 4, 16)], note="ops that name their axes act on the pairs' complex axes")
+case("fftshift", SP,
+     fn(lambda m, x: (_vr(torch.fft.fftshift(torch.fft.fft(x), dim=-1)),
+                      _vr(torch.fft.ifftshift(torch.fft.fft2(x), dim=(-2, -1))),
+                      torch.fft.fftshift(x, dim=(1, 2)), torch.fft.ifftshift(x, dim=1))),
+     [randn(2, 5, 6)], note="odd and even lengths: the shifts differ by one")
 case("complex_filter", CX,
      fn(lambda m, x: torch.fft.irfft(torch.fft.rfft(x) * m.h, n=32),
         h=lambda: torch.view_as_complex(torch.randn(17, 2))),

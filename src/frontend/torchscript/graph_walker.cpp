@@ -213,9 +213,9 @@ void GraphWalker::visit(const JitNode* node) {
       rule = find_complex_rule(kind);
       if (!rule && has_real_rule)
         return report(node, kind, source,
-                      "on complex tensors: only spectral ops, view_as_real/view_as_complex, "
-                      "complex, polar, real, imag, abs, angle, conj, mul, div, add, sub and neg "
-                      "take them");
+                      "on complex tensors: only spectral ops, complex/polar/real/imag, "
+                      "abs/angle/conj/mul/div/add/sub/neg and shape ops that name their axes "
+                      "(slice, select, cat ...) take them");
     }
     if (!rule) {
       const KnownGap* gap = find_known_gap(kind);

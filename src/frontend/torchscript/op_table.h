@@ -48,7 +48,7 @@ std::vector<OpRule> complex_rules();        // view_as_real/complex, complex, po
 // for real tensors would compute garbage on them. A node that reads or makes a complex value
 // goes to find_complex_rule instead: a complex form below, a rule that takes the pairs as
 // they are (spectral, complex, list plumbing), or nothing, and the op is refused.
-std::vector<OpRule> complex_variant_rules();  // abs, angle, mul, div, add, sub, neg, conj
+std::vector<OpRule> complex_variant_rules();  // abs, angle, mul ..., slice, cat ...
 const OpRule* find_complex_rule(std::string_view kind);
 
 // Ops known to have no translation, with the reason; the unsupported-op report quotes it.

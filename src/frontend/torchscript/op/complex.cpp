@@ -1,7 +1,7 @@
 // Complex tensors where they enter and leave as real ones (view_as_real, view_as_complex,
-// complex, polar, real, imag) and the complex forms of a few elementwise ops (abs, angle, conj,
-// mul, div, add, sub, neg). A complex value is its (real, imag) pairs in a trailing dim of 2,
-// so view_as_real and view_as_complex cost nothing.
+// complex, polar, real, imag), the complex forms of a few elementwise ops (abs, angle, conj,
+// mul, div, add, sub, neg) and of the shape ops that name their axes. A complex value is its (real,
+// imag) pairs in a trailing dim of 2, so view_as_real and view_as_complex cost nothing.
 #include <algorithm>
 
 #include "frontend/torchscript/op/complex_pairs.h"
@@ -200,6 +200,20 @@ void translate_add_sub(TranslateContext& ctx, const JitNode* node) {
   ctx.bind(node->output(), typed(ctx.op(subtract ? "Sub" : "Add", {a, b}), dt));
 }
 
+// Shape ops that name their axes explicitly (slice, select, cat, roll over given dims ...) act
+// on the complex axes of the pairs as they are: their real rule runs unchanged, once the
+// inputs are checked to be all complex (a real tensor in a complex cat has no pair axis).
+void translate_on_pairs(TranslateContext& ctx, const JitNode* node) {
+  const std::string kind = node->kind().toQualString();
+  if (kind == "aten::cat" || kind == "aten::stack")
+    for (const c10::IValue& item : ctx.recorded(node->input(0)).toListRef())
+      if (!item.toTensor().is_complex())
+        throw Error(ExitCode::kUnsupportedOps, "real and complex tensors mixed in one list");
+  if (kind == "aten::roll" && ctx.const_ints(node->input(2)).empty())
+    throw Error(ExitCode::kUnsupportedOps, "a roll of the flattened complex tensor");
+  find_rule(kind)->translate(ctx, node);
+}
+
 }  // namespace
 
 std::vector<OpRule> complex_rules() {
@@ -224,6 +238,10 @@ std::vector<OpRule> complex_variant_rules() {
       {"aten::conj_physical", translate_conj, "Mul by (1, -1)"},
       {"aten::neg", translate_neg, "Neg"},
   };
+  for (const char* kind :
+       {"aten::slice", "aten::select", "aten::narrow", "aten::index_select", "aten::flip",
+        "aten::roll", "aten::unsqueeze", "aten::squeeze", "aten::cat", "aten::stack"})
+    rows.push_back({kind, translate_on_pairs, "as for real tensors (the pair axis is last)"});
   add_with_inplace(rows, "aten::mul", "aten::mul_", translate_mul_div,
                    "Mul (real factor); Gather + Mul/Sub/Add + Concat (complex product)");
   add_with_inplace(rows, "aten::div", "aten::div_", translate_mul_div,

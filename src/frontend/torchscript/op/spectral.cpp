@@ -249,6 +249,39 @@ void translate_fft_nd(TranslateContext& ctx, const JitNode* node) {
   bind_signal(ctx, node, s, true);
 }
 
+// aten::fft_fftshift / fft_ifftshift(Tensor self, int[1]? dim=None) -> Tensor
+// A roll by n / 2 (fftshift) or by (n + 1) / 2 (ifftshift) along each dim (all when None), as
+// two slices swapped; real or complex alike, since the pair axis is never rolled.
+void translate_fftshift(TranslateContext& ctx, const JitNode* node) {
+  const bool inverse = kind_of(node) == "aten::fft_ifftshift";
+  const JitValue* self = node->input(0);
+  const std::vector<int64_t> sizes = ctx.sizes(self);
+  const int64_t rank = static_cast<int64_t>(sizes.size());
+  const JitValue* dim = arg(node, "dim");
+  std::vector<int64_t> dims;
+  if (dim && !ctx.is_none(dim)) {
+    for (int64_t d : ctx.const_ints(dim)) dims.push_back(d < 0 ? d + rank : d);
+  } else {
+    for (int64_t d = 0; d < rank; ++d) dims.push_back(d);
+  }
+  ir::Value* x = ctx.tensor(self);
+  for (int64_t d : dims) {
+    const int64_t n = sizes[static_cast<size_t>(d)];
+    const int64_t shift = inverse ? (n + 1) / 2 : n / 2;
+    if (n == 0 || shift % n == 0) continue;
+    if (d == 0 && ctx.dynamic_batch)
+      throw Error(ExitCode::kUnsupportedOps,
+                  "a shift along the dynamic batch axis; export with a fixed batch");
+    auto part = [&](int64_t from, int64_t to) {
+      return typed(ctx.op("Slice", {x, ctx.int64_vector({from}), ctx.int64_vector({to}),
+                                    ctx.int64_vector({d})}),
+                   x->dtype);
+    };
+    x = typed(ctx.op("Concat", {part(n - shift, n), part(0, n - shift)}, {{"axis", d}}), x->dtype);
+  }
+  ctx.bind(node->output(), x);
+}
+
 }  // namespace
 
 std::vector<OpRule> spectral_rules() {
@@ -267,6 +300,8 @@ std::vector<OpRule> spectral_rules() {
     rows.push_back({kind, translate_fft_nd, "DFT onesided (last axis) + DFT per other axis"});
   for (const char* kind : {"aten::fft_irfft2", "aten::fft_irfftn"})
     rows.push_back({kind, translate_fft_nd, "inverse DFT per axis, c2r (as irfft) on the last"});
+  for (const char* kind : {"aten::fft_fftshift", "aten::fft_ifftshift"})
+    rows.push_back({kind, translate_fftshift, "Slice + Concat (a roll per axis)"});
   rows.push_back({"aten::stft", translate_stft,
                   "Gather (frames) + Mul (window) + DFT (onesided) + Transpose"});
   rows.push_back({"aten::istft", translate_istft,
