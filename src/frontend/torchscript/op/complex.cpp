@@ -185,13 +185,15 @@ void translate_mul_div(TranslateContext& ctx, const JitNode* node) {
 }
 
 // aten::add / aten::sub(Tensor self, Tensor|Scalar other, Scalar alpha=1): part by part, a real
-// operand having a zero imaginary part.
+// operand having a zero imaginary part. aten::rsub(self, other, alpha) is other - alpha * self.
 void translate_add_sub(TranslateContext& ctx, const JitNode* node) {
   const std::string kind = node->kind().toQualString();
-  const bool subtract = kind.rfind("aten::sub", 0) == 0;
+  const bool reversed = kind == "aten::rsub";
+  const bool subtract = reversed || kind.rfind("aten::sub", 0) == 0;
   const DType dt = ctx.dtype(node->output());
   ir::Value* a = pairs_of(ctx, node->input(0), dt);
   ir::Value* b = pairs_of(ctx, node->input(1), dt);
+  if (reversed) std::swap(a, b);  // alpha then scales self, now b
   if (node->inputs().size() > 2) {
     if (ctx.is_complex(node->input(2))) throw Error(ExitCode::kUnsupportedOps, "a complex alpha");
     const double alpha = ctx.const_double(node->input(2));
@@ -248,6 +250,7 @@ std::vector<OpRule> complex_variant_rules() {
                    "Div (real divisor); a * conj(b) / ReduceSum(b^2)");
   add_with_inplace(rows, "aten::add", "aten::add_", translate_add_sub, "Pad (real operand) + Add");
   add_with_inplace(rows, "aten::sub", "aten::sub_", translate_add_sub, "Pad (real operand) + Sub");
+  rows.push_back({"aten::rsub", translate_add_sub, "Pad (real operand) + Sub"});
   return rows;
 }
 
