@@ -1308,7 +1308,7 @@ case("complex_shape_ops", CX,
          _as_complex(x)[:, :1].squeeze(1), torch.cat([_as_complex(x), _as_complex(x) * 2], -1),
          torch.stack([_as_complex(x), -_as_complex(x)], -1), torch.roll(_as_complex(x), 3, -1),
          _as_complex(x).index_select(1, m.i)))
-        + (_as_complex(x)[..., -1].real,),
+        + (_as_complex(x)[..., -1].real, _as_complex(x).imag * _as_complex(x).shape[-1]),
         i=lambda: torch.tensor([3, 0, 0])),
      [randn(2, 4, 16)], note="ops that name their axes act on the pairs' complex axes")
 case("fftshift", SP,

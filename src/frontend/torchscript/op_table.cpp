@@ -50,8 +50,10 @@ const OpRule* find_complex_rule(std::string_view kind) {
   static const auto takes_pairs = [] {
     std::set<std::string, std::less<>> kinds = {
         "prim::ListConstruct", "prim::TupleConstruct", "prim::ListUnpack", "prim::TupleUnpack",
-        "prim::TupleIndex",    "aten::__getitem__",    "aten::contiguous", "aten::detach",
-        "aten::clone",         "aten::resolve_conj",   "aten::resolve_neg"};
+        "prim::TupleIndex", "aten::__getitem__", "aten::contiguous", "aten::detach", "aten::clone",
+        "aten::resolve_conj", "aten::resolve_neg",
+        // Answered from the record (rank, dtype, device), which is the complex one.
+        "aten::dim", "aten::len", "prim::dtype", "prim::device", "aten::is_floating_point"};
     for (auto family : {spectral_rules, complex_rules})
       for (const OpRule& rule : family()) kinds.insert(rule.kind);
     return kinds;

@@ -213,6 +213,8 @@ void translate_on_pairs(TranslateContext& ctx, const JitNode* node) {
         throw Error(ExitCode::kUnsupportedOps, "real and complex tensors mixed in one list");
   if (kind == "aten::roll" && ctx.const_ints(node->input(2)).empty())
     throw Error(ExitCode::kUnsupportedOps, "a roll of the flattened complex tensor");
+  if (kind == "aten::size" && node->inputs().size() < 2)  // would list the pair axis too
+    throw Error(ExitCode::kUnsupportedOps, "the whole size list of a complex tensor");
   find_rule(kind)->translate(ctx, node);
 }
 
@@ -242,7 +244,7 @@ std::vector<OpRule> complex_variant_rules() {
   };
   for (const char* kind :
        {"aten::slice", "aten::select", "aten::narrow", "aten::index_select", "aten::flip",
-        "aten::roll", "aten::unsqueeze", "aten::squeeze", "aten::cat", "aten::stack"})
+        "aten::roll", "aten::unsqueeze", "aten::squeeze", "aten::cat", "aten::stack", "aten::size"})
     rows.push_back({kind, translate_on_pairs, "as for real tensors (the pair axis is last)"});
   add_with_inplace(rows, "aten::mul", "aten::mul_", translate_mul_div,
                    "Mul (real factor); Gather + Mul/Sub/Add + Concat (complex product)");
