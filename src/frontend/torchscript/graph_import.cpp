@@ -109,9 +109,12 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
   BatchSymbols symbols(options.dynamic_batch);
   for (size_t k = 0; k < tensor_inputs.size(); ++k) {
     const at::Tensor& t = example_inputs[k];
-    ir::Value* v =
-        graph->add_input(io_name(options.input_names, k, tensor_inputs.size(), "input"),
-                         to_ir_dtype(t.scalar_type()), symbols.input(t.sizes().vec(), k));
+    // A complex input enters as its (real, imag) pairs, as the IR holds complex values.
+    std::vector<int64_t> sizes = t.sizes().vec();
+    if (t.is_complex()) sizes.push_back(2);
+    ir::Value* v = graph->add_input(io_name(options.input_names, k, tensor_inputs.size(), "input"),
+                                    to_ir_dtype(c10::toRealValueType(t.scalar_type())),
+                                    symbols.input(sizes, k));
     ctx.record(tensor_inputs[k], t, false);
     ctx.bind(tensor_inputs[k], v);
   }
