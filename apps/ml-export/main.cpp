@@ -529,7 +529,8 @@ int main(int argc, char** argv) {
                "OpenVINO: store float32 weights as float16");
   app.add_option("--input_shape", f.input_shapes, "Input shape, one per input (e.g. 1,3,224,224)");
   app.add_option("--input_dtype", f.input_dtypes,
-                 "Input dtype, one per input: float32 float16 float64 int64 int32 bool");
+                 "Input dtype, one per input: float32 float16 float64 int64 int32 bool, or "
+                 "complex64 complex128 (the file takes (real, imag) pairs: a trailing dim of 2)");
   app.add_option("--batch_size", f.batch_size, "Batch size (dim 0 of every input; default 1)");
   app.add_option("--opset_version", f.opset, "ONNX opset (11-17)")->default_val(14);
   auto* dynamic = app.add_option(

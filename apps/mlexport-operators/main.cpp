@@ -51,6 +51,22 @@ int main() {
       "| `aten::append` elsewhere | the list's items, one by one |\n\n"
       "OpenVINO IR, fp16 and int8 refuse a graph with ONNX `If`/`Loop` (exit code 3). A branch or "
       "body that gives a list or tuple is refused with the reason.\n\n");
+  std::printf("## Complex tensors\n\n");
+  std::printf(
+      "A complex tensor is held as a real one with a trailing dim of 2 (real, imaginary), the "
+      "layout of ONNX `DFT`; complex values enter and leave the model as real tensors "
+      "(`view_as_real`, `view_as_complex`, `complex`, `real`, `imag`, `abs`...), and a model "
+      "that returns a complex tensor is refused. The spectral and complex rules above, list "
+      "plumbing, `contiguous`/`clone`/`detach` and these complex forms take complex inputs; "
+      "any other op that meets one is refused with that reason, never run on the pairs:\n\n");
+  std::printf("| op | ONNX (complex form) |\n|---|---|\n");
+  {
+    std::map<std::string, std::string> sorted;
+    for (const auto& r : mlexport::torchscript::complex_variant_rules()) sorted[r.kind] = r.becomes;
+    for (const auto& [kind, becomes] : sorted)
+      std::printf("| `%s` | %s |\n", kind.c_str(), becomes.c_str());
+  }
+  std::printf("\n");
   std::printf("## Known gaps\n\nOps with no translation, reported with this reason:\n\n");
   std::printf("| op | why |\n|---|---|\n");
   for (const auto& gap : mlexport::torchscript::known_gaps())

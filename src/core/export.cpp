@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/checkpoint_info.h"
@@ -344,6 +345,13 @@ ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* p
     effective.inputs.push_back({shape, "float32"});
   }
   job.specs = resolve_specs(effective, *job.model);
+  {
+    std::vector<bool> complex;
+    for (const InputSpec& spec : effective.inputs)
+      complex.push_back(core::is_complex_dtype(spec.dtype));
+    if (std::find(complex.begin(), complex.end(), true) != complex.end())
+      job.model->set_complex_inputs(complex);
+  }
   if (request.validate_only && format.info.name == "onnx") adopt_file_inputs(job, output_path);
   if (request.input_names.size() > job.specs.size())
     throw bad_input(std::to_string(request.input_names.size()) +

@@ -7,14 +7,24 @@
 
 namespace mlexport::core {
 
+bool is_complex_dtype(const std::string& name) {
+  return name == "complex64" || name == "complex128" || name == "cfloat" || name == "cdouble";
+}
+
 std::vector<std::pair<ir::DType, std::vector<int64_t>>> parse_input_specs(
     const std::vector<InputSpec>& specs) {
   std::vector<std::pair<ir::DType, std::vector<int64_t>>> out;
   for (const InputSpec& spec : specs) {
-    auto dtype = ir::parse_dtype(spec.dtype);
+    // A complex input is given as its (real, imag) pairs: a float tensor with a trailing dim 2.
+    const bool complex = is_complex_dtype(spec.dtype);
+    const bool wide = spec.dtype == "complex128" || spec.dtype == "cdouble";
+    auto dtype = complex && wide ? std::optional(ir::DType::Float64)
+                 : complex       ? std::optional(ir::DType::Float32)
+                                 : ir::parse_dtype(spec.dtype);
     if (!dtype)
       throw bad_input("unknown input dtype '" + spec.dtype +
-                      "' (use float32, float16, float64, int64, int32 or bool)");
+                      "' (use float32, float16, float64, int64, int32, bool, complex64 or "
+                      "complex128)");
     if (spec.shape.empty()) throw bad_input("an input shape has no dimensions");
     int64_t numel = 1;
     for (int64_t d : spec.shape) {
@@ -25,7 +35,9 @@ std::vector<std::pair<ir::DType, std::vector<int64_t>>> parse_input_specs(
         throw bad_input("input shape " + ir::shape_to_string(spec.shape) + " is too large");
       numel *= d;
     }
-    out.emplace_back(*dtype, spec.shape);
+    std::vector<int64_t> shape = spec.shape;
+    if (complex) shape.push_back(2);
+    out.emplace_back(*dtype, shape);
   }
   return out;
 }

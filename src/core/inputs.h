@@ -9,7 +9,12 @@
 
 namespace mlexport::core {
 
-// Checks specs (dtype names, positive dims) and returns them as (dtype, shape) pairs.
+// complex64/complex128 (cfloat/cdouble): an input the model takes as a complex tensor and the
+// exported file as its (real, imag) pairs, float32/float64 with a trailing dim of 2.
+bool is_complex_dtype(const std::string& name);
+
+// Checks specs (dtype names, positive dims) and returns them as (dtype, shape) pairs; a complex
+// input's shape gets its trailing dim of 2.
 std::vector<std::pair<ir::DType, std::vector<int64_t>>> parse_input_specs(
     const std::vector<InputSpec>& specs);
 

@@ -12,6 +12,7 @@
 #include "frontend/checkpoint/value.h"
 #include "ir/graph.h"
 #include "ir/tensor.h"
+#include "mlexport/diagnostics.h"
 
 namespace mlexport {
 
@@ -65,6 +66,12 @@ class SourceModel {
   virtual std::vector<std::vector<int64_t>> default_input_shapes() const { return {}; }
   // Element types of the inputs when the source knows them (ONNX files); empty: float32.
   virtual std::vector<ir::DType> default_input_dtypes() const { return {}; }
+
+  // Marks the inputs the model takes as complex tensors: the IR and the inputs given to run()
+  // and to_ir() hold them as (real, imag) pairs in a trailing dim of 2.
+  virtual void set_complex_inputs(const std::vector<bool>& /*complex*/) {
+    throw bad_input("complex inputs (complex64, complex128) are taken by TorchScript models only");
+  }
 
   // Which data-dependent branches and loop counts a run on `inputs` takes; empty for a model
   // without data-dependent control flow (or before to_ir).

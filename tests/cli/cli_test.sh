@@ -183,6 +183,17 @@ class Scaled(nn.Module):  # large outputs: float32 rounding is large in absolute
     def forward(self, x):
         return self.body(x) * 5000.0
 
+class Spectrogram(nn.Module):  # stft magnitudes: ONNX DFT, opset 17 only
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("window", torch.hann_window(16))
+    def forward(self, x):
+        return torch.stft(x, 16, hop_length=4, window=self.window, return_complex=True).abs()
+
+class ComplexIn(nn.Module):  # takes a complex tensor (given to the file as real pairs)
+    def forward(self, z):
+        return torch.view_as_real(torch.fft.ifft(z * z.conj(), norm="ortho") + z)
+
 def trace(m, *shapes):
     with torch.no_grad():
         return torch.jit.trace(m.eval(), tuple(torch.randn(*s) for s in shapes))
@@ -200,6 +211,8 @@ save(trace(Unsupported(), (1, 4, 4)), "unsupported.pt")
 save(trace(Cascade(), (1, 4, 4)), "cascade.pt")
 save(trace(EyeInv(), (1, 4, 4)), "eye_inv.pt")
 save(trace(Refused(), (1, 4, 4)), "refused.pt")
+save(trace(Spectrogram(), (1, 64)), "spectrogram.pt")
+save(torch.jit.trace(ComplexIn(), (torch.randn(1, 16, dtype=torch.cfloat),)), "complex_in.pt")
 save(torch.jit.script(Branchy()), "branchy.pt")
 save(torch.jit.script(IntOutput()), "int_output.pt")
 torch.manual_seed(6); save(trace(Flat(), (1, 3, 32, 32)), "flat.pt")
@@ -511,6 +524,32 @@ case_unsupported_variant_reported() {
   expect_line 'aten::pad \(circular padding by amounts computed from the input.*\(x1'
   expect_line 'aten::linalg_det \(x1'
   expect_no_line 'aten::add'
+}
+# Fourier transforms are ONNX DFT, which opset 17 introduced: older opsets and OpenVINO IR refuse
+# them with the reason.
+case_spectral_opset17() {
+  run --checkpoint_path "$FIX/spectrogram.pt" --input_shape 1,64 --opset_version 17 \
+    --output_path "$OUT/m.onnx"
+  expect_exit 0
+  expect_line 'PASS'
+}
+case_spectral_below_opset17_refused() {
+  error_case 3 --checkpoint_path "$FIX/spectrogram.pt" --input_shape 1,64 --opset_version 16 \
+    --output_path "$OUT/m.onnx"
+  expect_line 'DFT needs opset 17 \(requested 16\)'
+}
+case_spectral_openvino_refused() {
+  error_case 3 --checkpoint_path "$FIX/spectrogram.pt" --input_shape 1,64 --format openvino \
+    --output_path "$OUT/m.xml"
+  expect_line 'DFT \(Fourier transforms are not written to OpenVINO IR yet'
+}
+# A complex input: the model gets a complex tensor, the file its (real, imag) pairs.
+case_complex_input_pairs() {
+  run --checkpoint_path "$FIX/complex_in.pt" --input_shape 1,16 --input_dtype complex64 \
+    --opset_version 17 --dynamic_axes --output_path "$OUT/m.onnx"
+  expect_exit 0
+  expect_line 'PASS'
+  onnx_check "$OUT/m.onnx" 'dims(m.graph.input[0]) == ["batch_size", 16, 2]'
 }
 # An if on the data becomes ONNX If; validation takes both branches. OpenVINO IR refuses it.
 case_data_dependent_control_flow() {

@@ -1163,6 +1163,169 @@ case("channel_shuffle_pairwise", SA,
      [randn(2, 6, 4, 4), randn(2, 5, 8), randn(2, 5, 8)])
 
 
+# ---- Fourier transforms (ONNX DFT, opset 17) and complex values ------------------------------
+REQUIRED_OPS += ["aten::fft_fft", "aten::fft_ifft", "aten::fft_rfft", "aten::fft_irfft",
+                 "aten::fft_fft2", "aten::fft_rfftn", "aten::fft_irfftn", "aten::stft",
+                 "aten::istft", "aten::view_as_real", "aten::view_as_complex", "aten::complex",
+                 "aten::real", "aten::imag", "aten::angle"]
+SP = "spectral"
+
+
+def _vr(z):
+    """view_as_real; ifft of a real signal is a lazy conjugate, which must be resolved first."""
+    return torch.view_as_real(z.resolve_conj())
+
+
+def _hann(n):
+    return lambda: torch.hann_window(n)
+
+
+def _as_complex(x):
+    """A real [..., 2k] tensor read as k complex values (the way complex inputs enter)."""
+    return torch.view_as_complex(x.reshape(x.shape[:-1] + (-1, 2)))
+
+
+case("rfft_abs", SP, fn(lambda m, x, y: (torch.fft.rfft(x).abs(), torch.fft.rfft(y, dim=1).abs())),
+     [randn(2, 16), randn(2, 7, 5)], note="even and odd lengths, a middle axis")
+case("fft_view_as_real", SP,
+     fn(lambda m, x: (_vr(torch.fft.fft(x)), _vr(torch.fft.ifft(x)), _vr(torch.fft.rfft(x)))),
+     [randn(2, 3, 12)])
+case("fft_norms", SP,
+     fn(lambda m, x: tuple(
+         _vr(f(x, norm=nm)) for f in (torch.fft.fft, torch.fft.ifft, torch.fft.rfft)
+         for nm in ("backward", "ortho", "forward")) + tuple(
+         torch.fft.irfft(torch.fft.rfft(x), norm=nm) for nm in ("backward", "ortho", "forward"))),
+     [randn(2, 10)], note="each PyTorch norm over ONNX DFT's own scaling (1/n on the inverse)")
+case("fft_n_longer_shorter", SP,
+     fn(lambda m, x: (_vr(torch.fft.fft(x, n=20)), _vr(torch.fft.fft(x, n=9)),
+                      _vr(torch.fft.rfft(x, n=13)), _vr(torch.fft.rfft(x, n=6)),
+                      _vr(torch.fft.ifft(x, n=17, norm="ortho")),
+                      torch.fft.irfft(torch.fft.rfft(x), n=9),
+                      torch.fft.irfft(torch.fft.rfft(x), n=30))),
+     [randn(2, 16)], note="n pads with zeros or cuts the signal; irfft's n cuts or pads bins")
+case("irfft_roundtrip", SP,
+     fn(lambda m, x, y: (torch.fft.irfft(torch.fft.rfft(x), n=16), torch.fft.irfft(torch.fft.rfft(y)),
+                         torch.fft.irfft(torch.fft.rfft(y), n=15))),
+     [randn(2, 16), randn(2, 15)], note="default n = 2 (m - 1) of an odd signal is not a roundtrip")
+case("irfft_complex_input", SP,
+     fn(lambda m, x: (torch.fft.irfft(_as_complex(x)), torch.fft.irfft(_as_complex(x), n=11),
+                      torch.fft.hfft(_as_complex(x)), _vr(torch.fft.ihfft(x)))),
+     [randn(2, 3, 18)],
+     note="spectra that are not Hermitian: PyTorch ignores the imaginary DC and Nyquist parts")
+case("fft_dim0", SP,
+     fn(lambda m, x: (_vr(torch.fft.fft(x, dim=0)), _vr(torch.fft.rfft(x, dim=0, norm="ortho")),
+                      torch.fft.irfft(torch.fft.fft(x, dim=0), dim=0, n=6))),
+     [randn(6, 4, batch_dim=None)], dynamic_batch=False,
+     note="axis 0 is DFT's batch axis: a leading dim is added")
+case("fft2_fftn", SP,
+     fn(lambda m, x: (_vr(torch.fft.fft2(x)), _vr(torch.fft.ifft2(x, norm="ortho")),
+                      _vr(torch.fft.fftn(x, dim=(1, 3))), _vr(torch.fft.ifftn(x, s=(5, 8))),
+                      _vr(torch.fft.fftn(x, s=(3, -1), dim=(-1, 1))))),
+     [randn(2, 3, 6, 7)])
+case("rfft2_irfftn", SP,
+     fn(lambda m, x: (torch.fft.rfft2(x).abs(), _vr(torch.fft.rfftn(x, dim=(1, 2))),
+                      torch.fft.irfft2(torch.fft.rfft2(x), s=(6, 8)),
+                      torch.fft.irfftn(torch.fft.rfftn(x, dim=(1, 2, 3), norm="forward"),
+                                       norm="forward", s=(3, 6, 8), dim=(1, 2, 3)),
+                      torch.fft.irfftn(torch.fft.rfftn(x, s=(4, 5), dim=(1, 2)), dim=(1, 2)))),
+     [randn(2, 3, 6, 8)])
+case("irfft2_size_from_input", SP,
+     fn(lambda m, x: torch.fft.irfft2(torch.fft.rfft2(x) * m.h, s=x.shape[-2:]),
+        h=lambda: torch.view_as_complex(torch.randn(6, 5, 2))),
+     [randn(2, 3, 6, 8)], dynamic_batch=False,
+     note="Fourier-neural-operator style: s read from x.shape (a fixed shape folds it; with a "
+          "dynamic batch a computed s is refused)")
+case("fft_over_dynamic_batch", SP, fn(lambda m, x: torch.fft.rfftn(x).abs()), [randn(2, 3, 8)],
+     note="rfftn over every dim includes the batch: refused under a dynamic batch")
+case("complex_input_fft", SP,
+     fn(lambda m, x: (_vr(torch.fft.fft(_as_complex(x))), _vr(torch.fft.ifft(_as_complex(x), n=5)),
+                      _vr(torch.fft.fft2(_as_complex(x))))),
+     [randn(2, 4, 12)], note="complex inputs given as (real, imag) pairs")
+case("stft_spectrogram", SP,
+     fn(lambda m, x: (torch.stft(x, 16, hop_length=4, window=m.w, return_complex=True).abs(),
+                      torch.stft(x, 16, hop_length=4, window=m.w, return_complex=True).abs().pow(2),
+                      _vr(torch.stft(x, 16, window=m.w, center=False, return_complex=True))),
+        w=_hann(16)),
+     [randn(2, 64)], note="a Hann window, center reflect padding, default hop n_fft / 4")
+case("stft_variants", SP,
+     fn(lambda m, x: (_vr(torch.stft(x, 12, hop_length=5, win_length=8, window=m.w,
+                                     return_complex=True)),
+                      _vr(torch.stft(x, 8, hop_length=3, normalized=True, onesided=False,
+                                     pad_mode="constant", return_complex=True)),
+                      torch.stft(x, 10, hop_length=3, pad_mode="replicate",
+                                 return_complex=False)),
+        w=_hann(8)),
+     [randn(2, 40)],
+     note="window shorter than n_fft (centred), no window, normalized, two-sided, other pads, "
+          "the old real output")
+case("stft_unbatched", SP,
+     fn(lambda m, x: torch.stft(x, 16, hop_length=4, window=m.w, return_complex=True).abs(),
+        w=_hann(16)),
+     [randn(50, batch_dim=None)], dynamic_batch=False)
+case("istft_roundtrip", SP,
+     fn(lambda m, x: (torch.istft(torch.stft(x, 16, hop_length=4, window=m.w, return_complex=True),
+                                  16, hop_length=4, window=m.w),
+                      torch.istft(torch.stft(x, 16, hop_length=4, window=m.w, return_complex=True),
+                                  16, hop_length=4, window=m.w, length=64),
+                      torch.istft(torch.stft(x, 12, hop_length=5, center=False,
+                                             return_complex=True),
+                                  12, hop_length=5, center=False),
+                      torch.istft(torch.stft(x, 8, hop_length=3, normalized=True, onesided=False,
+                                             return_complex=True),
+                                  8, hop_length=3, normalized=True, onesided=False, length=70)),
+        w=_hann(16)),
+     [randn(2, 64)],
+     note="overlap-add with hop dividing n_fft and not, center off, a length past the signal")
+case("istft_spectrum_input", SP,
+     fn(lambda m, x: torch.istft(_as_complex(x), 8, hop_length=2, window=m.w),
+        w=_hann(8)),
+     [randn(2, 5, 14)], note="a spectrum given as real pairs, not one stft made")
+
+CX = "complex"
+case("complex_parts", CX,
+     fn(lambda m, x: (_as_complex(x).real, _as_complex(x).imag, _as_complex(x).abs(),
+                      _as_complex(x).angle(), x.real)),
+     [randn(2, 4, 8)], note="angle of every quadrant; real() of a real tensor is itself")
+case("complex_construct", CX,
+     fn(lambda m, a, b, r, t: (_vr(torch.complex(a, b)), _vr(torch.complex(a, m.im)),
+                               torch.complex(a, b).abs(), _vr(torch.polar(r, t))),
+        im=lambda: torch.randn(6)),
+     [randn(2, 6), randn(2, 6), uniform(2, 6, low=0.1, high=2.0), uniform(2, 6, low=-3, high=3)])
+case("complex_arith", CX,
+     fn(lambda m, x, y, r: (_vr(_as_complex(x) * _as_complex(y)), _vr(_as_complex(x) * r),
+                            _vr(_as_complex(x) / _as_complex(y)), _vr(_as_complex(x) / 2),
+                            _vr(_as_complex(x) + _as_complex(y)), _vr(_as_complex(x) - r),
+                            _vr(r - _as_complex(x)), _vr(1.5 - _as_complex(x)),
+                            _vr(-_as_complex(x)),
+                            _vr(_as_complex(x).conj() * _as_complex(y)),
+                            _vr(_as_complex(x) * 1j), _vr(_as_complex(x).add(_as_complex(y),
+                                                                             alpha=2)))),
+     [randn(2, 3, 8), randn(2, 3, 8), randn(2, 3, 4)])
+case("complex_shape_ops", CX,
+     fn(lambda m, x: tuple(_vr(z) for z in (
+         _as_complex(x)[:, 1:3], _as_complex(x)[:, :, ::2], _as_complex(x).select(1, 2),
+         _as_complex(x).narrow(2, 1, 3), _as_complex(x).flip(-1), _as_complex(x).unsqueeze(-1),
+         _as_complex(x)[:, :1].squeeze(1), torch.cat([_as_complex(x), _as_complex(x) * 2], -1),
+         torch.stack([_as_complex(x), -_as_complex(x)], -1), torch.roll(_as_complex(x), 3, -1),
+         _as_complex(x).index_select(1, m.i)))
+        + (_as_complex(x)[..., -1].real, _as_complex(x).imag * _as_complex(x).shape[-1]),
+        i=lambda: torch.tensor([3, 0, 0])),
+     [randn(2, 4, 16)], note="ops that name their axes act on the pairs' complex axes")
+case("fftshift", SP,
+     fn(lambda m, x: (_vr(torch.fft.fftshift(torch.fft.fft(x), dim=-1)),
+                      _vr(torch.fft.ifftshift(torch.fft.fft2(x), dim=(-2, -1))),
+                      torch.fft.fftshift(x, dim=(1, 2)), torch.fft.ifftshift(x, dim=1))),
+     [randn(2, 5, 6)], note="odd and even lengths: the shifts differ by one")
+case("complex_filter", CX,
+     fn(lambda m, x: torch.fft.irfft(torch.fft.rfft(x) * m.h, n=32),
+        h=lambda: torch.view_as_complex(torch.randn(17, 2))),
+     [randn(2, 32)], note="a complex constant (a frequency response) times a spectrum")
+case("complex_unsupported_op", CX, fn(lambda m, x: torch.view_as_real(torch.exp(_as_complex(x)))),
+     [randn(2, 8)], note="exp of a complex tensor has no rule: refused, never run on the pairs")
+case("complex_output", CX, fn(lambda m, x: torch.fft.fft(x)), [randn(2, 8)],
+     note="a complex model output is refused: return view_as_real of it")
+
+
 def _set_rows(x, i):
     y = x.clone()
     y[i] = 0.5

@@ -109,9 +109,12 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
   BatchSymbols symbols(options.dynamic_batch);
   for (size_t k = 0; k < tensor_inputs.size(); ++k) {
     const at::Tensor& t = example_inputs[k];
-    ir::Value* v =
-        graph->add_input(io_name(options.input_names, k, tensor_inputs.size(), "input"),
-                         to_ir_dtype(t.scalar_type()), symbols.input(t.sizes().vec(), k));
+    // A complex input enters as its (real, imag) pairs, as the IR holds complex values.
+    std::vector<int64_t> sizes = t.sizes().vec();
+    if (t.is_complex()) sizes.push_back(2);
+    ir::Value* v = graph->add_input(io_name(options.input_names, k, tensor_inputs.size(), "input"),
+                                    to_ir_dtype(c10::toRealValueType(t.scalar_type())),
+                                    symbols.input(sizes, k));
     ctx.record(tensor_inputs[k], t, false);
     ctx.bind(tensor_inputs[k], v);
   }
@@ -146,6 +149,11 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
       throw Error(ExitCode::kUnsupportedOps,
                   "an output of the model could not be expressed (%" + out->debugName() + ")");
     }
+  for (const c10::IValue& r : recorded)
+    if (r.isTensor() && r.toTensor().is_complex())
+      throw Error(ExitCode::kUnsupportedOps,
+                  "the model returns a complex tensor; return torch.view_as_real(...) of it "
+                  "(complex values leave the model as real tensors only)");
   if (options.output_names.size() > outputs.size())
     throw bad_input(std::to_string(options.output_names.size()) +
                     " output names given but the model has " + std::to_string(outputs.size()) +

@@ -17,6 +17,19 @@ const std::set<std::string> kNondeterministic = {
     "aten::randint",     "aten::bernoulli", "aten::normal",    "aten::uniform_",
     "aten::multinomial", "aten::randperm",  "aten::empty",     "aten::empty_like"};
 
+bool holds_complex(const c10::IValue& v) {
+  if (v.isComplexDouble()) return true;
+  if (v.isTensor()) return v.toTensor().defined() && v.toTensor().is_complex();
+  if (v.isTuple()) {
+    for (const c10::IValue& e : v.toTupleRef().elements())
+      if (holds_complex(e)) return true;
+  } else if (v.isList()) {
+    for (const c10::IValue& e : v.toListRef())
+      if (holds_complex(e)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string describe_source(const JitNode* const_node) {
@@ -195,6 +208,15 @@ void GraphWalker::visit(const JitNode* node) {
   try {
     if (translate_list_use(node)) return;
     const OpRule* rule = find_rule(kind);
+    if (touches_complex(node)) {
+      const bool has_real_rule = rule != nullptr;
+      rule = find_complex_rule(kind);
+      if (!rule && has_real_rule)
+        return report(node, kind, source,
+                      "on complex tensors: only spectral ops, complex/polar/real/imag, "
+                      "abs/angle/conj/mul/div/add/sub/neg and shape ops that name their axes "
+                      "(slice, select, cat ...) take them");
+    }
     if (!rule) {
       const KnownGap* gap = find_known_gap(kind);
       return report(node, gap ? kind + " (" + gap->reason + ")" : kind, source);
@@ -218,6 +240,14 @@ void GraphWalker::visit(const JitNode* node) {
     if (e.code() != ExitCode::kUnsupportedOps) throw;
     report(node, kind, source, e.what());
   }
+}
+
+bool GraphWalker::touches_complex(const JitNode* node) const {
+  for (const JitValue* v : node->inputs())
+    if (holds_complex(ctx_.recorded(v))) return true;
+  for (const JitValue* v : node->outputs())
+    if (holds_complex(ctx_.recorded(v))) return true;
+  return false;
 }
 
 // Runs the node with LibTorch on the recorded inputs; false when it cannot run.

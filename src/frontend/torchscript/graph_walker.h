@@ -44,6 +44,8 @@ class GraphWalker {
               const std::string& reason = "");
   void poison_outputs(const JitNode* node);
   bool has_poisoned_input(const JitNode* node) const;
+  // Whether a recorded input or output is complex (or a list holding one).
+  bool touches_complex(const JitNode* node) const;
   void visit(const JitNode* node);
   bool run_node(const JitNode* node, bool all_static, std::vector<c10::IValue>& outputs,
                 const std::string& source);

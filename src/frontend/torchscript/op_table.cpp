@@ -1,5 +1,6 @@
 #include "frontend/torchscript/op_table.h"
 
+#include <set>
 #include <unordered_map>
 
 namespace mlexport::torchscript {
@@ -19,7 +20,7 @@ const std::vector<OpRule>& op_rules() {
       auto rows = family();
       all.insert(all.end(), rows.begin(), rows.end());
     }
-    for (auto family : {detection_rules}) {
+    for (auto family : {detection_rules, spectral_rules, complex_rules}) {
       auto rows = family();
       all.insert(all.end(), rows.begin(), rows.end());
     }
@@ -36,6 +37,28 @@ const OpRule* find_rule(std::string_view kind) {
   }();
   auto it = index.find(kind);
   return it == index.end() ? nullptr : it->second;
+}
+
+const OpRule* find_complex_rule(std::string_view kind) {
+  static const auto variants = [] {
+    std::unordered_map<std::string_view, OpRule> map;
+    for (const OpRule& rule : complex_variant_rules()) map.emplace(rule.kind, rule);
+    return map;
+  }();
+  if (auto it = variants.find(kind); it != variants.end()) return &it->second;
+  // Rules that move values without computing on them, or that know the pair layout.
+  static const auto takes_pairs = [] {
+    std::set<std::string, std::less<>> kinds = {
+        "prim::ListConstruct", "prim::TupleConstruct", "prim::ListUnpack", "prim::TupleUnpack",
+        "prim::TupleIndex", "aten::__getitem__", "aten::contiguous", "aten::detach", "aten::clone",
+        "aten::resolve_conj", "aten::resolve_neg",
+        // Answered from the record (rank, dtype, device), which is the complex one.
+        "aten::dim", "aten::len", "prim::dtype", "prim::device", "aten::is_floating_point"};
+    for (auto family : {spectral_rules, complex_rules})
+      for (const OpRule& rule : family()) kinds.insert(rule.kind);
+    return kinds;
+  }();
+  return takes_pairs.count(kind) ? find_rule(kind) : nullptr;
 }
 
 const std::vector<KnownGap>& known_gaps() {

@@ -41,6 +41,15 @@ std::vector<OpRule> scatter_rules();        // scatter, scatter_add/reduce, inde
 std::vector<OpRule> bitwise_rules();        // bitwise and/or/xor/not, shifts
 std::vector<OpRule> sampling_rules();       // grid_sampler, affine_grid, im2col/col2im
 std::vector<OpRule> detection_rules();      // torchvision::nms, roi_align, roi_pool
+std::vector<OpRule> spectral_rules();       // fft_*, stft, istft (ONNX DFT)
+std::vector<OpRule> complex_rules();        // view_as_real/complex, complex, polar, real, imag
+
+// Complex tensors are (real, imag) pairs in a trailing dim of 2 in the IR, so a rule written
+// for real tensors would compute garbage on them. A node that reads or makes a complex value
+// goes to find_complex_rule instead: a complex form below, a rule that takes the pairs as
+// they are (spectral, complex, list plumbing), or nothing, and the op is refused.
+std::vector<OpRule> complex_variant_rules();  // abs, angle, mul ..., slice, cat ...
+const OpRule* find_complex_rule(std::string_view kind);
 
 // Ops known to have no translation, with the reason; the unsupported-op report quotes it.
 struct KnownGap {

@@ -61,7 +61,10 @@ c10::ScalarType to_torch_dtype(ir::DType dtype) {
 }
 
 ir::Tensor to_ir_tensor(const at::Tensor& tensor) {
-  at::Tensor t = tensor.detach().to(at::kCPU).contiguous();
+  at::Tensor t = tensor.detach().to(at::kCPU);
+  // A complex tensor becomes its (real, imag) pairs in a trailing dim, as the IR holds it.
+  if (t.is_complex()) t = at::view_as_real(t.resolve_conj());
+  t = t.contiguous();
   ir::Tensor out(to_ir_dtype(t.scalar_type()), t.sizes().vec());
   if (out.nbytes()) std::memcpy(out.raw(), t.data_ptr(), out.nbytes());
   return out;

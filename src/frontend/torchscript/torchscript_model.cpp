@@ -34,6 +34,22 @@ struct TorchScriptModel::Impl {
   // The graph to_ir translated, and its data-dependent control flow (empty: none).
   std::shared_ptr<torch::jit::Graph> graph;
   ControlFlowCoverage control_flow_sites;
+  std::vector<bool> complex_inputs;  // given as (real, imag) pairs
+
+  std::vector<at::Tensor> torch_inputs(const std::vector<ir::Tensor>& inputs) const {
+    std::vector<at::Tensor> out;
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      at::Tensor t = to_torch_tensor(inputs[k]);
+      if (k < complex_inputs.size() && complex_inputs[k]) {
+        if (t.dim() == 0 || t.size(-1) != 2)
+          throw bad_input("complex input " + std::to_string(k) +
+                          " must come as (real, imag) pairs in a trailing dim of 2");
+        t = at::view_as_complex(t);
+      }
+      out.push_back(t);
+    }
+    return out;
+  }
 };
 
 namespace {
@@ -103,6 +119,10 @@ std::unique_ptr<TorchScriptModel> TorchScriptModel::load(const std::string& path
   return std::unique_ptr<TorchScriptModel>(new TorchScriptModel(std::move(impl)));
 }
 
+void TorchScriptModel::set_complex_inputs(const std::vector<bool>& complex) {
+  impl_->complex_inputs = complex;
+}
+
 size_t TorchScriptModel::num_inputs() const {
   return impl_->num_inputs;
 }
@@ -114,7 +134,7 @@ const std::map<std::string, std::string>& TorchScriptModel::extra_files() const 
 std::vector<ir::Tensor> TorchScriptModel::run(const std::vector<ir::Tensor>& inputs) {
   torch::NoGradGuard no_grad;
   std::vector<c10::IValue> args;
-  for (const auto& t : inputs) args.emplace_back(to_torch_tensor(t));
+  for (const auto& t : impl_->torch_inputs(inputs)) args.emplace_back(t);
   c10::IValue result;
   try {
     result = impl_->module.forward(args);
@@ -178,9 +198,8 @@ std::unique_ptr<ir::Graph> TorchScriptModel::to_ir(const std::vector<ir::Tensor>
   torch::jit::LowerSimpleTuples(graph);
   torch::jit::EliminateDeadCode(graph);
 
-  std::vector<at::Tensor> inputs;
-  for (const auto& t : example_inputs) inputs.push_back(to_torch_tensor(t));
-  auto ir = import_graph(graph, inputs, options, &impl_->control_flow_sites);
+  auto ir =
+      import_graph(graph, impl_->torch_inputs(example_inputs), options, &impl_->control_flow_sites);
   impl_->graph = graph;
   return ir;
 }
@@ -188,9 +207,7 @@ std::unique_ptr<ir::Graph> TorchScriptModel::to_ir(const std::vector<ir::Tensor>
 ControlFlowCoverage TorchScriptModel::control_flow_coverage(const std::vector<ir::Tensor>& inputs) {
   if (!impl_->graph || impl_->control_flow_sites.empty()) return {};
   torch::NoGradGuard no_grad;
-  std::vector<at::Tensor> tensors;
-  for (const auto& t : inputs) tensors.push_back(to_torch_tensor(t));
-  return run_control_flow(impl_->graph, tensors, impl_->control_flow_sites);
+  return run_control_flow(impl_->graph, impl_->torch_inputs(inputs), impl_->control_flow_sites);
 }
 
 std::string libtorch_version() {

@@ -34,6 +34,9 @@ class TorchScriptModel : public SourceModel {
   // What a run on `inputs` takes at each data-dependent If/Loop that to_ir found.
   ControlFlowCoverage control_flow_coverage(const std::vector<ir::Tensor>& inputs) override;
 
+  // Inputs given as (real, imag) pairs become complex tensors before the model sees them.
+  void set_complex_inputs(const std::vector<bool>& complex) override;
+
   // Number of tensor inputs forward() takes (self excluded).
   size_t num_inputs() const override;
   // Extra files stored in the archive (e.g. mlexport's own metadata).

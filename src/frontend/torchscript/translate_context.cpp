@@ -62,7 +62,8 @@ bool TranslateContext::is_static(const JitValue* v) const {
 
 ir::DType TranslateContext::dtype(const JitValue* v) const {
   const c10::IValue& r = recorded(v);
-  if (r.isTensor()) return to_ir_dtype(r.toTensor().scalar_type());
+  if (r.isTensor()) return to_ir_dtype(c10::toRealValueType(r.toTensor().scalar_type()));
+  if (r.isComplexDouble()) return ir::DType::Float32;
   if (r.isInt()) return ir::DType::Int64;
   if (r.isDouble()) return ir::DType::Float32;
   if (r.isBool()) return ir::DType::Bool;
@@ -71,6 +72,11 @@ ir::DType TranslateContext::dtype(const JitValue* v) const {
       "value " + what_value(v) + " (a " + r.tagKind() + ") has no dtype" +
           (current_ ? std::string(" at ") + current_->kind().toQualString() + " " + current_source_
                     : std::string()));
+}
+
+bool TranslateContext::is_complex(const JitValue* v) const {
+  const c10::IValue& r = recorded(v);
+  return r.isComplexDouble() || (r.isTensor() && r.toTensor().is_complex());
 }
 
 int64_t TranslateContext::dim_arg(const JitValue* dim, int64_t rank) const {
@@ -140,6 +146,13 @@ ir::Value* TranslateContext::from_ivalue(const c10::IValue& r, const JitValue* v
   if (r.isInt()) return constant(ir::Tensor::scalar_int64(r.toInt()));
   if (r.isDouble()) return constant(ir::Tensor::scalar_of(ir::DType::Float32, r.toDouble()));
   if (r.isBool()) return constant(ir::Tensor::scalar_of(ir::DType::Bool, r.toBool()));
+  if (r.isComplexDouble()) {
+    const c10::complex<double> z = r.toComplexDouble();
+    ir::Tensor t(ir::DType::Float32, {2});
+    t.data<float>()[0] = static_cast<float>(z.real());
+    t.data<float>()[1] = static_cast<float>(z.imag());
+    return constant(std::move(t));
+  }
   if (r.isIntList()) return int64_vector(r.toIntVector());
   if (r.isDoubleList()) {
     auto values = r.toDoubleVector();
@@ -251,9 +264,10 @@ void describe(ir::Value* v, const c10::IValue& r, bool dynamic_batch) {
   if (v->producer == nullptr) return;  // graph inputs and constants keep what they have
   if (r.isTensor()) {
     const at::Tensor& t = r.toTensor();
-    v->dtype = to_ir_dtype(t.scalar_type());
+    v->dtype = to_ir_dtype(c10::toRealValueType(t.scalar_type()));
     // A nested tensor has no sizes; its translator gave the padded dense shape.
     if (!t.is_nested()) v->shape = ir::fixed_shape(t.sizes().vec());
+    if (t.is_complex()) v->shape->push_back(ir::Dim::fixed(2));  // (real, imag) pairs
   } else if (r.isInt()) {
     v->dtype = ir::DType::Int64;
     v->shape = ir::Shape{};

@@ -46,7 +46,10 @@ class TranslateContext {
   std::vector<int64_t> sizes(const JitValue* v) const {
     return recorded(v).toTensor().sizes().vec();
   }
+  // A complex tensor's IR value holds (real, imag) pairs in a trailing dim of 2, the layout of
+  // ONNX DFT; dtype() is then the dtype of each part and rank()/sizes() are the complex ones.
   ir::DType dtype(const JitValue* v) const;
+  bool is_complex(const JitValue* v) const;
   // A dim argument normalised to [0, rank).
   int64_t dim_arg(const JitValue* dim, int64_t rank) const;
 

@@ -40,6 +40,9 @@ inline ir::Value* typed(ir::Value* v, ir::DType dtype) {
 std::vector<ir::Value*> split_last(TranslateContext& ctx, ir::Value* x, int64_t parts,
                                    int64_t size);
 
+// atan2(y, x) in (-pi, pi], 0 at the origin (op/math.cpp).
+ir::Value* atan2_of(TranslateContext& ctx, ir::Value* y, ir::Value* x, ir::DType dt);
+
 // The input that feeds schema argument `name`, or nullptr when this overload has none.
 const JitValue* arg(const JitNode* node, std::string_view name);
 

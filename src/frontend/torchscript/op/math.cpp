@@ -7,6 +7,24 @@
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::torchscript {
+
+// atan2(y, x), in (-pi, pi]. atan(y / x) is right for x > 0 and for x = 0 (y / 0 = +-inf);
+// x < 0 adds +-pi by the sign of y; (0, 0) gives 0 as PyTorch does.
+ir::Value* atan2_of(TranslateContext& ctx, ir::Value* y, ir::Value* x, ir::DType dt) {
+  using ir::DType;
+  auto c = [&](double v) { return ctx.scalar(v, dt); };
+  auto t = [&](ir::Value* v) { return typed(v, dt); };
+  ir::Value* angle = t(ctx.op("Atan", {t(ctx.op("Div", {y, x}))}));
+  ir::Value* y_negative = typed(ctx.op("Less", {y, c(0.0)}), DType::Bool);
+  ir::Value* turn = t(ctx.op("Where", {y_negative, c(-M_PI), c(M_PI)}));
+  ir::Value* x_negative = typed(ctx.op("Less", {x, c(0.0)}), DType::Bool);
+  angle = t(ctx.op("Where", {x_negative, t(ctx.op("Add", {angle, turn})), angle}));
+  ir::Value* origin = typed(ctx.op("And", {typed(ctx.op("Equal", {x, c(0.0)}), DType::Bool),
+                                           typed(ctx.op("Equal", {y, c(0.0)}), DType::Bool)}),
+                            DType::Bool);
+  return t(ctx.op("Where", {origin, c(0.0), angle}));
+}
+
 namespace {
 
 using ir::DType;
@@ -114,23 +132,12 @@ void translate_lgamma(TranslateContext& ctx, const JitNode* node) {
   bind_output(ctx, node, ctx.op("Where", {negative, reflected, lgamma_y}));
 }
 
-// aten::atan2(Tensor self, Tensor other): the angle of (other, self), in (-pi, pi].
-// atan(y / x) is right for x > 0 and for x = 0 (y / 0 = +-inf); x < 0 adds +-pi by the sign of
-// y; (0, 0) gives 0 as PyTorch does.
+// aten::atan2(Tensor self, Tensor other): the angle of (other, self).
 void translate_atan2(TranslateContext& ctx, const JitNode* node) {
   const DType dt = ctx.dtype(node->output());
-  auto c = [&](double v) { return ctx.scalar(v, dt); };
-  ir::Value* y = ctx.tensor_as(node->input(0), dt);
-  ir::Value* x = ctx.tensor_as(node->input(1), dt);
-  ir::Value* angle = ctx.op("Atan", {ctx.op("Div", {y, x})});
-  ir::Value* y_negative = typed(ctx.op("Less", {y, c(0.0)}), DType::Bool);
-  ir::Value* turn = ctx.op("Where", {y_negative, c(-M_PI), c(M_PI)});
-  ir::Value* x_negative = typed(ctx.op("Less", {x, c(0.0)}), DType::Bool);
-  angle = ctx.op("Where", {x_negative, ctx.op("Add", {angle, turn}), angle});
-  ir::Value* origin = typed(ctx.op("And", {typed(ctx.op("Equal", {x, c(0.0)}), DType::Bool),
-                                           typed(ctx.op("Equal", {y, c(0.0)}), DType::Bool)}),
-                            DType::Bool);
-  bind_output(ctx, node, ctx.op("Where", {origin, c(0.0), angle}));
+  bind_output(
+      ctx, node,
+      atan2_of(ctx, ctx.tensor_as(node->input(0), dt), ctx.tensor_as(node->input(1), dt), dt));
 }
 
 // aten::asinh(Tensor self), aten::acosh(Tensor self), aten::atanh(Tensor self) and in-place forms
