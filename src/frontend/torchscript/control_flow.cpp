@@ -145,7 +145,7 @@ void GraphWalker::translate_if(const JitNode* node, const std::string& source) {
     ctx_.record(node->output(k), ctx_.recorded(node->blocks()[taken]->outputs()[k]), false);
     ctx_.bind(node->output(k), n->outputs[k]);
     n->outputs[k]->shape = merge_shapes(outputs[0][k]->shape, outputs[1][k]->shape);
-    if (ctx_.has_unknown_dim(node->output(k))) ctx_.mark_data_dependent(node->output(k));
+    ctx_.track_data_dependent_sizes(node->output(k), false);
   }
   dynamic_sites_.insert(node);
   coverage_.note_if(source, taken == 0);
@@ -300,7 +300,7 @@ void GraphWalker::translate_loop(const JitNode* node, const std::string& source)
     ctx_.record(node->output(k), last, false);
     ctx_.bind(node->output(k), n->outputs[k]);
     n->outputs[k]->shape = shape;
-    if (ctx_.has_unknown_dim(node->output(k))) ctx_.mark_data_dependent(node->output(k));
+    ctx_.track_data_dependent_sizes(node->output(k), false);
   }
   for (size_t j = 0; j < appends.size(); ++j) {
     ir::Value* stacked = n->outputs[n_carried + j];

@@ -227,7 +227,7 @@ void GraphWalker::visit(const JitNode* node) {
     for (const JitValue* in : node->inputs())
       data_dependent = data_dependent || ctx_.is_data_dependent(in);
     for (const JitValue* out : node->outputs())
-      if (data_dependent || ctx_.has_unknown_dim(out)) ctx_.mark_data_dependent(out);
+      ctx_.track_data_dependent_sizes(out, data_dependent);
   } catch (const PoisonedValue&) {
     // Inputs from reported ops are skipped before this point, so an input without a value
     // here is one its producer's rule does not provide (e.g. max-pool indices).

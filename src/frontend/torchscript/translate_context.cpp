@@ -56,6 +56,38 @@ bool TranslateContext::has_unknown_dim(const JitValue* v) const {
   return false;
 }
 
+void TranslateContext::track_data_dependent_sizes(const JitValue* out,
+                                                  bool from_data_dependent_input) {
+  auto it = slots_.find(out);
+  if (it == slots_.end()) return;
+  Slot& s = it->second;
+  std::vector<ir::Value*> values = s.items;
+  if (s.ir) values.push_back(s.ir);
+  std::vector<const c10::IValue*> records;
+  if (s.recorded.isTensor()) records.push_back(&s.recorded);
+  if (s.recorded.isList())
+    for (const c10::IValue& e : s.recorded.toListRef()) records.push_back(&e);
+  const bool source = has_unknown_dim(out);
+  if (!source && !from_data_dependent_input) return;
+  data_dependent_.insert(out);
+  for (size_t k = 0; k < values.size(); ++k) {
+    ir::Value* v = values[k];
+    const c10::IValue* r = values.size() == records.size() ? records[k]
+                           : records.size() == 1           ? records[0]
+                                                           : nullptr;
+    if (!v || !v->shape || !r || !r->isTensor() || r->toTensor().is_nested()) continue;
+    const auto sizes = r->toTensor().sizes();
+    if (sizes.size() != v->shape->size()) continue;
+    for (size_t d = 0; d < sizes.size(); ++d) {
+      ir::Dim& dim = (*v->shape)[d];
+      if (!dim.is_fixed() && dim.symbol.empty())
+        data_dependent_sizes_.insert(sizes[d]);
+      else if (dim.is_fixed() && data_dependent_sizes_.count(sizes[d]))
+        dim = ir::Dim{};
+    }
+  }
+}
+
 bool TranslateContext::is_static(const JitValue* v) const {
   return slot(v).is_static;
 }

@@ -41,6 +41,10 @@ class TranslateContext {
   void mark_data_dependent(const JitValue* v) { data_dependent_.insert(v); }
   // Whether the IR value(s) bound to `v` have a dim a translator left unknown.
   bool has_unknown_dim(const JitValue* v) const;
+  // After a translation: an output with a dim its translator left unknown records that dim's
+  // size at the example as decided by the data; an output downstream of one (data-dependent) has
+  // its dims of such sizes made unknown, so no pass folds them into constants.
+  void track_data_dependent_sizes(const JitValue* out, bool from_data_dependent_input);
   bool is_none(const JitValue* v) const { return recorded(v).isNone(); }
   int64_t rank(const JitValue* v) const { return recorded(v).toTensor().dim(); }
   std::vector<int64_t> sizes(const JitValue* v) const {
@@ -149,7 +153,8 @@ class TranslateContext {
 
   std::unordered_map<const JitValue*, Slot> slots_;
   std::unordered_set<const JitValue*> data_dependent_;
-  std::vector<Scope> scopes_;  // open scopes, outermost first
+  std::unordered_set<int64_t> data_dependent_sizes_;  // recorded sizes the data decided
+  std::vector<Scope> scopes_;                         // open scopes, outermost first
   std::unordered_map<const ir::Value*, int> owner_;
   int next_scope_id_ = 1;
   const JitNode* current_ = nullptr;
