@@ -38,6 +38,7 @@ class Importer {
     for (const auto& t : g.initializer()) initializer_names_.insert(t.name());
     if (options.dynamic_batch) make_batch_dynamic(g, initializer_names_);
     read_initializers(g);
+    check_names_defined(g);
     types_ = infer_types(file_.proto);
     create_values();
     mark_uses();
@@ -78,6 +79,23 @@ class Importer {
     }
     for (const auto& t : g.sparse_initializer())
       ctx_.unsupported("sparse initializers", t.values().name(), "");
+  }
+
+  // libonnx 1.12's shape inference dereferences the type of a node input that nothing defines
+  // (a missing initializer, a cycle, nodes out of order): such a file is refused before it runs.
+  void check_names_defined(const onnx::GraphProto& g) const {
+    std::set<std::string> defined = initializer_names_;
+    for (const auto& vi : g.input()) defined.insert(vi.name());
+    for (const auto& node : g.node()) {
+      for (const auto& name : node.input())
+        if (!name.empty() && !defined.count(name)) throw undefined_input(node, name);
+      defined.insert(node.output().begin(), node.output().end());
+    }
+  }
+
+  Error undefined_input(const onnx::NodeProto& node, const std::string& name) const {
+    return bad_input(path_ + ": " + where(node) + " reads '" + name +
+                     "', which no input, initializer or earlier node defines");
   }
 
   ir::Value* add_named(const std::string& name, ir::Value* v) {
@@ -150,9 +168,7 @@ class Importer {
         continue;
       }
       auto it = values_.find(name);
-      if (it == values_.end() || !defined_.count(it->second))
-        throw bad_input(path_ + ": " + where(node) + " reads '" + name +
-                        "', which no input, initializer or earlier node defines");
+      if (it == values_.end() || !defined_.count(it->second)) throw undefined_input(node, name);
       d.inputs.push_back(it->second);
     }
     for (const auto& name : node.output()) {

@@ -1,0 +1,37 @@
+// For readers that take a path: each fuzz input is written into one private folder per process
+// (in /dev/shm when it exists, so the disk is not worn), then read back by the reader.
+#pragma once
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace fuzz {
+
+inline const std::string& scratch_dir() {
+  static const std::string dir = [] {
+    std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    std::string templ = base + "/mlexport-fuzz-XXXXXX";
+    if (!mkdtemp(templ.data())) abort();
+    return templ;
+  }();
+  return dir;
+}
+
+inline std::string write_scratch(const std::string& name, const uint8_t* data, size_t size) {
+  const std::string path = scratch_dir() + "/" + name;
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) abort();
+  if (size > 0 && std::fwrite(data, 1, size, f) != size) abort();
+  std::fclose(f);
+  return path;
+}
+
+inline void remove_scratch(const std::string& name) {
+  std::remove((scratch_dir() + "/" + name).c_str());
+}
+
+}  // namespace fuzz
