@@ -22,9 +22,13 @@ void apply_checkpoint_config(std::string_view text, const std::string& what, Che
     if (!j.contains(key)) continue;
     const auto& v = j[key];
     if (v.is_number_integer()) info.input_chw = {3, v.get<int64_t>(), v.get<int64_t>()};
-    if (v.is_array() && v.size() == 2)
-      info.input_chw = {3, v[0].get<int64_t>(), v[1].get<int64_t>()};
-    if (v.is_array() && v.size() == 3) info.input_chw = v.get<std::vector<int64_t>>();
+    if (!v.is_array() || (v.size() != 2 && v.size() != 3)) continue;
+    // get<int64_t>() of a string throws nlohmann's type_error and of a float truncates.
+    for (const auto& d : v)
+      if (!d.is_number_integer())
+        throw bad_input(what + ": " + key + " must hold integers; found " + d.type_name());
+    if (v.size() == 2) info.input_chw = {3, v[0].get<int64_t>(), v[1].get<int64_t>()};
+    if (v.size() == 3) info.input_chw = v.get<std::vector<int64_t>>();
   }
 }
 

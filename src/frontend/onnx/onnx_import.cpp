@@ -82,10 +82,15 @@ class Importer {
   }
 
   // libonnx 1.12's shape inference dereferences the type of a node input that nothing defines
-  // (a missing initializer, a cycle, nodes out of order): such a file is refused before it runs.
+  // (a missing initializer, a cycle, nodes out of order) or that has no type: such a file is
+  // refused before it runs.
   void check_names_defined(const onnx::GraphProto& g) const {
     std::set<std::string> defined = initializer_names_;
-    for (const auto& vi : g.input()) defined.insert(vi.name());
+    for (const auto& vi : g.input()) {
+      if (!vi.has_type() && !initializer_names_.count(vi.name()))
+        throw bad_input(path_ + ": graph input '" + vi.name() + "' has no type");
+      defined.insert(vi.name());
+    }
     for (const auto& node : g.node()) {
       for (const auto& name : node.input())
         if (!name.empty() && !defined.count(name)) throw undefined_input(node, name);

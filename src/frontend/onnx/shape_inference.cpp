@@ -16,6 +16,9 @@ namespace mlexport::frontend::detail {
 namespace {
 
 constexpr int kMaxRounds = 8;  // each round unlocks the values after one more such op
+// No real model comes near this rank; a shape operand of 100 000 elements in a hostile file would
+// otherwise make every later value that rank, and each inference round slower.
+constexpr int64_t kMaxFallbackRank = 64;
 
 void run_onnx_inference(onnx::ModelProto& model) {
   for (bool propagate : {true, false}) {
@@ -60,12 +63,17 @@ void copy_unsliced_dims(const onnx::NodeProto& node, const onnx::GraphProto& g,
 std::optional<int> static_length(const std::map<std::string, onnx::TypeProto*>& known,
                                  const onnx::GraphProto& g, const std::string& name) {
   for (const auto& t : g.initializer())
-    if (t.name() == name && t.dims_size() == 1) return static_cast<int>(t.dims(0));
+    if (t.name() == name && t.dims_size() == 1) {
+      if (t.dims(0) < 0 || t.dims(0) > kMaxFallbackRank) return std::nullopt;
+      return static_cast<int>(t.dims(0));
+    }
   auto it = known.find(name);
   if (it == known.end() || !it->second->tensor_type().has_shape()) return std::nullopt;
   const auto& shape = it->second->tensor_type().shape();
   if (shape.dim_size() != 1 || !shape.dim(0).has_dim_value()) return std::nullopt;
-  return static_cast<int>(shape.dim(0).dim_value());
+  const int64_t length = shape.dim(0).dim_value();
+  if (length < 0 || length > kMaxFallbackRank) return std::nullopt;
+  return static_cast<int>(length);
 }
 
 // The rank of output k of `node` when ONNX could not infer it, from its operands' static shapes.
@@ -114,7 +122,7 @@ bool add_fallback_ranks(onnx::ModelProto& model) {
       auto found = known.find(name);
       if (found != known.end() && found->second->tensor_type().has_shape()) continue;
       const std::optional<int> rank = fallback_rank(node, known, g);
-      if (!rank || *rank < 0) continue;
+      if (!rank || *rank < 0 || *rank > kMaxFallbackRank) continue;
       auto in = known.find(node.input(0));
       const int input_elem =
           in != known.end() ? in->second->tensor_type().elem_type() : onnx::TensorProto::UNDEFINED;
