@@ -86,20 +86,27 @@ class Importer {
   // refused before it runs.
   void check_names_defined(const onnx::GraphProto& g) const {
     std::set<std::string> defined = initializer_names_;
-    for (const auto& vi : g.input()) {
-      if (!vi.has_type() && !initializer_names_.count(vi.name()))
-        throw bad_input(path_ + ": graph input '" + vi.name() + "' has no type");
-      defined.insert(vi.name());
-    }
+    for (const auto& vi : g.input()) defined.insert(vi.name());
     for (const auto& node : g.node()) {
       for (const auto& name : node.input())
         if (!name.empty() && !defined.count(name)) throw undefined_input(node, name);
       defined.insert(node.output().begin(), node.output().end());
     }
+    for (const auto& vi : g.input())
+      if (!vi.has_type() && !initializer_names_.count(vi.name()))
+        throw bad_input(path_ + ": graph input '" + printable(vi.name()) + "' has no type");
+  }
+
+  // A name from the file, safe to quote in a one-line message.
+  static std::string printable(const std::string& name) {
+    std::string out = name.substr(0, 80);
+    for (char& c : out)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return name.size() > 80 ? out + "..." : out;
   }
 
   Error undefined_input(const onnx::NodeProto& node, const std::string& name) const {
-    return bad_input(path_ + ": " + where(node) + " reads '" + name +
+    return bad_input(path_ + ": " + where(node) + " reads '" + printable(name) +
                      "', which no input, initializer or earlier node defines");
   }
 
@@ -158,8 +165,8 @@ class Importer {
   }
 
   std::string where(const onnx::NodeProto& node) const {
-    if (node.name().empty()) return "an unnamed " + node.op_type() + " node";
-    return "node '" + node.name() + "' (" + node.op_type() + ")";
+    if (node.name().empty()) return "an unnamed " + printable(node.op_type()) + " node";
+    return "node '" + printable(node.name()) + "' (" + printable(node.op_type()) + ")";
   }
 
   NodeDraft draft_of(const onnx::NodeProto& node) {
