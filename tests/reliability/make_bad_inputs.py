@@ -19,6 +19,8 @@ from onnx import TensorProto, helper, numpy_helper
 OUT = sys.argv[1]
 os.makedirs(OUT, exist_ok=True)
 CANARY = os.path.join(OUT, "CANARY")
+# The fuzzers' reproducers (fuzz/corpus) that broke the CLI before their fixes.
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fuzz", "corpus")
 
 
 def path(name):
@@ -155,6 +157,10 @@ write("st_bad_config/config.json", '{"architecture": "resnet18", "num_classes": 
 write("st_config_types/model.safetensors", safetensors(
     {"fc.weight": {"dtype": "F32", "shape": [2, 4], "data_offsets": [0, 32]}}, bytes(32)))
 write("st_config_types/config.json", '{"architecture": "resnet18", "input_size": ["a", "b"]}')
+write("st_config_bool/model.safetensors", safetensors(
+    {"fc.weight": {"dtype": "F32", "shape": [2, 4], "data_offsets": [0, 32]}}, bytes(32)))
+with open(os.path.join(CORPUS, "fuzz_config_json", "crash_input_size_bool.json"), "rb") as f:
+    write("st_config_bool/config.json", f.read())
 
 # ---- ONNX ----
 def onnx_model(nodes, inputs, outputs, inits=(), opset=13):
@@ -200,7 +206,6 @@ short.raw_data = bytes(10)
 onnx.save(onnx_model([helper.make_node("Add", ["x", "w"], ["y"])], [x], [y], [short]),
           path("raw_data_short.onnx"))
 # The fuzzers' finds that crashed the CLI (libonnx shape inference dereferenced a missing type).
-CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fuzz", "corpus")
 for name in ("crash_shape_of_undefined_input.onnx", "crash_graph_input_without_type.onnx"):
     with open(os.path.join(CORPUS, "fuzz_onnx", name), "rb") as f:
         write(name, f.read())

@@ -54,6 +54,7 @@ def run_row(row, opts):
             cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + cmd
     elif mode == "fsize":
         preexec = limit_file_size  # SIGXFSZ is back to its default in the child
+    start = time.time()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             errors="replace", preexec_fn=preexec, cwd=opts.work)
     if mode == "sigterm":
@@ -66,6 +67,7 @@ def run_row(row, opts):
     except subprocess.TimeoutExpired:
         proc.kill()
         stdout, stderr = proc.communicate()
+    seconds = time.time() - start
     out.chmod(0o755)
     problems = []
     if proc.returncode != int(row["exit"]):
@@ -84,16 +86,16 @@ def run_row(row, opts):
         problems.append(f"partial output left: {left}")
     if (pathlib.Path(opts.bad) / "CANARY").exists():
         problems.append("the pickle payload ran (CANARY exists)")
-    return row, cmd, proc.returncode, stderr, problems
+    return row, cmd, proc.returncode, stderr, problems, seconds
 
 
 def run_all(opts):
     rows = [r for r in read_cases() if not opts.ids or r["id"] in opts.ids]
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=opts.jobs) as pool:
-        for row, cmd, code, stderr, problems in pool.map(lambda r: run_row(r, opts), rows):
+        for row, cmd, code, stderr, problems, seconds in pool.map(lambda r: run_row(r, opts), rows):
             status = "FAIL" if problems else "ok"
-            print(f"{status:4} {row['id']} (exit {code})")
+            print(f"{status:4} {row['id']} (exit {code}, {seconds:.1f} s)")
             if problems:
                 failed += 1
                 print("     $ " + " ".join(shlex.quote(c) for c in cmd))
