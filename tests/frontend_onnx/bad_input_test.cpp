@@ -114,6 +114,15 @@ TEST(BadInput, FuzzReproducersNeverReachShapeInferenceBroken) {
                    "graph input 'x' has no type");
 }
 
+TEST(BadInput, FuzzReproducersThatCrashedInsideLibonnx) {
+  // A Conv whose input has a lower rank than its weight: libonnx read past the kernel shape.
+  expect_bad_input(fuzz_reproducer("crash_conv_input_rank_below_weight_rank.onnx"),
+                   "is never computed");
+  // A Shape of an unknown op's output: libonnx's data propagation read a null type.
+  expect_bad_input(fuzz_reproducer("crash_shape_of_unknown_op_output.onnx"),
+                   "Shape node has 3 inputs; Shape-15 takes 1");
+}
+
 TEST(Unsupported, FloatAxesOperandIsReportedNotCast) {
   // A float32 initializer of NaN as Squeeze's axes: casting it to int64 was undefined behaviour.
   const Refusal r = refusal_of(fuzz_reproducer("ubsan_nan_squeeze_axes.onnx"));

@@ -206,7 +206,9 @@ short.raw_data = bytes(10)
 onnx.save(onnx_model([helper.make_node("Add", ["x", "w"], ["y"])], [x], [y], [short]),
           path("raw_data_short.onnx"))
 # The fuzzers' finds that crashed the CLI (libonnx shape inference dereferenced a missing type).
-for name in ("crash_shape_of_undefined_input.onnx", "crash_graph_input_without_type.onnx"):
+for name in ("crash_shape_of_undefined_input.onnx", "crash_graph_input_without_type.onnx",
+             "crash_conv_input_rank_below_weight_rank.onnx",
+             "crash_shape_of_unknown_op_output.onnx"):
     with open(os.path.join(CORPUS, "fuzz_onnx", name), "rb") as f:
         write(name, f.read())
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -20,7 +21,64 @@ constexpr int kMaxRounds = 8;  // each round unlocks the values after one more s
 // otherwise make every later value that rank, and each inference round slower.
 constexpr int64_t kMaxFallbackRank = 64;
 
+// libonnx 1.12's Conv inference takes the kernel's size from the weight's shape without checking
+// that the weight has the input's rank, and reads past it (fuzz_onnx found the crashes). Such a
+// node's output is left to the fallbacks below instead.
+bool conv_kernel_is_readable(onnx::InferenceContext& ctx, size_t weight) {
+  if (ctx.getAttribute("kernel_shape")) return true;  // libonnx checks its length itself
+  const onnx::TypeProto* x = ctx.getNumInputs() > 0 ? ctx.getInputType(0) : nullptr;
+  const onnx::TypeProto* w = ctx.getNumInputs() > weight ? ctx.getInputType(weight) : nullptr;
+  if (!x || !x->has_tensor_type() || !x->tensor_type().has_shape()) return true;  // not read
+  if (!w || !w->has_tensor_type() || !w->tensor_type().has_shape()) return false;
+  const int rank = x->tensor_type().shape().dim_size();
+  return rank >= 3 && w->tensor_type().shape().dim_size() == rank;
+}
+
+// libonnx 1.12's data propagation dereferences the type of every input, which is null for the
+// output of an op it does not know (a Shape of it crashed, found by fuzz_onnx): such a node
+// propagates nothing instead.
+bool input_types_known(onnx::DataPropagationContext& ctx) {
+  for (size_t k = 0; k < ctx.getNumInputs(); ++k)
+    if (!ctx.getInputType(k)) return false;
+  return true;
+}
+
+// Wraps the functions in libonnx's schema registry once, so the guards hold for every later
+// inference in the process (the ONNX emitter's checks too; valid models never trip them).
+void guard_libonnx_inference() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const onnx::OpSchema& copy : onnx::OpSchemaRegistry::get_all_schemas_with_history()) {
+      const onnx::OpSchema* schema =
+          onnx::OpSchemaRegistry::Schema(copy.Name(), copy.SinceVersion(), copy.domain());
+      if (!schema) continue;
+      auto* editable = const_cast<onnx::OpSchema*>(schema);
+      auto original = editable->GetDataPropagationFunction();
+      editable->PartialDataPropagationFunction([original](onnx::DataPropagationContext& ctx) {
+        if (input_types_known(ctx)) original(ctx);
+      });
+    }
+    const std::pair<const char*, size_t> ops[] = {
+        {"Conv", 1}, {"ConvInteger", 1}, {"ConvTranspose", 1}, {"QLinearConv", 3}};
+    for (const auto& [op, weight] : ops) {
+      std::set<const onnx::OpSchema*> seen;
+      for (int version = 1; version <= 17; ++version) {
+        const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(op, version);
+        if (!schema || !seen.insert(schema).second) continue;
+        auto* editable = const_cast<onnx::OpSchema*>(schema);
+        auto original = editable->GetTypeAndShapeInferenceFunction();
+        if (!original) continue;
+        const size_t w = weight;
+        editable->TypeAndShapeInferenceFunction([original, w](onnx::InferenceContext& ctx) {
+          if (conv_kernel_is_readable(ctx, w)) original(ctx);
+        });
+      }
+    }
+  });
+}
+
 void run_onnx_inference(onnx::ModelProto& model) {
+  guard_libonnx_inference();
   for (bool propagate : {true, false}) {
     try {
       onnx::shape_inference::InferShapes(
