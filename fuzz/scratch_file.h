@@ -7,17 +7,26 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace fuzz {
 
 inline const std::string& scratch_dir() {
-  static const std::string dir = [] {
+  // Never destroyed, so the atexit cleanup below can still read it.
+  static const std::string& dir = *new std::string([] {
     std::string base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     std::string templ = base + "/mlexport-fuzz-XXXXXX";
     if (!mkdtemp(templ.data())) abort();
     return templ;
-  }();
+  }());
+  // Removed when the fuzzer exits normally; a crash leaves it behind.
+  static const bool cleanup = std::atexit([] {
+                                std::error_code ec;
+                                std::filesystem::remove_all(scratch_dir(), ec);
+                              }) == 0;
+  (void)cleanup;
   return dir;
 }
 
