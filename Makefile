@@ -2,7 +2,8 @@
 BUILD ?= build
 JOBS ?= 2
 
-.PHONY: setup build demo test compat torchvision detection clean format operators-doc fuzz serve
+.PHONY: setup build demo test compat torchvision detection clean format operators-doc fuzz \
+	fuzz-campaign serve
 
 setup:
 	bash scripts/setup.sh
@@ -50,6 +51,13 @@ torchvision: build
 detection: build
 	cd $(BUILD) && ctest --output-on-failure -L 'models\.detection'
 
-# libFuzzer targets for the checkpoint readers (see fuzz/README.md); installs clang if missing.
+# libFuzzer targets for every reader of untrusted bytes (see fuzz/README.md); installs clang if
+# missing.
 fuzz:
 	sh fuzz/build.sh
+
+# Every fuzzer for SECONDS each, one after another, from a scratch copy of its seed corpus;
+# the summary lands in build-fuzz/campaign/summary.md. TARGETS narrows the list.
+SECONDS ?= 60
+fuzz-campaign:
+	sh fuzz/campaign.sh $(SECONDS) build-fuzz $(TARGETS)

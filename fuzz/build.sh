@@ -1,40 +1,78 @@
 #!/bin/sh
-# Builds the checkpoint-reader fuzzers with clang's libFuzzer, AddressSanitizer and UBSan.
+# Builds every reader's fuzzer with clang's libFuzzer, AddressSanitizer and UBSan.
 # Usage: fuzz/build.sh [out_dir]   (default: build-fuzz next to fuzz/)
-# Needs Debian's clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) and zlib1g-dev.
+# Needs Debian's clang and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) and the
+# readers' libraries (zlib, libzip, pugixml, libonnx, protobuf, nlohmann-json); installed when missing.
 set -eu
 # The fuzzers are not part of `make test`; their tools are installed here, when missing.
-for p in clang libclang-rt-14-dev zlib1g-dev; do
+for p in clang libclang-rt-14-dev zlib1g-dev libzip-dev libpugixml-dev libonnx-dev libprotobuf-dev \
+  nlohmann-json3-dev; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO=sudo
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends \
-      clang libclang-rt-14-dev zlib1g-dev
+      clang libclang-rt-14-dev zlib1g-dev libzip-dev libpugixml-dev libonnx-dev \
+      libprotobuf-dev nlohmann-json3-dev
     break
   fi
 done
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 out=${1:-$root/build-fuzz}
-mkdir -p "$out"
+mkdir -p "$out/obj"
 CXX=${CXX:-clang++}
 flags="-std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined
   -fno-sanitize-recover=undefined -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-  -I$root/include -I$root/src"
-src="$root/src/frontend/checkpoint"
-lib="$src/value.cpp $src/pickle.cpp $src/bytes.cpp $src/mapped_file.cpp $src/zip_reader.cpp
-  $src/torch_file.cpp $src/safetensors.cpp $root/src/ir/tensor.cpp"
-objs=""
-for f in $lib; do
-  o="$out/$(basename "$f" .cpp).o"
-  echo "compiling $f"
-  # shellcheck disable=SC2086
-  $CXX $flags -fsanitize=fuzzer-no-link -c "$f" -o "$o"
-  objs="$objs $o"
-done
-for target in fuzz_pickle fuzz_torch_zip fuzz_safetensors; do
+  -DONNX_NAMESPACE=onnx -DONNX_ML=1 -I$root/include -I$root/src"
+
+# Compiles the sources (paths under src/) into objects, each once, and prints the object paths.
+# An object is rebuilt when its source or any header of the project is newer.
+objects() {
+  for f in "$@"; do
+    o="$out/obj/$(echo "$f" | tr / _ | sed 's/\.cpp$/.o/')"
+    if [ ! -f "$o" ] || [ "$root/src/$f" -nt "$o" ] ||
+      [ -n "$(find "$root/src" "$root/include" -name '*.h' -newer "$o" | head -n 1)" ]; then
+      echo "compiling src/$f" >&2
+      # shellcheck disable=SC2086
+      $CXX $flags -fsanitize=fuzzer-no-link -c "$root/src/$f" -o "$o"
+    fi
+    printf '%s ' "$o"
+  done
+}
+
+# link <target> <libraries> <sources...>
+link() {
+  target=$1 libs=$2
+  shift 2
+  objs=$(objects "$@")
   echo "building $out/$target"
   # shellcheck disable=SC2086
-  $CXX $flags -fsanitize=fuzzer "$here/$target.cpp" $objs -lz -o "$out/$target"
-done
+  $CXX $flags -fsanitize=fuzzer -I"$here" "$here/$target.cpp" $objs $libs -o "$out/$target"
+}
+
+ir="ir/tensor.cpp ir/graph.cpp ir/printer.cpp ir/verifier.cpp ir/diagnostics.cpp ir/op_traits.cpp"
+ckpt="frontend/checkpoint/value.cpp frontend/checkpoint/pickle.cpp frontend/checkpoint/bytes.cpp
+  frontend/checkpoint/mapped_file.cpp frontend/checkpoint/zip_reader.cpp
+  frontend/checkpoint/torch_file.cpp frontend/checkpoint/safetensors.cpp ir/tensor.cpp"
+onnx="frontend/onnx/attributes.cpp frontend/onnx/dynamic_batch.cpp frontend/onnx/external_data.cpp
+  frontend/onnx/import_context.cpp frontend/onnx/model_file.cpp frontend/onnx/onnx_import.cpp
+  frontend/onnx/op/legacy.cpp frontend/onnx/op/operands.cpp frontend/onnx/op/resize.cpp
+  frontend/onnx/op_rules.cpp frontend/onnx/shape_inference.cpp frontend/onnx/tensors.cpp"
+ov="frontend/openvino_ir/openvino_reader.cpp frontend/openvino_ir/ov_document.cpp
+  frontend/openvino_ir/reader_context.cpp frontend/openvino_ir/layer_rules.cpp
+  frontend/openvino_ir/rules_math.cpp frontend/openvino_ir/rules_structure.cpp
+  frontend/openvino_ir/rules_recurrent.cpp"
+
+# shellcheck disable=SC2086
+{
+  link fuzz_pickle -lz $ckpt
+  link fuzz_torch_zip -lz $ckpt
+  link fuzz_safetensors -lz $ckpt
+  link fuzz_onnx "-lonnx -lonnx_proto -lprotobuf" $onnx $ir
+  link fuzz_openvino_ir -lpugixml $ov $ir
+  link fuzz_npy -lzip io/npy.cpp $ir
+  link fuzz_config_json "" core/checkpoint_config.cpp
+  link fuzz_export_request "" service/export_request.cpp service/formats.cpp \
+    service/child_process.cpp
+}

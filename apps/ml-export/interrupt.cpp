@@ -101,6 +101,9 @@ void install_interrupt_handling(InterruptReport report) {
   action.sa_flags = SA_RESTART;
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // Over a file-size limit (ulimit -f), SIGXFSZ would kill the process mid-write and leave the
+  // hidden temporary file behind; ignored, the write fails with EFBIG and the usual cleanup runs.
+  ::signal(SIGXFSZ, SIG_IGN);
 }
 
 void set_interrupt_summary(std::function<std::string()> summary) {

@@ -1,10 +1,10 @@
 #include "core/checkpoint_info.h"
 
-#include <nlohmann/json.hpp>
-
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
+#include "core/checkpoint_config.h"
 #include "frontend/checkpoint/checkpoint.h"
 #include "frontend/checkpoint/mapped_file.h"
 #include "frontend/checkpoint/zip_reader.h"
@@ -16,12 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using checkpoint::Value;
 
-const char* const kArchKeys[] = {"model_name", "arch",     "architecture", "model_arch",
-                                 "model_type", "backbone", "model"};
 const char* const kStateKeys[] = {"state_dict", "model_state_dict", "model", "net", "weights"};
-const char* const kClassKeys[] = {"num_classes", "n_classes", "number_of_classes"};
-const char* const kInputKeys[] = {"input_size", "image_size", "img_size", "input_shape",
-                                  "resolution"};
 
 // Dict lookup that also sees through inert records (AttributeDict, Namespace, config classes).
 const Value* lookup(const Value* v, const std::string& key) {
@@ -115,30 +110,11 @@ void read_config_json(const std::string& path, CheckpointInfo& info) {
   fs::path config = fs::path(path).parent_path() / "config.json";
   std::error_code ec;
   if (!fs::is_regular_file(config, ec)) return;
-  nlohmann::json j;
-  try {
-    std::ifstream in(config);
-    j = nlohmann::json::parse(in);
-  } catch (const std::exception& e) {
-    throw bad_input(config.string() + ": not valid JSON");
-  }
-  if (!j.is_object()) throw bad_input(config.string() + ": expected a JSON object");
-  for (const char* key : kArchKeys)
-    if (j.contains(key) && j[key].is_string()) {
-      info.arch = j[key].get<std::string>();
-      info.arch_key = std::string("config.json ") + key;
-      break;
-    }
-  for (const char* key : kClassKeys)
-    if (j.contains(key) && j[key].is_number_integer()) info.num_classes = j[key].get<int64_t>();
-  for (const char* key : kInputKeys) {
-    if (!j.contains(key)) continue;
-    const auto& v = j[key];
-    if (v.is_number_integer()) info.input_chw = {3, v.get<int64_t>(), v.get<int64_t>()};
-    if (v.is_array() && v.size() == 2)
-      info.input_chw = {3, v[0].get<int64_t>(), v[1].get<int64_t>()};
-    if (v.is_array() && v.size() == 3) info.input_chw = v.get<std::vector<int64_t>>();
-  }
+  std::ifstream in(config, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) throw bad_input(config.string() + ": cannot read");
+  apply_checkpoint_config(text.str(), config.string(), info);
 }
 
 }  // namespace

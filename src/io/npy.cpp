@@ -60,8 +60,11 @@ struct PyValue {
   std::string str;
   int64_t integer = 0;
   bool boolean = false;
-  std::vector<PyValue> items;                            // tuple / list elements
-  std::vector<std::pair<std::string, PyValue>> entries;  // dict entries (string keys only)
+  std::vector<PyValue> items;  // tuple / list elements
+  // Dict entries (string keys only), each with its key in `key`: a vector of pairs holding the
+  // incomplete PyValue does not compile with clang and libstdc++ 12.
+  std::vector<PyValue> entries;
+  std::string key;
 };
 
 class HeaderParser {
@@ -126,7 +129,8 @@ class HeaderParser {
         PyValue key = value(depth + 1);
         if (key.kind != PyValue::kStr) fail("dict key is not a string");
         if (!eat(':')) fail("expected ':'");
-        v.entries.emplace_back(key.str, value(depth + 1));
+        v.entries.push_back(value(depth + 1));
+        v.entries.back().key = key.str;
         if (!eat(',')) {
           if (!eat('}')) fail("expected ',' or '}'");
           break;
@@ -220,7 +224,8 @@ Header interpret_header(std::string_view text) {
   const PyValue* descr = nullptr;
   const PyValue* fortran = nullptr;
   const PyValue* shape = nullptr;
-  for (const auto& [key, value] : dict.entries) {
+  for (const PyValue& value : dict.entries) {
+    const std::string& key = value.key;
     if (key == "descr") {
       descr = &value;
     } else if (key == "fortran_order") {

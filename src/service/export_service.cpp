@@ -9,6 +9,7 @@
 #include "mlexport/error_codes.h"
 #include "service/bundle_readme.h"
 #include "service/child_process.h"
+#include "service/export_request.h"
 #include "store/atomic_file.h"
 #include "store/errors.h"
 #include "store/ids.h"
@@ -158,23 +159,10 @@ std::string ExportService::checkpoint_sha256(const fs::path& checkpoint) {
 
 ExportService::Submitted ExportService::submit(const std::string& project_id, const json& body) {
   workspace_.project(project_id);
-  if (!body.is_object()) throw store::invalid("the request body must be a JSON object", "");
-  static const std::set<std::string> known = {"experiment_id", "checkpoint", "format", "options",
-                                              "force"};
-  for (const auto& [key, value] : body.items())
-    if (!known.count(key)) throw store::invalid("unknown field '" + key + "'", key);
-  if (!body.contains("experiment_id") || !body["experiment_id"].is_string())
-    throw store::invalid("experiment_id (a string) is required", "experiment_id");
-  const std::string experiment_id = body["experiment_id"];
-  const json checkpoint_field = body.value("checkpoint", json("best"));
-  if (!checkpoint_field.is_string())
-    throw store::invalid("checkpoint must be \"best\" or \"last\"", "checkpoint");
-  const std::string checkpoint = checkpoint_field;
-  const json format_field = body.value("format", json("onnx"));
-  if (!format_field.is_string()) throw store::invalid("format must be a string", "format");
-  const std::string format = format_field;
-  const json force_field = body.value("force", json(false));
-  if (!force_field.is_boolean()) throw store::invalid("force must be true or false", "force");
+  const ExportRequest request = check_export_request(body);
+  const std::string& experiment_id = request.experiment_id;
+  const std::string& checkpoint = request.checkpoint;
+  const std::string& format = request.format;
 
   const json experiment = workspace_.experiment(project_id, experiment_id);
   std::vector<int64_t> shape = {1, 3, 224, 224};
@@ -183,14 +171,14 @@ ExportService::Submitted ExportService::submit(const std::string& project_id, co
     for (const auto& d : experiment["input_size"])
       if (d.is_number_integer()) shape.push_back(d.get<int64_t>());
   }
-  const json options = formats_.normalize_options(format, body.value("options", json()), shape);
+  const json options = formats_.normalize_options(format, request.options, shape);
   const fs::path checkpoint_path = workspace_.checkpoint(project_id, experiment_id, checkpoint);
   const std::string checkpoint_sha = checkpoint_sha256(checkpoint_path);
   const std::string dedupe_key =
       store::sha256_hex(checkpoint_sha + "\n" + format + "\n" + options.dump());
 
   std::lock_guard lock(submit_mutex_);
-  if (!force_field.get<bool>()) {
+  if (!request.force) {
     const json index = store_.index(project_id);
     for (const auto& entry : index["exports"]) {
       if (entry.value("dedupe_key", "") != dedupe_key || entry.value("status", "") != "completed")

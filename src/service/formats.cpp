@@ -170,7 +170,8 @@ json FormatRegistry::normalize_options(const std::string& format, const json& op
     throw invalid("options must be an object", "options");
   json out = json::object();
   const json given = options.is_object() ? options : json::object();
-  for (const auto& [name, value] : given.items()) {
+  for (const auto& item : given.items()) {
+    const std::string& name = item.key();  // not a structured binding: clang 14 cannot capture one
     auto it = std::find_if(option_specs().begin(), option_specs().end(),
                            [&](const OptionSpec& s) { return name == s.name; });
     if (it == option_specs().end() || !applies(*it, format))

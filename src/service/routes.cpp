@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 
+#include "service/export_request.h"
 #include "service/export_service.h"
 #include "service/openapi.h"
 #include "store/errors.h"
@@ -184,10 +185,7 @@ void add_routes(httplib::Server& server, ExportService& service, const RouteOpti
              }));
   server.Post(R"(/api/projects/([^/]+)/exports)",
               guarded([&service](const httplib::Request& req, httplib::Response& res) {
-                const json body = json::parse(req.body, nullptr, false);
-                if (body.is_discarded())
-                  throw RequestError(400, "malformed_json", "the request body is not valid JSON");
-                auto submitted = service.submit(req.matches[1], body);
+                auto submitted = service.submit(req.matches[1], parse_json_body(req.body));
                 res.set_header("Location",
                                "/api/export/" + submitted.record["id"].get<std::string>());
                 send_json(res, submitted.status, submitted.record);

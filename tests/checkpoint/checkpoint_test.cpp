@@ -304,6 +304,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Malformed{"bad_not_a_checkpoint.pt", "not a PyTorch checkpoint"},
                       Malformed{"bad_empty.pt", "empty file"},
                       Malformed{"bad_short_storage.pt", "fewer than the 24"},
+                      Malformed{"bad_storage_bomb.pt",
+                                "inflates to 16777216 bytes, more than the 24 the pickle declares"},
                       Malformed{"bad_offset.pt", "reaches beyond its storage"},
                       Malformed{"bad_negative_stride.pt", "negative tensor stride"},
                       Malformed{"bad_absurd_size.pt", "MiB once expanded"},

@@ -354,6 +354,9 @@ sref = StorageRef(torch.FloatStorage, "0", 6)
 write_torch_zip("bad_short_storage.pt",
                 torch_like_pickle({"w": RawTensor(sref, 0, (2, 3), (3, 1))}),
                 {"0": struct.pack("<4f", 1, 2, 3, 4)})
+# A zip bomb: the 24-byte storage deflated from 16 MiB of zeros (refused before inflating).
+write_torch_zip("bad_storage_bomb.pt", torch_like_pickle({"w": RawTensor(sref, 0, (6,), (1,))}),
+                {"0": bytes(16 << 20)}, compression=zipfile.ZIP_DEFLATED)
 # A tensor that reaches past its storage (offset too large).
 write_torch_zip("bad_offset.pt",
                 torch_like_pickle({"w": RawTensor(sref, 4, (2, 3), (3, 1))}),

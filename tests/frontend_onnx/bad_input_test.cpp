@@ -99,6 +99,38 @@ TEST(BadInput, MalformedGraphs) {
   expect_bad_input(fixture("bad/extra_input.onnx"), "has 2 inputs; Relu-");
 }
 
+// What fuzz_onnx found (fuzz/corpus/fuzz_onnx): files that crashed libonnx's shape inference,
+// reached undefined behaviour or took seconds, before the importer refused them.
+std::string fuzz_reproducer(const std::string& name) {
+  return std::string(MLEXPORT_FUZZ_CORPUS) + "/fuzz_onnx/" + name;
+}
+
+TEST(BadInput, FuzzReproducersNeverReachShapeInferenceBroken) {
+  expect_bad_input(fuzz_reproducer("crash_shape_of_undefined_input.onnx"),
+                   "Shape node reads 'x', which no input, initializer or earlier node defines");
+  expect_bad_input(fuzz_reproducer("crash_reshape_reads_missing_initializer.onnx"),
+                   "which no input, initializer or earlier node defines");
+  expect_bad_input(fuzz_reproducer("crash_graph_input_without_type.onnx"),
+                   "graph input 'x' has no type");
+}
+
+TEST(BadInput, FuzzReproducersThatCrashedInsideLibonnx) {
+  // A Conv whose input has a lower rank than its weight: libonnx read past the kernel shape.
+  expect_bad_input(fuzz_reproducer("crash_conv_input_rank_below_weight_rank.onnx"),
+                   "is never computed");
+  // A Shape of an unknown op's output: libonnx's data propagation read a null type.
+  expect_bad_input(fuzz_reproducer("crash_shape_of_unknown_op_output.onnx"),
+                   "Shape node has 3 inputs; Shape-15 takes 1");
+}
+
+TEST(Unsupported, FloatAxesOperandIsReportedNotCast) {
+  // A float32 initializer of NaN as Squeeze's axes: casting it to int64 was undefined behaviour.
+  const Refusal r = refusal_of(fuzz_reproducer("ubsan_nan_squeeze_axes.onnx"));
+  EXPECT_EQ(r.code, ExitCode::kUnsupportedOps) << r.message;
+  EXPECT_NE(r.message.find("its axes operand is float32, not an integer tensor"), std::string::npos)
+      << r.message;
+}
+
 TEST(Unsupported, IfNodeIsReportedWithItsReason) {
   const Refusal r = refusal_of(fixture("bad/if.onnx"));
   EXPECT_EQ(r.code, ExitCode::kUnsupportedOps) << r.message;

@@ -63,6 +63,12 @@ ValuePtr load_zip(const std::byte* data, size_t size, const std::string& path) {
       throw bad_input(path + ": storage " + e->name + " holds " + std::to_string(e->size) +
                       " bytes, fewer than the " + std::to_string(decl.nbytes) +
                       " the pickle declares");
+    // torch.save stores storages uncompressed and exactly as large as declared; a deflated one
+    // that inflates to more would only cost memory (a zip bomb), so it is refused unread.
+    if (e->method != 0 && e->size > decl.nbytes)
+      throw bad_input(path + ": storage " + e->name + " inflates to " + std::to_string(e->size) +
+                      " bytes, more than the " + std::to_string(decl.nbytes) +
+                      " the pickle declares (a zip bomb?)");
     records.emplace(decl.key, zip.read(*e));
   }
   detail::materialize(

@@ -38,6 +38,7 @@ class Importer {
     for (const auto& t : g.initializer()) initializer_names_.insert(t.name());
     if (options.dynamic_batch) make_batch_dynamic(g, initializer_names_);
     read_initializers(g);
+    check_names_defined(g);
     types_ = infer_types(file_.proto);
     create_values();
     mark_uses();
@@ -78,6 +79,35 @@ class Importer {
     }
     for (const auto& t : g.sparse_initializer())
       ctx_.unsupported("sparse initializers", t.values().name(), "");
+  }
+
+  // libonnx 1.12's shape inference dereferences the type of a node input that nothing defines
+  // (a missing initializer, a cycle, nodes out of order) or that has no type: such a file is
+  // refused before it runs.
+  void check_names_defined(const onnx::GraphProto& g) const {
+    std::set<std::string> defined = initializer_names_;
+    for (const auto& vi : g.input()) defined.insert(vi.name());
+    for (const auto& node : g.node()) {
+      for (const auto& name : node.input())
+        if (!name.empty() && !defined.count(name)) throw undefined_input(node, name);
+      defined.insert(node.output().begin(), node.output().end());
+    }
+    for (const auto& vi : g.input())
+      if (!vi.has_type() && !initializer_names_.count(vi.name()))
+        throw bad_input(path_ + ": graph input '" + printable(vi.name()) + "' has no type");
+  }
+
+  // A name from the file, safe to quote in a one-line message.
+  static std::string printable(const std::string& name) {
+    std::string out = name.substr(0, 80);
+    for (char& c : out)
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return name.size() > 80 ? out + "..." : out;
+  }
+
+  Error undefined_input(const onnx::NodeProto& node, const std::string& name) const {
+    return bad_input(path_ + ": " + where(node) + " reads '" + printable(name) +
+                     "', which no input, initializer or earlier node defines");
   }
 
   ir::Value* add_named(const std::string& name, ir::Value* v) {
@@ -135,8 +165,8 @@ class Importer {
   }
 
   std::string where(const onnx::NodeProto& node) const {
-    if (node.name().empty()) return "an unnamed " + node.op_type() + " node";
-    return "node '" + node.name() + "' (" + node.op_type() + ")";
+    if (node.name().empty()) return "an unnamed " + printable(node.op_type()) + " node";
+    return "node '" + printable(node.name()) + "' (" + printable(node.op_type()) + ")";
   }
 
   NodeDraft draft_of(const onnx::NodeProto& node) {
@@ -150,9 +180,7 @@ class Importer {
         continue;
       }
       auto it = values_.find(name);
-      if (it == values_.end() || !defined_.count(it->second))
-        throw bad_input(path_ + ": " + where(node) + " reads '" + name +
-                        "', which no input, initializer or earlier node defines");
+      if (it == values_.end() || !defined_.count(it->second)) throw undefined_input(node, name);
       d.inputs.push_back(it->second);
     }
     for (const auto& name : node.output()) {

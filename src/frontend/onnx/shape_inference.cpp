@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -16,8 +17,68 @@ namespace mlexport::frontend::detail {
 namespace {
 
 constexpr int kMaxRounds = 8;  // each round unlocks the values after one more such op
+// No real model comes near this rank; a shape operand of 100 000 elements in a hostile file would
+// otherwise make every later value that rank, and each inference round slower.
+constexpr int64_t kMaxFallbackRank = 64;
+
+// libonnx 1.12's Conv inference takes the kernel's size from the weight's shape without checking
+// that the weight has the input's rank, and reads past it (fuzz_onnx found the crashes). Such a
+// node's output is left to the fallbacks below instead.
+bool conv_kernel_is_readable(onnx::InferenceContext& ctx, size_t weight) {
+  if (ctx.getAttribute("kernel_shape")) return true;  // libonnx checks its length itself
+  const onnx::TypeProto* x = ctx.getNumInputs() > 0 ? ctx.getInputType(0) : nullptr;
+  const onnx::TypeProto* w = ctx.getNumInputs() > weight ? ctx.getInputType(weight) : nullptr;
+  if (!x || !x->has_tensor_type() || !x->tensor_type().has_shape()) return true;  // not read
+  if (!w || !w->has_tensor_type() || !w->tensor_type().has_shape()) return false;
+  const int rank = x->tensor_type().shape().dim_size();
+  return rank >= 3 && w->tensor_type().shape().dim_size() == rank;
+}
+
+// libonnx 1.12's data propagation dereferences the type of every input, which is null for the
+// output of an op it does not know (a Shape of it crashed, found by fuzz_onnx): such a node
+// propagates nothing instead.
+bool input_types_known(onnx::DataPropagationContext& ctx) {
+  for (size_t k = 0; k < ctx.getNumInputs(); ++k)
+    if (!ctx.getInputType(k)) return false;
+  return true;
+}
+
+// Wraps the functions in libonnx's schema registry once, so the guards hold for every later
+// inference in the process (the ONNX emitter's checks too; valid models never trip them).
+void guard_libonnx_inference() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (const onnx::OpSchema& copy : onnx::OpSchemaRegistry::get_all_schemas_with_history()) {
+      const onnx::OpSchema* schema =
+          onnx::OpSchemaRegistry::Schema(copy.Name(), copy.SinceVersion(), copy.domain());
+      if (!schema) continue;
+      auto* editable = const_cast<onnx::OpSchema*>(schema);
+      auto original = editable->GetDataPropagationFunction();
+      editable->PartialDataPropagationFunction([original](onnx::DataPropagationContext& ctx) {
+        if (input_types_known(ctx)) original(ctx);
+      });
+    }
+    const std::pair<const char*, size_t> ops[] = {
+        {"Conv", 1}, {"ConvInteger", 1}, {"ConvTranspose", 1}, {"QLinearConv", 3}};
+    for (const auto& [op, weight] : ops) {
+      std::set<const onnx::OpSchema*> seen;
+      for (int version = 1; version <= 17; ++version) {
+        const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(op, version);
+        if (!schema || !seen.insert(schema).second) continue;
+        auto* editable = const_cast<onnx::OpSchema*>(schema);
+        auto original = editable->GetTypeAndShapeInferenceFunction();
+        if (!original) continue;
+        const size_t w = weight;
+        editable->TypeAndShapeInferenceFunction([original, w](onnx::InferenceContext& ctx) {
+          if (conv_kernel_is_readable(ctx, w)) original(ctx);
+        });
+      }
+    }
+  });
+}
 
 void run_onnx_inference(onnx::ModelProto& model) {
+  guard_libonnx_inference();
   for (bool propagate : {true, false}) {
     try {
       onnx::shape_inference::InferShapes(
@@ -60,12 +121,17 @@ void copy_unsliced_dims(const onnx::NodeProto& node, const onnx::GraphProto& g,
 std::optional<int> static_length(const std::map<std::string, onnx::TypeProto*>& known,
                                  const onnx::GraphProto& g, const std::string& name) {
   for (const auto& t : g.initializer())
-    if (t.name() == name && t.dims_size() == 1) return static_cast<int>(t.dims(0));
+    if (t.name() == name && t.dims_size() == 1) {
+      if (t.dims(0) < 0 || t.dims(0) > kMaxFallbackRank) return std::nullopt;
+      return static_cast<int>(t.dims(0));
+    }
   auto it = known.find(name);
   if (it == known.end() || !it->second->tensor_type().has_shape()) return std::nullopt;
   const auto& shape = it->second->tensor_type().shape();
   if (shape.dim_size() != 1 || !shape.dim(0).has_dim_value()) return std::nullopt;
-  return static_cast<int>(shape.dim(0).dim_value());
+  const int64_t length = shape.dim(0).dim_value();
+  if (length < 0 || length > kMaxFallbackRank) return std::nullopt;
+  return static_cast<int>(length);
 }
 
 // The rank of output k of `node` when ONNX could not infer it, from its operands' static shapes.
@@ -114,7 +180,7 @@ bool add_fallback_ranks(onnx::ModelProto& model) {
       auto found = known.find(name);
       if (found != known.end() && found->second->tensor_type().has_shape()) continue;
       const std::optional<int> rank = fallback_rank(node, known, g);
-      if (!rank || *rank < 0) continue;
+      if (!rank || *rank < 0 || *rank > kMaxFallbackRank) continue;
       auto in = known.find(node.input(0));
       const int input_elem =
           in != known.end() ? in->second->tensor_type().elem_type() : onnx::TensorProto::UNDEFINED;

@@ -48,13 +48,24 @@ ir::Value* read_const(ovir::Reader& r, const LayerDesc& l, const std::string& bl
   if (!dtype) throw r.unsupported(l, "element_type " + r.required(l, "element_type"));
   std::vector<int64_t> shape = r.ints_attr(l, "shape");
   int64_t offset = r.int_attr(l, "offset", -1), size = r.int_attr(l, "size", -1);
-  ir::Tensor t(*dtype, shape);
-  if (size != static_cast<int64_t>(t.nbytes()))
-    throw r.malformed(l, "size " + std::to_string(size) + " does not match shape and type (" +
-                             std::to_string(t.nbytes()) + " bytes)");
-  if (offset < 0 || static_cast<uint64_t>(offset) + static_cast<uint64_t>(size) > blob.size())
+  // The weights must lie in the .bin before the tensor is allocated: a shape of 10^12 elements
+  // in a small hostile file must not become a terabyte allocation.
+  if (offset < 0 || size < 0 || static_cast<uint64_t>(offset) > blob.size() ||
+      static_cast<uint64_t>(size) > blob.size() - static_cast<uint64_t>(offset))
     throw r.malformed(l, "data at offset " + std::to_string(offset) + " is outside the .bin (" +
                              std::to_string(blob.size()) + " bytes)");
+  uint64_t elements = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw r.malformed(l, "shape has a negative dimension");
+    if (d > 0 && elements > blob.size() / static_cast<uint64_t>(d))
+      elements = blob.size() + 1;
+    else
+      elements *= static_cast<uint64_t>(d);
+  }
+  const uint64_t expected = elements * ir::dtype_size(*dtype);
+  if (elements > blob.size() || static_cast<uint64_t>(size) != expected)
+    throw r.malformed(l, "size " + std::to_string(size) + " does not match shape and type");
+  ir::Tensor t(*dtype, shape);
   if (size > 0) std::memcpy(t.raw(), blob.data() + offset, static_cast<size_t>(size));
   return r.g.add_constant(std::move(t), first_name(l));
 }
@@ -69,6 +80,8 @@ std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path) {
   std::vector<std::pair<int, ir::Value*>> results;
   for (int id : doc.order) {
     const LayerDesc& l = doc.layers.at(id);
+    // The rules read output port 0 of every layer that produces something.
+    if (l.type != "Result" && l.outputs.empty()) throw r.malformed(l, "it has no output port");
     if (l.type == "Parameter") {
       r.set_output(l, 0, read_parameter(r, l));
     } else if (l.type == "Const") {

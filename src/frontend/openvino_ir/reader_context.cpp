@@ -164,6 +164,16 @@ int64_t Reader::int_attr(const LayerDesc& l, const std::string& key, int64_t fal
   }
 }
 
+int64_t Reader::required_int(const LayerDesc& l, const std::string& key) const {
+  required(l, key);
+  return int_attr(l, key, 0);
+}
+
+double Reader::required_float(const LayerDesc& l, const std::string& key) const {
+  required(l, key);
+  return float_attr(l, key, 0);
+}
+
 double Reader::float_attr(const LayerDesc& l, const std::string& key, double fallback) const {
   auto it = l.data.find(key);
   if (it == l.data.end()) return fallback;

@@ -51,12 +51,16 @@ class Reader {
   std::vector<int64_t> ints_attr(const LayerDesc& l, const std::string& key) const;
   int64_t int_attr(const LayerDesc& l, const std::string& key, int64_t fallback) const;
   double float_attr(const LayerDesc& l, const std::string& key, double fallback) const;
+  // Like required(), parsed; text that is not a number is malformed, not std::invalid_argument.
+  int64_t required_int(const LayerDesc& l, const std::string& key) const;
+  double required_float(const LayerDesc& l, const std::string& key) const;
   bool bool_attr(const LayerDesc& l, const std::string& key, bool fallback) const;
 
   ir::DType port_dtype(const PortDesc& p) const;
   ir::Shape port_shape(const PortDesc& p) const;
   const std::vector<int64_t>& in_dims(const LayerDesc& l, size_t k) const {
-    return l.inputs.at(k).dims;
+    if (k >= l.inputs.size()) throw malformed(l, "input " + std::to_string(k) + " is missing");
+    return l.inputs[k].dims;
   }
 
   Error unsupported(const LayerDesc& l, const std::string& what) const;

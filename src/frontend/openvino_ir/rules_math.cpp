@@ -129,7 +129,7 @@ void rule_convert(Reader& r, const LayerDesc& l) {
 }
 
 void rule_clamp(Reader& r, const LayerDesc& l) {
-  double lo = std::stod(r.required(l, "min")), hi = std::stod(r.required(l, "max"));
+  double lo = r.required_float(l, "min"), hi = r.required_float(l, "max");
   r.set_output(l, 0, r.node(l, "Clip", {r.input(l, 0)}, {{"min", lo}, {"max", hi}})->outputs[0]);
 }
 
@@ -151,8 +151,7 @@ void rule_prelu(Reader& r, const LayerDesc& l) {
   ir::Value* slope = r.input(l, 1);
   const auto& xd = r.in_dims(l, 0);
   const auto& sd = r.in_dims(l, 1);
-  int64_t count = 1;
-  for (int64_t d : sd) count *= d;
+  const int64_t count = sd.size() == 1 ? sd[0] : 1;  // only a 1-D slope's count matters
   // A 1-D slope of several values is per channel (axis 1) in PRelu-1: [C] -> [C, 1, ...].
   if (sd.size() == 1 && count > 1 && xd.size() >= 2 && xd.size() != 1) {
     std::vector<int64_t> shape(xd.size() - 1, 1);
@@ -166,9 +165,9 @@ void rule_prelu(Reader& r, const LayerDesc& l) {
 }
 
 void rule_elu(Reader& r, const LayerDesc& l) {
-  r.set_output(l, 0,
-               r.node(l, "Elu", {r.input(l, 0)}, {{"alpha", std::stod(r.required(l, "alpha"))}})
-                   ->outputs[0]);
+  r.set_output(
+      l, 0,
+      r.node(l, "Elu", {r.input(l, 0)}, {{"alpha", r.required_float(l, "alpha")}})->outputs[0]);
 }
 
 void rule_selu(Reader& r, const LayerDesc& l) {
@@ -229,7 +228,7 @@ void rule_round(Reader& r, const LayerDesc& l) {
 }
 
 void rule_softmax(Reader& r, const LayerDesc& l) {
-  int64_t axis = std::stoll(r.required(l, "axis"));
+  int64_t axis = r.required_int(l, "axis");
   const char* op = l.type == "LogSoftmax" ? "LogSoftmax" : "Softmax";
   r.set_output(l, 0, r.node(l, op, {r.input(l, 0)}, {{"axis", axis}})->outputs[0]);
 }
@@ -248,10 +247,9 @@ void rule_batch_norm(Reader& r, const LayerDesc& l) {
   std::vector<ir::Value*> in;
   for (size_t k : v1 ? std::vector<size_t>{2, 0, 1, 3, 4} : std::vector<size_t>{0, 1, 2, 3, 4})
     in.push_back(r.input(l, k));
-  r.set_output(
-      l, 0,
-      r.node(l, "BatchNormalization", in, {{"epsilon", std::stod(r.required(l, "epsilon"))}})
-          ->outputs[0]);
+  r.set_output(l, 0,
+               r.node(l, "BatchNormalization", in, {{"epsilon", r.required_float(l, "epsilon")}})
+                   ->outputs[0]);
 }
 
 void rule_mvn(Reader& r, const LayerDesc& l) {
@@ -272,7 +270,7 @@ void rule_mvn(Reader& r, const LayerDesc& l) {
     r.set_output(l, 0, centered);
     return;
   }
-  double eps = std::stod(r.required(l, "eps"));
+  double eps = r.required_float(l, "eps");
   std::string mode = r.required(l, "eps_mode");
   ir::Value* sq = r.helper(l, "Mul", {centered, centered}, t, shape);
   ir::Value* var = r.helper(l, "ReduceMean", {sq}, t, reduced, reduce_attrs);

@@ -72,7 +72,7 @@ std::vector<std::string> onnx_activations(Reader& r, const LayerDesc& l,
 void rule_recurrent_sequence(Reader& r, const LayerDesc& l) {
   const bool lstm = l.type == "LSTMSequence";
   const bool gru = l.type == "GRUSequence";
-  const int64_t hidden = std::stoll(r.required(l, "hidden_size"));
+  const int64_t hidden = r.required_int(l, "hidden_size");
   const std::string direction = r.required(l, "direction");
   if (direction != "forward" && direction != "reverse" && direction != "bidirectional")
     throw r.malformed(l, "direction '" + direction + "'");

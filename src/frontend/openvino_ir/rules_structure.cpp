@@ -171,8 +171,7 @@ void rule_reshape(Reader& r, const LayerDesc& l) {
 void rule_concat(Reader& r, const LayerDesc& l) {
   std::vector<ir::Value*> ins;
   for (size_t k = 0; k < r.input_count(l); ++k) ins.push_back(r.input(l, k));
-  r.set_output(l, 0,
-               r.node(l, "Concat", ins, {{"axis", std::stoll(r.required(l, "axis"))}})->outputs[0]);
+  r.set_output(l, 0, r.node(l, "Concat", ins, {{"axis", r.required_int(l, "axis")}})->outputs[0]);
 }
 
 void rule_transpose(Reader& r, const LayerDesc& l) {
@@ -209,7 +208,7 @@ void rule_gather(Reader& r, const LayerDesc& l) {
 void rule_gather_elements(Reader& r, const LayerDesc& l) {
   r.set_output(l, 0,
                r.node(l, "GatherElements", {r.input(l, 0), r.input(l, 1)},
-                      {{"axis", std::stoll(r.required(l, "axis"))}})
+                      {{"axis", r.required_int(l, "axis")}})
                    ->outputs[0]);
 }
 
@@ -310,7 +309,7 @@ void rule_topk_general(Reader& r, const LayerDesc& l, int64_t axis, bool max) {
 }
 
 void rule_topk(Reader& r, const LayerDesc& l) {
-  int64_t axis = std::stoll(r.required(l, "axis"));
+  int64_t axis = r.required_int(l, "axis");
   bool max = r.required(l, "mode") == "max";
   const ir::Tensor* k = r.const_input(l, 1);
   if (!k || k->numel() != 1 || r.const_scalar(l, 1, "k") != 1.0 ||

@@ -3,8 +3,16 @@
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <random>
+#include <sstream>
+#include <string_view>
 
 #include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
@@ -34,6 +42,28 @@ torch::jit::Module module_from_graph(std::shared_ptr<torch::jit::Graph> graph) {
   return module;
 }
 
+namespace {
+
+// Writes all of `bytes` to a new file; false with errno set when the system refuses.
+bool write_whole_file(const std::string& path, std::string_view bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  while (!bytes.empty()) {
+    const ssize_t n = ::write(fd, bytes.data(), std::min<size_t>(bytes.size(), size_t{1} << 30));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      errno = err;
+      return false;
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return ::close(fd) == 0;
+}
+
+}  // namespace
+
 void save_module_atomically(const torch::jit::Module& module, const std::string& path,
                             const std::map<std::string, std::string>& extra_files) {
   namespace fs = std::filesystem;
@@ -41,14 +71,20 @@ void save_module_atomically(const torch::jit::Module& module, const std::string&
   const fs::path temp = target.parent_path() / ("." + target.filename().string() + ".tmp" +
                                                 std::to_string(std::random_device{}() % 1000000));
   torch::jit::ExtraFilesMap extra(extra_files.begin(), extra_files.end());
+  // Serialized in memory first: when a write to a file fails (a full disk, a file-size limit),
+  // LibTorch 1.13's stream writer throws again from its destructor and the process aborts.
+  std::ostringstream bytes;
   try {
-    module.save(temp.string(), extra);
+    module.save(bytes, extra);
   } catch (const std::exception& e) {
-    std::error_code ec;
-    fs::remove(temp, ec);
     throw Error(ExitCode::kInternal, "saving TorchScript failed: " + first_line(e.what()));
   }
   std::error_code ec;
+  if (!write_whole_file(temp.string(), bytes.view())) {
+    const std::string why = std::strerror(errno);
+    fs::remove(temp, ec);
+    throw Error(ExitCode::kInternal, "cannot write " + temp.string() + ": " + why);
+  }
   fs::rename(temp, target, ec);
   if (ec) {
     fs::remove(temp, ec);

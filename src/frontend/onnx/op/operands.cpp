@@ -26,6 +26,16 @@ std::optional<double> exact_scalar(const Tensor& t) {
   return v;
 }
 
+bool int_operand(NodeDraft& n, ImportContext& ctx, const Tensor& t, const std::string& what,
+                 std::vector<int64_t>& values) {
+  if (ir::is_floating(t.dtype))
+    return report(n, ctx,
+                  "its " + what + " operand is " + std::string(ir::dtype_name(t.dtype)) +
+                      ", not an integer tensor");
+  values = t.to_int_vector();
+  return true;
+}
+
 Value* int64_constant(NodeDraft& n, ImportContext& ctx, const std::string& what,
                       const std::vector<int64_t>& values) {
   return ctx.constant(n, what, Tensor::vector_int64(values));
@@ -39,7 +49,8 @@ bool operand_to_attribute(NodeDraft& n, ImportContext& ctx, const char* key) {
   if (ctx.opset() < 13) return true;  // still an attribute in the file
   const Tensor* t = n.constant_input(1);
   if (!t) return true;
-  std::vector<int64_t> values = t->to_int_vector();
+  std::vector<int64_t> values;
+  if (!int_operand(n, ctx, *t, key, values)) return false;
   if (!values.empty()) n.attrs[key] = values;  // empty: every axis (Squeeze, ReduceSum)
   n.drop_input(1);
   return true;
@@ -75,7 +86,9 @@ bool pad(NodeDraft& n, ImportContext& ctx) {
   if (ctx.opset() < 11) return true;
   const Tensor* pads = n.constant_input(1);
   if (!pads) return true;  // run-time pads: both operands stay inputs
-  n.attrs["pads"] = pads->to_int_vector();
+  std::vector<int64_t> values;
+  if (!int_operand(n, ctx, *pads, "pads", values)) return false;
+  n.attrs["pads"] = values;
   n.drop_input(1);
   if (const Tensor* value = n.constant_input(2)) {
     if (auto v = exact_scalar(*value)) {

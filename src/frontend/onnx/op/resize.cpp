@@ -83,7 +83,9 @@ bool resize(NodeDraft& n, ImportContext& ctx) {
     n.drop_input(2);
   }
   if (const Tensor* sizes = n.constant_input(3)) {
-    if (sizes->numel() > 0) n.attrs["sizes"] = sizes->to_int_vector();
+    std::vector<int64_t> values;
+    if (sizes->numel() > 0 && !int_operand(n, ctx, *sizes, "sizes", values)) return false;
+    if (!values.empty()) n.attrs["sizes"] = values;
     n.drop_input(3);
   }
   return true;

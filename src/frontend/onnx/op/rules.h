@@ -36,6 +36,10 @@ bool report(NodeDraft& n, ImportContext& ctx, const std::string& reason);
 // A one-element constant as a double, when the double holds it exactly (int64 beyond 2^53 does
 // not: such a value stays a constant input).
 std::optional<double> exact_scalar(const ir::Tensor& t);
+// The values of an operand ONNX types as int64 (axes, split, pads, sizes). False, reported, for a
+// floating-point tensor in a malformed file: its NaN or 1e30 has no integer value.
+bool int_operand(NodeDraft& n, ImportContext& ctx, const ir::Tensor& t, const std::string& what,
+                 std::vector<int64_t>& values);
 ir::Value* int64_constant(NodeDraft& n, ImportContext& ctx, const std::string& what,
                           const std::vector<int64_t>& values);
 
