@@ -4,7 +4,9 @@
 // loop counts) and compared with what the scripted module gave in LibTorch. The OpenVINO writer
 // must refuse them with the reason.
 #include <gtest/gtest.h>
+
 #include <stdlib.h>
+#include "common/temp_dir.h"
 
 #include <cmath>
 #include <filesystem>
@@ -33,22 +35,7 @@ fs::path models_dir() {
   return dir ? fs::path(dir) : fs::path();
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "mlexport-cf-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = mlexport::test_support::TempDir;
 
 struct Run {
   std::vector<Tensor> inputs, expected;

@@ -1,8 +1,10 @@
 // The ONNX emitter: small IR graphs built by hand, emitted at several opsets, read back with
 // ONNX's protobuf classes and checked for structure, bytes and failure behaviour.
 #include <gtest/gtest.h>
+
 #include <onnx/onnx_pb.h>
 #include <stdlib.h>
+#include "common/temp_dir.h"
 
 #include <cmath>
 #include <cstdio>
@@ -32,26 +34,7 @@ using mlexport::ir::Value;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "emit_onnx_test-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  const fs::path& path() const { return path_; }
-  size_t entries() const {
-    return static_cast<size_t>(std::distance(fs::directory_iterator(path_), {}));
-  }
-
- private:
-  fs::path path_;
-};
+using TempDir = mlexport::test_support::TempDir;
 
 onnx::ModelProto load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -16,7 +16,9 @@
 // Cases in kExpectedFailures must fail with mlexport::Error(kUnsupportedOps); if one starts to
 // export, the test fails until it is removed from the list.
 #include <gtest/gtest.h>
+
 #include <stdlib.h>
+#include "common/temp_dir.h"
 
 #include <algorithm>
 #include <chrono>
@@ -54,11 +56,10 @@ using ir::Tensor;
 // The families of tests/ops/op_cases.py. ops.Harness.FamiliesMatchIndex fails when index.json
 // has a family missing here, so no case is skipped silently.
 const std::vector<std::string> kFamilies = {
-    "arith",      "compare",   "matmul", "conv",    "script",    "norm",     "pool",
-    "activation", "shape",     "pad",    "interp",  "reduce",    "unary",    "dropout",
-    "embedding",  "factory",   "cast",   "prim",    "attention", "recurrent", "transformer",
-    "select",     "bitwise",   "sampling",
-    "detection",  "spectral",  "complex",
+    "arith",      "compare", "matmul",   "conv",      "script",    "norm",      "pool",
+    "activation", "shape",   "pad",      "interp",    "reduce",    "unary",     "dropout",
+    "embedding",  "factory", "cast",     "prim",      "attention", "recurrent", "transformer",
+    "select",     "bitwise", "sampling", "detection", "spectral",  "complex",
 };
 
 // Cases that cannot be exported (yet). Each must fail with mlexport::Error whose code is
@@ -359,22 +360,7 @@ bool leading_batch(const CaseInfo& c) {
 // ---------------------------------------------------------------------------------------------
 // Running one case
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "mlexport-op-tests-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = mlexport::test_support::TempDir;
 
 struct CaseResult {
   bool passed = false;

@@ -3,7 +3,9 @@
 // eager LibTorch on the case's inputs (at the case's tolerance). ONNX Runtime runs the read-back
 // file because no OpenVINO runtime can be installed here.
 #include <gtest/gtest.h>
+
 #include <stdlib.h>
+#include "common/temp_dir.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -37,22 +39,7 @@ std::string read_text(const fs::path& path) {
   return s.str();
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "mlexport-rnn-ov-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using TempDir = mlexport::test_support::TempDir;
 
 // The OpenVINO layer each case must contain: sequence ops map to one layer per layer and
 // direction group; proj_size LSTMs and cells are unrolled into MatMul steps.
