@@ -194,6 +194,25 @@ class ComplexIn(nn.Module):  # takes a complex tensor (given to the file as real
     def forward(self, z):
         return torch.view_as_real(torch.fft.ifft(z * z.conj(), norm="ortho") + z)
 
+@torch.jit.interface
+class TensorToTensor(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pass
+
+class AddOne(nn.Module):
+    def forward(self, x):
+        return x + 1
+
+class PicksSubmodule(nn.Module):  # a ModuleDict indexed by a computed key: LibTorch cannot freeze it
+    def __init__(self):
+        super().__init__()
+        self.branches = nn.ModuleDict({"up": AddOne(), "down": AddOne()})
+
+    def forward(self, x):
+        key = "up" if bool(x.sum() > 0) else "down"
+        branch: TensorToTensor = self.branches[key]
+        return branch.forward(x)
+
 def trace(m, *shapes):
     with torch.no_grad():
         return torch.jit.trace(m.eval(), tuple(torch.randn(*s) for s in shapes))
@@ -214,6 +233,7 @@ save(trace(Refused(), (1, 4, 4)), "refused.pt")
 save(trace(Spectrogram(), (1, 64)), "spectrogram.pt")
 save(torch.jit.trace(ComplexIn(), (torch.randn(1, 16, dtype=torch.cfloat),)), "complex_in.pt")
 save(torch.jit.script(Branchy()), "branchy.pt")
+save(torch.jit.script(PicksSubmodule().eval()), "unfreezable.pt")
 save(torch.jit.script(IntOutput()), "int_output.pt")
 torch.manual_seed(6); save(trace(Flat(), (1, 3, 32, 32)), "flat.pt")
 torch.manual_seed(8); save(trace(Pool4(), (1, 3, 32, 32)), "pool4.pt")
@@ -1078,6 +1098,14 @@ case_errors_stderr_and_json() {
   run --checkpoint_path "$FIX/small_other.pt" "${SHAPE[@]}" --validate_only --onnx_path "$OUT/a.onnx" --json
   expect_exit 1
   json_check 'd["error"]["code"] == "validation_failed" and d["validation"]["status"] == "FAIL"'
+}
+
+# A module LibTorch cannot freeze is its own failure (5), not an unsupported op.
+case_freeze_failure_has_its_own_exit_code() {
+  error_case 5 --checkpoint_path "$FIX/unfreezable.pt" --input_shape 2,3 --output_path "$OUT/m.onnx"
+  expect_line 'freezing the module failed: .*ModuleContainerIndex'
+  run --checkpoint_path "$FIX/unfreezable.pt" --input_shape 2,3 --output_path "$OUT/m.onnx" --json
+  json_check 'd["error"]["code"] == "trace_failed" and d["error"]["exit_code"] == 5'
 }
 
 # A shape the model rejects while tracing is bad input (2), with the model's own message.
