@@ -1492,3 +1492,65 @@ REQUIRED_OPS += ["aten::_shape_as_tensor"]
 case("shape_as_tensor", DE,
      fn(lambda m, x: (torch._shape_as_tensor(x)[-2:] * 2, x * torch._shape_as_tensor(x)[0])),
      [img()], note="how torchvision's detection transform reads the image size when traced")
+
+# ---- in-place writes through views ------------------------------------------------
+# The IR has value semantics: a write into a view must reach the tensor it views (and older
+# views of it that are read later).
+VW = "view_write"
+REQUIRED_OPS += ["aten::copy_"]
+
+
+def _add_into_corner(q, k, bias):
+    attn = q @ k.transpose(-2, -1)
+    attn[:, :, 1:, 1:] += bias  # MViT's relative position term: add_ into a slice, then copy_
+    return attn.softmax(-1)
+
+
+def _assign_row_and_column(x, v):
+    y = x * 2
+    y[:, 0] = v  # copy_ into a select
+    y[:, :, -1] = 0.5  # fill_ of a select at a negative index
+    y[..., 2:4, 1:3] = y[..., 2:4, 1:3] * -1
+    return y
+
+
+def _window_mask(x):
+    # Swin's shifted-window mask: zeros of a computed size, filled by slices.
+    h, w = x.shape[-2], x.shape[-1]
+    mask = torch.zeros((1, h, w, 1), device=x.device)
+    count = 0
+    for hs in (slice(0, -4), slice(-4, -2), slice(-2, None)):
+        for ws in (slice(0, -4), slice(-4, -2), slice(-2, None)):
+            mask[:, hs, ws, :] = count
+            count += 1
+    return x + mask.permute(0, 3, 1, 2)
+
+
+def _through_reshape_and_transpose(x):
+    y = x + 1
+    y.view(x.shape[0], -1)[:, :5] = 0.0  # a slice of a view: written back through both
+    y.transpose(2, 3)[:, :, 0] *= 3.0  # a select of a transpose
+    return y
+
+
+def _older_view_read_later(x):
+    y = x - 0.5
+    top = y[:, :2]  # taken before the write into y[:, 1:], read after it
+    y[:, 1:].clamp_(min=0.0)
+    return top * 2, y
+
+
+case("add_into_slice", VW,
+     fn(lambda m, q, k, b: _add_into_corner(q, k, b)),
+     [randn(2, 2, 9, 4), randn(2, 2, 6, 4), randn(1, 2, 8, 5, batch_dim=None)],
+     note="attn[:, :, 1:, 1:] += bias: add_ on a slice chain, then copy_ into the same slices")
+case("assign_select_and_slices", VW,
+     fn(lambda m, x, v: _assign_row_and_column(x, v)),
+     [img(), randn(2, 8, 8)], note="copy_ into a select, fill_ of a select at -1, copy_ into slices")
+case("window_mask_fill", VW, fn(lambda m, x: _window_mask(x)), [img()],
+     note="a zero mask of computed size filled slice by slice (Swin); dynamic batch")
+case("write_through_reshape_transpose", VW,
+     fn(lambda m, x: _through_reshape_and_transpose(x)), [img()],
+     note="a slice of a view, a select of a transpose: written back through both")
+case("older_view_read_after_write", VW, fn(lambda m, x: _older_view_read_later(x)), [img()],
+     note="a view taken before an in-place clamp_ of another view sees the write")

@@ -59,7 +59,7 @@ const std::vector<std::string> kFamilies = {
     "arith",      "compare", "matmul",   "conv",      "script",    "norm",      "pool",
     "activation", "shape",   "pad",      "interp",    "reduce",    "unary",     "dropout",
     "embedding",  "factory", "cast",     "prim",      "attention", "recurrent", "transformer",
-    "select",     "bitwise", "sampling", "detection", "spectral",  "complex",
+    "select",     "bitwise", "sampling", "detection", "spectral",  "complex",   "view_write",
 };
 
 // Cases that cannot be exported (yet). Each must fail with mlexport::Error whose code is

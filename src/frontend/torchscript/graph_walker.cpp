@@ -5,6 +5,7 @@
 
 #include "frontend/torchscript/op_table.h"
 #include "frontend/torchscript/shape_only.h"
+#include "frontend/torchscript/view_writes.h"
 
 namespace mlexport::torchscript {
 namespace {
@@ -222,6 +223,7 @@ void GraphWalker::visit(const JitNode* node) {
       return report(node, gap ? kind + " (" + gap->reason + ")" : kind, source);
     }
     rule->translate(ctx_, node);
+    if (writes_into_first_input(node)) write_back_through_views(ctx_, node);
     // Sizes decided by the data stay computed downstream (see translate_size).
     bool data_dependent = false;
     for (const JitValue* in : node->inputs())

@@ -33,7 +33,9 @@ void TranslateContext::record(const JitValue* v, c10::IValue value, bool is_stat
 
 void TranslateContext::release(const JitValue* v) {
   auto it = slots_.find(v);
-  if (it == slots_.end() || !it->second.recorded.isTensor()) return;
+  // Static values stay: a constant is made from the record when first used, which may be after
+  // an in-place write through a view of it (view_writes.h).
+  if (it == slots_.end() || it->second.is_static || !it->second.recorded.isTensor()) return;
   const at::Tensor& t = it->second.recorded.toTensor();
   if (t.defined() && !t.is_meta() && !t.is_nested()) it->second.recorded = t.to(at::kMeta);
 }
