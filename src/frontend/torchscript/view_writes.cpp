@@ -246,7 +246,20 @@ void write_back_through_views(TranslateContext& ctx, const JitNode* node) {
   if (!ctx.recorded(target).isTensor() || node->outputs().empty()) return;
   // The chain from the written tensor up to the tensor that owns the memory.
   std::vector<const JitValue*> chain = {target};
-  while (is_view_op(chain.back()->node())) chain.push_back(chain.back()->node()->input(0));
+  while (is_view_op(chain.back()->node())) {
+    const JitNode* view = chain.back()->node();
+    if (view->kind() == c10::prim::ListUnpack) {
+      // A piece of chunk/split/unbind: the other pieces do not overlap it, but the tensor they
+      // were cut from would have to see the write.
+      const JitValue* list = view->input(0);
+      std::unordered_set<const JitValue*> seen = {list};
+      if (is_view_op(list->node()) && read_after_through_views(list->node()->input(0), node, seen))
+        refuse("an in-place write into a piece of " + std::string(kind_of(list->node())) +
+               " whose whole tensor is read again");
+      break;
+    }
+    chain.push_back(view->input(0));
+  }
   // A reshape that copied cuts the chain: the write does not reach past it.
   const at::Tensor& written_tensor = ctx.recorded(target).toTensor();
   for (size_t k = 0; k + 1 < chain.size(); ++k) {
