@@ -554,6 +554,12 @@ case("log_softmax", AC, fn(lambda m, x: (F.log_softmax(x, dim=1), x.log_softmax(
 SH = "shape"
 case("view_size0_flatten", SH, fn(lambda m, x: x.view(x.size(0), -1)), [img()],
      note="size(0) -> NumToTensor -> Int in the traced graph; freezing folds the pair away")
+case("chunk_split_batch_axis", SH,
+     fn(lambda m, x: (*torch.chunk(torch.cat([x, -x]), 2),
+                      *torch.split(torch.cat([x, x * 3]), [x.shape[0], x.shape[0]]),
+                      *torch.split(x, [x.shape[1] - 1, 1], dim=1))),
+     [img()], note="pieces along the dynamic batch axis (RAFT's chunk of its two frames); sizes "
+                   "computed from the shape")
 case("view_size_arith", SH, fn(lambda m, x: x.view(x.size(0), x.size(1) * x.size(2), -1)),
      [img()], note="keeps aten::size / prim::NumToTensor / aten::Int / aten::mul after freezing")
 case("view_static", SH, fn(lambda m, x: x.view(2, 3, 64)), [img()], dynamic_batch=False,
