@@ -1326,10 +1326,36 @@ case("complex_filter", CX,
      fn(lambda m, x: torch.fft.irfft(torch.fft.rfft(x) * m.h, n=32),
         h=lambda: torch.view_as_complex(torch.randn(17, 2))),
      [randn(2, 32)], note="a complex constant (a frequency response) times a spectrum")
-case("complex_unsupported_op", CX, fn(lambda m, x: torch.view_as_real(torch.exp(_as_complex(x)))),
-     [randn(2, 8)], note="exp of a complex tensor has no rule: refused, never run on the pairs")
+case("complex_unsupported_op", CX, fn(lambda m, x: torch.view_as_real(torch.sin(_as_complex(x)))),
+     [randn(2, 8)], note="sin of a complex tensor has no rule: refused, never run on the pairs")
+case("complex_products_exp", CX,
+     fn(lambda m, x, y: (_vr(_as_complex(x) @ _as_complex(y)),
+                         _vr(torch.einsum("bij,jk->bik", _as_complex(x), m.w)),
+                         _vr(torch.einsum("bii->bi", _as_complex(x)[:, :, :4])),
+                         _vr(torch.exp(_as_complex(x))), _vr(torch.bmm(_as_complex(x),
+                                                                       _as_complex(y)))),
+        w=lambda: torch.randn(5, 3, dtype=torch.cfloat)),
+     [randn(2, 4, 10), randn(2, 5, 6)],
+     note="complex products (PyTorch refuses to mix real and complex operands); a complex "
+          "weight; a one-operand einsum (a diagonal)")
+case("spectral_conv", CX,
+     fn(lambda m, x: _spectral_conv(x, m.w1, m.w2),
+        w1=lambda: torch.randn(3, 4, 3, 3, dtype=torch.cfloat) / 12,
+        w2=lambda: torch.randn(3, 4, 3, 3, dtype=torch.cfloat) / 12),
+     [img()], note="a Fourier neural operator layer: complex weights mix the lowest modes, "
+                   "written into a zero spectrum sized from the input, then irfft2 back")
 case("complex_output", CX, fn(lambda m, x: torch.fft.fft(x)), [randn(2, 8)],
      note="a complex model output is refused: return view_as_real of it")
+
+
+def _spectral_conv(x, w1, w2, modes=3):
+    spectrum = torch.fft.rfft2(x)
+    out = torch.zeros(x.shape[0], w1.shape[1], x.size(-2), x.size(-1) // 2 + 1,
+                      dtype=torch.cfloat, device=x.device)
+    out[:, :, :modes, :modes] = torch.einsum("bixy,ioxy->boxy", spectrum[:, :, :modes, :modes], w1)
+    out[:, :, -modes:, :modes] = torch.einsum("bixy,ioxy->boxy", spectrum[:, :, -modes:, :modes],
+                                              w2)
+    return torch.fft.irfft2(out, s=(x.size(-2), x.size(-1)))
 
 
 def _set_rows(x, i):

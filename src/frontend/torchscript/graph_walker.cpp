@@ -215,8 +215,8 @@ void GraphWalker::visit(const JitNode* node) {
       if (!rule && has_real_rule)
         return report(node, kind, source,
                       "on complex tensors: only spectral ops, complex/polar/real/imag, "
-                      "abs/angle/conj/mul/div/add/sub/neg and shape ops that name their axes "
-                      "(slice, select, cat ...) take them");
+                      "abs/angle/conj/exp/mul/div/add/sub/neg, matmul/einsum, copy_ and shape "
+                      "ops that name their axes (slice, select, cat ...) take them");
     }
     if (!rule) {
       const KnownGap* gap = find_known_gap(kind);

@@ -153,7 +153,9 @@ ir::Value* unnarrow(TranslateContext& ctx, const JitNode* view, ir::Value* src, 
                        ctx.int64_vector({end}), part);
 }
 
-ir::Value* unpermute(TranslateContext& ctx, std::vector<int64_t> perm, ir::Value* part) {
+ir::Value* unpermute(TranslateContext& ctx, std::vector<int64_t> perm, ir::Value* part,
+                     bool complex) {
+  if (complex) perm.push_back(static_cast<int64_t>(perm.size()));  // the pair axis stays last
   std::vector<int64_t> inverse(perm.size());
   for (size_t k = 0; k < perm.size(); ++k) inverse[static_cast<size_t>(perm[k])] = int64_t(k);
   return typed(ctx.op("Transpose", {part}, {{"perm", inverse}}), part->dtype);
@@ -185,7 +187,7 @@ ir::Value* unview(TranslateContext& ctx, const JitNode* view, ir::Value* part) {
     std::vector<int64_t> perm = ctx.const_ints(view->input(1));
     for (int64_t& p : perm)
       if (p < 0) p += rank;
-    return unpermute(ctx, perm, part);
+    return unpermute(ctx, perm, part, ctx.is_complex(self));
   }
   if (kind == "aten::transpose" || kind == "aten::t") {
     std::vector<int64_t> perm = identity(rank);
@@ -194,7 +196,7 @@ ir::Value* unview(TranslateContext& ctx, const JitNode* view, ir::Value* part) {
       const int64_t b = kind == "aten::t" ? 1 : ctx.dim_arg(view->input(2), rank);
       std::swap(perm[static_cast<size_t>(a)], perm[static_cast<size_t>(b)]);
     }
-    return unpermute(ctx, perm, part);
+    return unpermute(ctx, perm, part, ctx.is_complex(self));
   }
   refuse("an in-place write through " + std::string(kind) +
          ", a view the exporter cannot write back through");
@@ -210,7 +212,8 @@ void refresh_views(TranslateContext& ctx, const JitValue* source, const JitNode*
     if (view->outputs().size() != 1 || written.count(view->output())) continue;
     std::unordered_set<const JitValue*> seen;
     if (!read_after_through_views(view->output(), node, seen)) continue;
-    const OpRule* rule = find_rule(kind_of(view));
+    const OpRule* rule = ctx.is_complex(view->output()) ? find_complex_rule(kind_of(view))
+                                                        : find_rule(kind_of(view));
     if (!rule || !ctx.recorded(view->output()).isTensor())
       refuse("a view (" + std::string(kind_of(view)) +
              ") read after an in-place write into the tensor it views");
