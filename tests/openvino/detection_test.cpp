@@ -273,5 +273,21 @@ TEST(OpenVinoBitwise, Uint8Shifts) {
   }
 }
 
+TEST(OpenVinoBitwise, IntegerAndIsRefusedWithTheReason) {
+  Graph g;
+  Value* a = input(g, {2, 5}, DType::Int64, "a");
+  Value* b = input(g, {2, 5}, DType::Int64, "b");
+  g.mark_output(op_(g, "BitwiseAnd", {a, b}, {}, DType::Int64));
+  TempDir dir;
+  try {
+    emit::emit_openvino(g, dir.file("m.xml"), {});
+    ADD_FAILURE() << "BitwiseAnd was written";
+  } catch (const UnsupportedOpsError& e) {
+    ASSERT_EQ(e.ops().size(), 1u);
+    EXPECT_NE(e.ops()[0].kind.find("opset 18"), std::string::npos) << e.ops()[0].kind;
+  }
+  EXPECT_EQ(dir.entries(), 0u);
+}
+
 }  // namespace
 }  // namespace mlexport::testing

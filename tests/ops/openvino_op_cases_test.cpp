@@ -153,6 +153,11 @@ TEST(OpenVino, select) {
                        {"masked_select", "NonZero"}});
 }
 
+// uint8 shifts: BitwiseLeftShift-15 / BitwiseRightShift-15 (other integer shifts are Mul/Div).
+TEST(OpenVino, bitwise) {
+  run_cases("bitwise", {{"shifts_uint8", "BitwiseLeftShift"}});
+}
+
 // GridSample-9: bilinear and nearest, zeros/border/reflection padding, both align_corners.
 TEST(OpenVino, sampling) {
   run_cases("sampling", {{"grid_sample", "GridSample"}});
