@@ -1135,6 +1135,12 @@ case("shifts_int64", BW,
      fn(lambda m, a, s: (a << 2, a >> 1, a << s, a >> s, (a * 1000) >> 3)),
      [randint(2, 6, low=-50, high=50), randint(2, 6, low=0, high=5)],
      note="negative values: >> rounds toward -inf")
+case("shifts_uint8", BW,
+     fn(lambda m, a, s: ((a.to(torch.uint8) << s.to(torch.uint8)).long(),
+                         (a.to(torch.uint8) >> s.to(torch.uint8)).long(),
+                         (a.to(torch.uint8) << 3).long())),
+     [randint(2, 6, low=0, high=256), randint(2, 6, low=0, high=8)],
+     note="uint8 shifts are ONNX BitShift; bits shifted past bit 7 are dropped")
 case("bitwise_int", BW, fn(lambda m, a, b: (a & b, a | b, a ^ b)),
      [randint(2, 6, low=-50, high=50), randint(2, 6, low=0, high=50)],
      note="integer and/or/xor need ONNX BitwiseAnd/Or/Xor (opset 18)")

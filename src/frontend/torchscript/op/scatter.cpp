@@ -265,17 +265,17 @@ void translate_index_put(TranslateContext& ctx, const JitNode* node) {
 
 std::vector<OpRule> scatter_rules() {
   std::vector<OpRule> rows;
-  add_with_inplace(
-      rows, "aten::scatter", "aten::scatter_", translate_scatter,
-      "ScatterElements (reduce=: reduction add/mul, opset 16+) [no OpenVINO translation]");
+  add_with_inplace(rows, "aten::scatter", "aten::scatter_", translate_scatter,
+                   "ScatterElements (reduce=: reduction add/mul, opset 16+); OpenVINO "
+                   "ScatterElementsUpdate-3/-12");
   add_with_inplace(rows, "aten::scatter_add", "aten::scatter_add_", translate_scatter,
-                   "ScatterElements reduction=add (opset 16+) [no OpenVINO translation]");
+                   "ScatterElements reduction=add (opset 16+); OpenVINO ScatterElementsUpdate-12");
   add_with_inplace(rows, "aten::scatter_reduce", "aten::scatter_reduce_", translate_scatter_reduce,
                    "ScatterElements add/mul (opset 16+); mean: sum/count; amax/amin refused "
-                   "(need opset 18) [no OpenVINO translation]");
+                   "(need opset 18); OpenVINO ScatterElementsUpdate-12");
   add_with_inplace(rows, "aten::index_put", "aten::index_put_", translate_index_put,
-                   "ScatterND (accumulate: reduction=add, opset 16+); Transpose for leading : [no "
-                   "OpenVINO translation]");
+                   "ScatterND (accumulate: reduction=add, opset 16+); Transpose for leading :; "
+                   "OpenVINO ScatterNDUpdate-3/-15");
   return rows;
 }
 

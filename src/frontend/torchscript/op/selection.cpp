@@ -244,8 +244,8 @@ std::vector<OpRule> selection_rules() {
   rows.push_back({"aten::argsort", translate_sort, "TopK over the whole axis (indices)"});
   rows.push_back({"aten::kthvalue", translate_kthvalue, "TopK(smallest) + Gather"});
   rows.push_back({"aten::masked_select", translate_masked_select,
-                  "Where/Expand + Reshape + NonZero + Gather (output length unknown) [no OpenVINO "
-                  "translation]"});
+                  "Where/Expand + Reshape + NonZero + Gather (output length unknown); OpenVINO "
+                  "NonZero-3"});
   rows.push_back(
       {"aten::diag", translate_diag, "Pad + Where (vector) / Reshape + Gather (matrix)"});
   rows.push_back({"aten::tensor_split", translate_tensor_split, "Slice per piece"});
