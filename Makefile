@@ -17,7 +17,7 @@ demo: build
 
 # The heavy tiers (labels compat and models.torchvision) are left to `make compat`.
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -LE 'compat|models\.torchvision|models\.detection'
+	cd $(BUILD) && MLEXPORT_VERIFY_EACH=1 ctest --output-on-failure -j$(JOBS) -LE 'compat|models\.torchvision|models\.detection'
 
 # The export service on a demo workspace (demo/workspace, written once by the C++ zoo's checkpoint
 # writer): http://127.0.0.1:8080 (see docs/service.md).

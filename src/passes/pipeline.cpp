@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
 #include "ir/verifier.h"
 #include "mlexport/diagnostics.h"
@@ -36,7 +38,7 @@ const std::vector<Pass>& all_passes() {
        "merges BatchNormalization into the preceding Conv or Gemm", true},
       {"legalize-onnx-opset", legalize_onnx_opset,
        "rewrites ops the target opset lacks (LayerNormalization < 17, HardSwish < 14, ...)", false},
-      {"fold-constants", fold_constants, "folds what legalization produced", true},
+      {"fold-legalized-constants", fold_constants, "folds what legalization produced", true},
       {"eliminate-dead-code", eliminate_dead_code, "removes nodes nothing uses", false},
       {"infer-shapes", infer_shapes, "fills in dtypes and shapes of intermediate values", false},
   };
@@ -46,6 +48,9 @@ const std::vector<Pass>& all_passes() {
 std::vector<std::string> run_pipeline(ir::Graph& graph, const PassContext& context,
                                       const PipelineOptions& options) {
   std::vector<std::string> log;
+  // MLEXPORT_VERIFY_EACH=1 (set by `make test`) checks the IR after every pass of every export.
+  const char* env = std::getenv("MLEXPORT_VERIFY_EACH");
+  const bool verify_each = options.verify_each || (env && std::string_view(env) == "1");
   for (const Pass& pass : all_passes()) {
     const bool disabled = std::find(options.disabled.begin(), options.disabled.end(), pass.name) !=
                           options.disabled.end();
@@ -62,7 +67,7 @@ std::vector<std::string> run_pipeline(ir::Graph& graph, const PassContext& conte
     std::snprintf(line, sizeof line, "%s: %s, %zu -> %zu nodes, %.1f ms", pass.name,
                   changed ? "changed" : "unchanged", before, graph.nodes().size(), ms);
     log.push_back(line);
-    if (options.verify_each) {
+    if (verify_each) {
       auto problems = ir::verify_graph(graph);
       if (!problems.empty())
         throw Error(ExitCode::kInternal,

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "emit/onnx/onnx_emitter.h"
 #include "ir/printer.h"
@@ -220,6 +221,18 @@ TEST(Pipeline, RunsInsideSubgraphs) {
   EXPECT_EQ(text.find("= Neg("), std::string::npos) << text;
   EXPECT_EQ(text.find("= Add("), std::string::npos) << text;
   EXPECT_NE(text.find("= Mul("), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace mlexport::passes
+
+namespace mlexport::passes {
+namespace {
+
+// --disable_pass names one pass: two passes with one name could not be told apart.
+TEST(Pipeline, PassNamesAreUnique) {
+  std::set<std::string> names;
+  for (const Pass& pass : all_passes()) EXPECT_TRUE(names.insert(pass.name).second) << pass.name;
 }
 
 }  // namespace
