@@ -1247,8 +1247,14 @@ case("irfft2_size_from_input", SP,
      [randn(2, 3, 6, 8)], dynamic_batch=False,
      note="Fourier-neural-operator style: s read from x.shape (a fixed shape folds it; with a "
           "dynamic batch a computed s is refused)")
-case("fft_over_dynamic_batch", SP, fn(lambda m, x: torch.fft.rfftn(x).abs()), [randn(2, 3, 8)],
-     note="rfftn over every dim includes the batch: refused under a dynamic batch")
+case("fft_over_dynamic_batch", SP,
+     fn(lambda m, x: (torch.fft.rfftn(x).abs(), _vr(torch.fft.fft(x, dim=0, norm="ortho")),
+                      _vr(torch.fft.ifft(torch.fft.rfft(x, dim=0, norm="forward"), dim=0)),
+                      _vr(torch.fft.fftn(x, dim=(0, 2))))),
+     [randn(2, 3, 8)], note="transforms over the dynamic batch axis: the length and norm factors "
+                            "are computed from the batch")
+case("irfft_over_dynamic_batch", SP, fn(lambda m, x: torch.fft.irfft(_as_complex(x), dim=0)),
+     [randn(3, 4, 8)], note="an inverse real transform along the dynamic batch axis is refused")
 case("complex_input_fft", SP,
      fn(lambda m, x: (_vr(torch.fft.fft(_as_complex(x))), _vr(torch.fft.ifft(_as_complex(x), n=5)),
                       _vr(torch.fft.fft2(_as_complex(x))))),

@@ -72,9 +72,9 @@ const std::map<std::string, std::string> kExpectedFailures = {
     {"complex_unsupported_op",
      "sin of a complex tensor: ops without a complex form are refused (exit code 3), never run "
      "on the (real, imag) pairs"},
-    {"fft_over_dynamic_batch",
-     "a transform along the dynamic batch axis: its length is baked into the transform, so it "
-     "is refused (exit code 3) under --dynamic_axes"},
+    {"irfft_over_dynamic_batch",
+     "an inverse real transform along the dynamic batch axis: its output length is part of the "
+     "transform, so it is refused (exit code 3) under --dynamic_axes"},
     {"complex_output",
      "a complex model output is refused (exit code 3): the model must return view_as_real"},
 };

@@ -33,14 +33,41 @@ void scale(TranslateContext& ctx, Signal& s, double factor) {
   if (factor != 1.0) s.x = typed(ctx.op("Mul", {s.x, ctx.scalar(factor, s.dt)}), s.dt);
 }
 
+// Whether axis d's length is only known when the model runs (the batch under --dynamic_axes).
+bool length_varies(TranslateContext& ctx, int64_t d) {
+  return d == 0 && ctx.dynamic_batch;
+}
+
+// The norm factor of a transform along an axis whose length n is computed in the graph.
+void scale_by_computed_length(TranslateContext& ctx, Signal& s, int64_t d, const std::string& norm,
+                              bool forward, bool onnx_inverse) {
+  norm_factor(norm, 1, forward, onnx_inverse);  // refuses an unknown norm
+  // factor = n^power: ortho -1/2 (+1 for ONNX's inverse), matching "forward"/"backward" -1.
+  double power = 0.0;
+  if (norm == "ortho")
+    power = -0.5;
+  else if ((norm == "forward") == forward)
+    power = -1.0;
+  if (onnx_inverse) power += 1.0;
+  if (power == 0.0) return;
+  ir::Value* shape = typed(ctx.op("Shape", {s.x}), ir::DType::Int64);
+  ir::Value* n = typed(ctx.op("Gather", {shape, ctx.constant(ir::Tensor::scalar_int64(d), "axis")},
+                              {{"axis", int64_t{0}}}),
+                       ir::DType::Int64);
+  ir::Value* len = ctx.cast(n, s.dt);
+  ir::Value* factor = typed(ctx.op("Pow", {len, ctx.scalar(power, s.dt)}), s.dt);
+  s.x = typed(ctx.op("Mul", {s.x, factor}), s.dt);
+}
+
 // Cuts or zero-pads axis `d` to length n (PyTorch's `n` and `s` arguments).
 void fit_length(TranslateContext& ctx, Signal& s, int64_t d, int64_t n) {
-  // Every transform passes here. Its length is part of it (DFT size, norm, cut or padding).
-  if (d == 0 && ctx.dynamic_batch)
-    throw Error(ExitCode::kUnsupportedOps,
-                "a Fourier transform along the dynamic batch axis (its length is part of the "
-                "transform); export with a fixed batch");
   const int64_t len = s.sizes[static_cast<size_t>(d)];
+  // Every transform passes here. Along the dynamic batch axis only the axis's own length works:
+  // a cut or padding to a fixed length would be baked for the recorded batch.
+  if (length_varies(ctx, d) && n != len)
+    throw Error(ExitCode::kUnsupportedOps,
+                "a Fourier transform along the dynamic batch axis with a length other than the "
+                "axis's own (n or s); export with a fixed batch");
   if (n == len) return;
   if (n < len) {
     s.x = typed(
@@ -96,6 +123,7 @@ void c2c(TranslateContext& ctx, Signal& s, int64_t d, int64_t n, bool inverse,
          const std::string& norm) {
   fit_length(ctx, s, d, n);
   dft(ctx, s, d, inverse, false);
+  if (length_varies(ctx, d)) return scale_by_computed_length(ctx, s, d, norm, !inverse, inverse);
   scale(ctx, s, norm_factor(norm, n, !inverse, inverse));
 }
 
@@ -103,6 +131,10 @@ void c2c(TranslateContext& ctx, Signal& s, int64_t d, int64_t n, bool inverse,
 void r2c(TranslateContext& ctx, Signal& s, int64_t d, int64_t n, const std::string& norm,
          bool forward) {
   fit_length(ctx, s, d, n);
+  if (length_varies(ctx, d)) {
+    scale_by_computed_length(ctx, s, d, norm, forward, false);  // linear: before the DFT
+    return dft(ctx, s, d, false, true);
+  }
   dft(ctx, s, d, false, true);
   scale(ctx, s, norm_factor(norm, n, forward, false));
 }
@@ -111,6 +143,10 @@ void r2c(TranslateContext& ctx, Signal& s, int64_t d, int64_t n, const std::stri
 // conjugates of bins n - m .. 1, read backwards.
 void c2r(TranslateContext& ctx, Signal& s, int64_t d, int64_t n, const std::string& norm,
          bool forward) {
+  if (length_varies(ctx, d))
+    throw Error(ExitCode::kUnsupportedOps,
+                "an inverse real transform (irfft) along the dynamic batch axis: its output "
+                "length is part of the transform; export with a fixed batch");
   const int64_t m = n / 2 + 1;
   fit_length(ctx, s, d, m);
   if (n - m > 0) {
