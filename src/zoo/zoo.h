@@ -25,4 +25,11 @@ std::vector<int64_t> default_input_shape(const std::string& name);
 // std::out_of_range for an unknown name.
 std::string model_family(const std::string& name);
 
+// What a model computes: "classification" (logits [N, classes]) or "segmentation" (logits
+// [N, classes, H, W] at the input's size). Throws std::out_of_range for an unknown name.
+std::string model_task(const std::string& name);
+
+// True when the model can be built with torchvision's auxiliary classifier (aux_loss=True).
+bool has_aux_classifier(const std::string& name);
+
 }  // namespace mlexport::zoo
