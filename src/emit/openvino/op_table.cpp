@@ -117,7 +117,9 @@ const std::map<std::string, Translator>& op_table() {
       {"LSTM", translate_recurrent_sequence},  // LSTMSequence-5 (+ Transpose-1 in and out)
       {"GRU", translate_recurrent_sequence},   // GRUSequence-5 (+ Transpose-1 in and out)
       {"RNN", translate_recurrent_sequence},   // RNNSequence-5 (+ Transpose-1 in and out)
-      {"TopK", translate_top_k},              // TopK-11 (stable)
+      {"TopK", translate_top_k},               // TopK-11 (stable)
+      // resize.cpp
+      {"Resize", translate_resize},  // Interpolate-11 over the spatial axes
   };
   return table;
 }

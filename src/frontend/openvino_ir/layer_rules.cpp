@@ -101,6 +101,7 @@ const std::map<std::string, Rule>& layer_rules() {
       {"TopK", rule_topk},
       {"CumSum", rule_cumsum},
       {"Einsum", rule_einsum},
+      {"Interpolate", rule_interpolate},
       {"LSTMSequence", rule_recurrent_sequence},
       {"GRUSequence", rule_recurrent_sequence},
       {"RNNSequence", rule_recurrent_sequence},

@@ -52,6 +52,9 @@ void rule_topk(Reader& r, const LayerDesc& l);
 void rule_cumsum(Reader& r, const LayerDesc& l);
 void rule_einsum(Reader& r, const LayerDesc& l);
 
+// rules_resize.cpp
+void rule_interpolate(Reader& r, const LayerDesc& l);  // Interpolate-4/11 -> Resize
+
 // rules_recurrent.cpp
 void rule_recurrent_sequence(Reader& r, const LayerDesc& l);  // LSTM/GRU/RNNSequence
 

@@ -67,6 +67,9 @@ void translate_arg_extreme(const ir::Node& n, Context& ctx);  // ArgMax, ArgMin
 void translate_cumsum(const ir::Node& n, Context& ctx);
 void translate_top_k(const ir::Node& n, Context& ctx);
 
+// resize.cpp
+void translate_resize(const ir::Node& n, Context& ctx);  // Resize -> Interpolate-11
+
 // recurrent.cpp
 void translate_recurrent_sequence(const ir::Node& n, Context& ctx);  // LSTM, GRU, RNN
 
