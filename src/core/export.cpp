@@ -156,10 +156,11 @@ std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportRes
   const std::string family = zoo::model_family(arch);
   const std::string variant =
       task == "classification" ? (family == "custom" ? "custom" : "base") : task;
-  emit_event(request, "INFO",
-             "Creating model: " + arch + " (" + variant + ", " +
-                 std::to_string(report.num_classes) +
-                 (task == "regression" ? " outputs)" : " classes)"));
+  const std::string head_size = task == "anomaly" ? ""
+                                : task == "regression"
+                                    ? ", " + std::to_string(report.num_classes) + " outputs"
+                                    : ", " + std::to_string(report.num_classes) + " classes";
+  emit_event(request, "INFO", "Creating model: " + arch + " (" + variant + head_size + ")");
   if (!report.stripped_prefix.empty())
     emit_event(request, "INFO", "Stripped the key prefix '" + report.stripped_prefix + "'");
   const size_t problems =

@@ -182,7 +182,8 @@ std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
   const bool dynamic = request.dynamic_axes || !request.dynamic_axes_spec.empty();
   import.dynamic_batch = dynamic;
   import.input_names = request.input_names;
-  import.output_names = request.output_names;
+  import.output_names =
+      request.output_names.empty() ? default_output_names(job) : request.output_names;
   auto graph = job.model->to_ir(job.inputs, import);
   if (!request.dynamic_axes_spec.empty())
     apply_dynamic_axes(job, *graph, request.dynamic_axes_spec);
@@ -306,6 +307,7 @@ std::string export_metadata_json(const ExportJob& job) {
   if (!task.empty()) meta["task"] = task;
   std::vector<std::string> names = job.result.output_names;
   if (names.empty()) names = request.output_names;
+  if (names.empty()) names = default_output_names(job);
   if (names.empty()) names = {"output"};
   nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
   for (size_t k = 0; k < names.size(); ++k) {

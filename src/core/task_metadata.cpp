@@ -61,6 +61,12 @@ std::string output_meaning(const std::string& task, size_t index, size_t count,
   return "";
 }
 
+std::vector<std::string> default_output_names(const ExportJob& job) {
+  if (job.result.task == "anomaly" && !job.result.architecture.empty())
+    return {"anomaly_map", "pred_score"};
+  return {};
+}
+
 std::map<std::string, std::string> onnx_metadata(const ExportJob& job) {
   const nlohmann::ordered_json meta = nlohmann::ordered_json::parse(export_metadata_json(job));
   std::map<std::string, std::string> props;

@@ -24,6 +24,10 @@ void check_task(const std::string& task, const std::string& what);
 std::string output_meaning(const std::string& task, size_t index, size_t count,
                            const SegmentationOutput& segmentation);
 
+// The output names an export gets when none are asked for: {"anomaly_map", "pred_score"} for
+// the zoo's anomaly models; empty (the frontend's "output", "output_k") otherwise.
+std::vector<std::string> default_output_names(const ExportJob& job);
+
 // ONNX metadata_props: "task", "class_names" (JSON list), "outputs" (JSON list of {name,
 // meaning}), "preprocessing" (JSON) where known, and "mlexport" (the whole export metadata JSON).
 std::map<std::string, std::string> onnx_metadata(const ExportJob& job);

@@ -24,7 +24,8 @@ struct Trunk {
 
 // resnet18/34/50/101/152 without avgpool and fc (resnet.cpp). replace_stride_with_dilation is
 // torchvision's: for layer2..layer4, a stride of 2 becomes a dilation (Bottleneck only). Taps:
-// "layer1" .. "layer4". Throws std::invalid_argument for another depth or tap.
+// "layer1" .. "layer4"; the layers after the last tap are not built. Throws std::invalid_argument
+// for another depth or tap.
 Trunk resnet_trunk(int64_t depth, std::array<bool, 3> replace_stride_with_dilation,
                    const std::vector<std::string>& taps);
 

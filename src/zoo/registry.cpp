@@ -23,6 +23,7 @@ const std::vector<ZooEntry>& registry() {
     add_convnext_models(table);
     add_custom_models(table);
     add_segmentation_models(table);
+    add_anomaly_models(table);
     std::set<std::string> seen;
     for (const auto& entry : table) {
       if (!seen.insert(entry.name).second) {

@@ -3,6 +3,7 @@
 // Any input of at least 1x1 after the stem works (the head is an adaptive 1x1 average pool).
 // resnet_trunk() (backbones.h) gives the same module without avgpool/fc and with
 // replace_stride_with_dilation, as torchvision's segmentation models use it.
+#include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <string>
@@ -103,11 +104,12 @@ TORCH_MODULE(Bottleneck);
 class ResNetImpl : public nn::Module {
  public:
   // torchvision's ResNet(block, layers, num_classes, replace_stride_with_dilation); without
-  // `with_head` the avgpool and fc are left out (the trunk a segmentation model keeps).
+  // `with_head` the avgpool and fc are left out (the trunk a segmentation model keeps), and only
+  // layer1..layer<stages> are built (IntermediateLayerGetter drops what follows its last layer).
   template <typename Block>
   static std::shared_ptr<ResNetImpl> make(const std::vector<int64_t>& layers, int64_t num_classes,
                                           std::array<bool, 3> dilate = {false, false, false},
-                                          bool with_head = true) {
+                                          bool with_head = true, int stages_built = 4) {
     auto net = std::make_shared<ResNetImpl>();
     net->conv1 = net->register_module(
         "conv1", nn::Conv2d(nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
@@ -119,7 +121,7 @@ class ResNetImpl : public nn::Module {
     int64_t dilation = 1;
     const int64_t planes[4] = {64, 128, 256, 512};
     nn::Sequential* stages[4] = {&net->layer1, &net->layer2, &net->layer3, &net->layer4};
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < stages_built; ++i) {
       int64_t stride = i == 0 ? 1 : 2;
       const int64_t previous_dilation = dilation;
       if (i > 0 && dilate[i - 1]) {  // _make_layer(dilate=True): the stride becomes dilation
@@ -147,7 +149,7 @@ class ResNetImpl : public nn::Module {
     x = maxpool->forward(relu->forward(bn1->forward(conv1->forward(x))));
     nn::Sequential* stages[4] = {&layer1, &layer2, &layer3, &layer4};
     if (tapped) tapped->assign(taps.size(), torch::Tensor());
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < 4 && *stages[i]; ++i) {
       x = (*stages[i])->forward(x);
       for (size_t t = 0; t < taps.size(); ++t)
         if (tapped && taps[t] == "layer" + std::to_string(i + 1)) (*tapped)[t] = x;
@@ -179,7 +181,9 @@ ZooModel build_resnet(int64_t num_classes) {
 template <typename Block>
 Trunk make_trunk(const std::vector<int64_t>& layers, std::array<bool, 3> dilate,
                  std::vector<std::string> taps) {
-  auto net = ResNetImpl::make<Block>(layers, 1, dilate, /*with_head=*/false);
+  int last = 1;
+  for (const auto& tap : taps) last = std::max(last, tap.back() - '0');
+  auto net = ResNetImpl::make<Block>(layers, 1, dilate, /*with_head=*/false, last);
   Trunk out;
   out.module = net;
   out.run = [net, taps](const torch::Tensor& x) {

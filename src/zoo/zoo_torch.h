@@ -28,6 +28,9 @@ namespace mlexport::zoo {
 struct ZooModel {
   std::shared_ptr<torch::nn::Module> module;
   std::function<torch::Tensor(torch::Tensor)> forward;
+  // Every output, for models with more than one (padim: anomaly_map, pred_score); null: the
+  // model has the one output `forward` gives.
+  std::function<std::vector<torch::Tensor>(torch::Tensor)> forward_outputs;
 };
 
 using ZooBuilder = ZooModel (*)(int64_t num_classes);
@@ -43,6 +46,10 @@ struct ZooEntry {
   // Segmentation models: the same model with torchvision's aux_classifier (aux_loss=True), so
   // checkpoints trained with it load as they are; null when the architecture has none.
   ZooBuilder builder_with_aux = nullptr;
+  // Models whose buffer shapes the state decides (PaDiM's fitted statistics): resizes them to the
+  // state's before it is loaded. Null for the rest.
+  void (*fit_to_state)(torch::nn::Module& module,
+                       const std::map<std::string, at::Tensor>& state) = nullptr;
 };
 
 // Wraps a TORCH_MODULE holder into a ZooModel (the module's forward(Tensor) becomes the callable).
@@ -106,5 +113,6 @@ void add_vit_models(std::vector<ZooEntry>& entries);           // vit.cpp
 void add_convnext_models(std::vector<ZooEntry>& entries);      // convnext.cpp
 void add_custom_models(std::vector<ZooEntry>& entries);        // custom.cpp
 void add_segmentation_models(std::vector<ZooEntry>& entries);  // segmentation.cpp
+void add_anomaly_models(std::vector<ZooEntry>& entries);       // padim.cpp
 
 }  // namespace mlexport::zoo

@@ -84,6 +84,12 @@ def fixture(work, name):
         randomize_batchnorm(torch, model, 5)
         record = {"model_name": "mobilenet_v3_small", "classes": ["ants", "bees"],
                   "state_dict": model.state_dict()}
+    elif name == "padim":
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "zoo",
+                              "make_reference_anomaly.py")
+        subprocess.run([sys.executable, script, work, "--checkpoint", path], check=True,
+                       capture_output=True)
+        return path
     else:
         raise ValueError(name)
     torch.save(record, path + ".tmp")
@@ -235,6 +241,30 @@ def case_regression(ml_export, work):
     doc = export_ok(ml_export, fixture(work, "classifier"), xml_path, "--task", "regression")
     check(doc["task"] == "regression", f"--task regression: task {doc.get('task')}")
     check(openvino_model_info(xml_path).get("model_type") == "Regression", "model_type")
+
+
+def case_anomaly_padim(ml_export, work):
+    ckpt = fixture(work, "padim")  # records input_size 64x48, the size its statistics were fitted at
+    for ext in (".onnx", ".xml", ".ts", ".pth"):
+        code, doc, err = run(ml_export, "--checkpoint_path", ckpt, "--output_path",
+                             os.path.join(work, "padim" + ext))
+        check(code == 0 and doc["validation"]["status"] == "PASS",
+              f"padim{ext}: exit {code} {err.strip()[-200:]}")
+        check(doc["task"] == "anomaly", f"padim{ext}: task {doc.get('task')}")
+        shapes = [o["shape"] for o in doc["validation"]["outputs"]]
+        check(shapes == [[1, 1, 64, 48], [1]], f"padim{ext}: outputs {shapes}")
+    import onnx
+
+    model = onnx.load(os.path.join(work, "padim.onnx"))
+    check([o.name for o in model.graph.output] == ["anomaly_map", "pred_score"],
+          f"ONNX output names {[o.name for o in model.graph.output]}")
+    check(openvino_model_info(os.path.join(work, "padim.xml")).get("model_type") == "AnomalyDetection",
+          "OpenVINO model_type")
+    # The statistics fix the input size: another one is refused with the model's reason.
+    code, doc, err = run(ml_export, "--checkpoint_path", ckpt, "--input_shape", "1,3,64,64",
+                         "--output_path", os.path.join(work, "padim_other.onnx"))
+    check(code == 2 and "fitted for 192 patches" in doc["error"]["message"],
+          f"another input size: exit {code} {doc and doc.get('error')}")
 
 
 def case_classification_metadata(ml_export, work):

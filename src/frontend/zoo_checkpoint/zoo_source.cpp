@@ -70,12 +70,13 @@ bool state_has_aux(const NamedTensors& state, const std::string& prefix) {
 }  // namespace
 
 checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes, bool with_aux) {
-  const std::string module = model_family(arch) == "custom" ? "mlexport.zoo."
-                             : model_task(arch) == "segmentation"
-                                 ? "torchvision.models.segmentation."
-                                 : "torchvision.models.";
-  std::vector<std::pair<std::string, checkpoint::ValuePtr>> args = {
-      {"num_classes", emit::config::integer(num_classes)}};
+  const std::string module =
+      model_family(arch) == "custom" || model_task(arch) == "anomaly" ? "mlexport.zoo."
+      : model_task(arch) == "segmentation" ? "torchvision.models.segmentation."
+                                           : "torchvision.models.";
+  std::vector<std::pair<std::string, checkpoint::ValuePtr>> args;
+  if (model_task(arch) != "anomaly")  // an anomaly model has statistics, not classes
+    args.emplace_back("num_classes", emit::config::integer(num_classes));
   if (has_aux_classifier(arch)) args.emplace_back("aux_loss", emit::config::boolean(with_aux));
   return emit::config::class_config(module + arch, emit::config::dict(args));
 }
@@ -113,6 +114,7 @@ ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const Name
         at::from_blob(const_cast<std::byte*>(tensor.raw()), tensor.shape,
                       at::TensorOptions().dtype(torchscript::to_torch_dtype(tensor.dtype)));
   }
+  if (const auto fit = find_entry(arch).fit_to_state) fit(*model.module, tensors);
   std::vector<std::string> missing, unexpected, mismatched;
   load_state_dict(*model.module, tensors, /*strict=*/false, &missing, &unexpected, &mismatched);
   r.missing = missing;
@@ -140,6 +142,7 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
   std::vector<int64_t> shape = default_input_shape(arch);
   shape.insert(shape.begin(), 1);
   auto forward = model.forward;
+  auto forward_outputs = model.forward_outputs;
   auto module = model.module;
   const bool with_aux = r.with_aux;
   auto torch_state = [module, arch, num_classes, with_aux]() -> std::optional<TorchState> {
@@ -150,8 +153,9 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
     return out;
   };
   return torchscript::make_traced_source(
-      [forward](const std::vector<at::Tensor>& in) {
-        return std::vector<at::Tensor>{forward(in.at(0))};
+      [forward, forward_outputs](const std::vector<at::Tensor>& in) {
+        return forward_outputs ? forward_outputs(in.at(0))
+                               : std::vector<at::Tensor>{forward(in.at(0))};
       },
       1, model.module, {shape}, torch_state);
 }
