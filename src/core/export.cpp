@@ -91,15 +91,21 @@ void emit_event(const ExportRequest& request, const std::string& level,
 
 // --task, else the checkpoint's "task" (or regression when it gives num_outputs), else the
 // architecture's. A task the architecture cannot perform is refused: a segmentation model only
-// segments; a classifier's head serves classification or regression.
+// segments; a classifier's head serves classification or regression. A checkpoint's task in
+// another spelling ("Semantic Segmentation") is read as the task it names; one that names none
+// is left aside with a warning (the file's field, unlike --task, is not the user's request).
 std::string checkpoint_task(const ExportRequest& request, const core::CheckpointInfo& info,
                             const std::string& arch) {
   const std::string own = zoo::model_task(arch);
   std::string task = request.task;
   std::string from = "--task";
   if (task.empty() && !info.task.empty()) {
-    task = info.task;
+    task = core::canonical_task(info.task);
     from = "the checkpoint's task";
+    if (task.empty())
+      emit_event(request, "WARNING",
+                 "the checkpoint's task '" + info.task + "' is not one mlexport knows; using " +
+                     arch + "'s");
   }
   if (task.empty()) task = info.num_outputs > 0 && own == "classification" ? "regression" : own;
   core::check_task(task, from);

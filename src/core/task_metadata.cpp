@@ -1,5 +1,6 @@
 #include "core/task_metadata.h"
 
+#include <cctype>
 #include <nlohmann/json.hpp>
 
 #include "core/export_job.h"
@@ -34,6 +35,21 @@ const std::vector<std::string>& known_tasks() {
       "classification", "detection", "instance_segmentation",
       "segmentation",   "anomaly",   "regression"};
   return tasks;
+}
+
+std::string canonical_task(const std::string& text) {
+  std::string t;
+  for (char c : text) t += c == ' ' || c == '-' ? '_' : static_cast<char>(std::tolower(c));
+  static const std::map<std::string, std::string> kSynonyms = {
+      {"semantic_segmentation", "segmentation"},
+      {"anomaly_detection", "anomaly"},
+      {"object_detection", "detection"},
+      {"instance_segmentation", "instance_segmentation"},
+      {"image_classification", "classification"}};
+  if (auto it = kSynonyms.find(t); it != kSynonyms.end()) return it->second;
+  for (const auto& known : known_tasks())
+    if (known == t) return t;
+  return "";
 }
 
 void check_task(const std::string& task, const std::string& what) {

@@ -16,6 +16,10 @@ struct ExportJob;
 // classification, detection, instance_segmentation, segmentation, anomaly, regression.
 const std::vector<std::string>& known_tasks();
 
+// A task named in another spelling ("Semantic Segmentation", "anomaly_detection",
+// "object-detection") as its name in known_tasks(); "" when it names none.
+std::string canonical_task(const std::string& text);
+
 // Throws bad_input (one line listing the tasks) for a name outside known_tasks().
 void check_task(const std::string& task, const std::string& what);
 

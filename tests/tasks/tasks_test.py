@@ -274,6 +274,19 @@ def case_classification_metadata(ml_export, work):
     _, dims, props = onnx_output(onnx_path)
     check(props.get("task") == "classification" and json.loads(props["class_names"]) == ["ants", "bees"],
           f"classifier metadata {props.get('task')} {props.get('class_names')}")
+    # A checkpoint's task in another spelling is read; one that names no task is left aside.
+    torch, _ = torch_modules()
+    record = torch.load(fixture(work, "classifier"))
+    for written, expected in (("Image Classification", "classification"),
+                              ("Regression", "regression"), ("pose-estimation", "classification")):
+        path = os.path.join(work, "task_spelling.pt")
+        torch.save({**record, "task": written}, path)
+        code, doc, err = run(ml_export, "--checkpoint_path", path, "--input_shape", SHAPE,
+                             "--output_path", os.path.join(work, "task_spelling.onnx"))
+        check(code == 0 and doc["task"] == expected,
+              f"checkpoint task '{written}': exit {code}, task {doc and doc.get('task')}")
+        if expected == "classification" and written.startswith("pose"):
+            check("is not one mlexport knows" in err, "no warning for an unknown checkpoint task")
 
 
 def case_refusals(ml_export, work):
