@@ -31,9 +31,18 @@ ARCHITECTURES = [
     "vit_b_16", "vit_b_32", "vit_l_16",
     "convnext_tiny", "convnext_small", "convnext_base",
     "simple_cnn", "tiny_net",
+    "fcn_resnet50", "fcn_resnet101", "deeplabv3_resnet50", "deeplabv3_resnet101",
+    "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large",
 ]
+# The segmentation models' checkpoints record torchvision's 520x520; the matrix exports them at
+# 128x128 (a [N, classes, 128, 128] output) to keep `make compat` within minutes.
+SEGMENTATION_INPUT = "1,3,128,128"
 BEGIN = "<!-- compat-matrix:begin -->"
 END = "<!-- compat-matrix:end -->"
+
+
+def is_segmentation(arch):
+    return arch.startswith(("fcn_", "deeplabv3_", "lraspp_"))
 
 
 def available_formats(ml_export):
@@ -114,12 +123,14 @@ def main():
             results = {}
             for f in formats:
                 out = os.path.join(tmp, arch + "_" + f["name"] + f["extensions"][0])
-                results[f["name"]] = export(ml_export, checkpoint, out, [])
+                extra = ["--input_shape", SEGMENTATION_INPUT] if is_segmentation(arch) else []
+                results[f["name"]] = export(ml_export, checkpoint, out, extra)
                 print(f"{arch:20s} {f['name']:12s} {cell(results[f['name']])}", flush=True)
                 for leftover in os.listdir(tmp):
                     if leftover.startswith(arch + "_"):
                         os.remove(os.path.join(tmp, leftover))
-            size = "64×64" if arch in ("simple_cnn", "tiny_net") else "224×224"
+            size = ("64×64" if arch in ("simple_cnn", "tiny_net")
+                    else "128×128" if is_segmentation(arch) else "224×224")
             rows.append((arch, size, results))
             os.remove(checkpoint)
     command = "python3 bench/compat_matrix.py" + (

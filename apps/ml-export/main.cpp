@@ -48,6 +48,7 @@ struct Flags {
   bool force = false;
   bool absolute_bands = false;
   std::string compare;
+  std::string segmentation_output = "logits", task;
   uint64_t seed = 0;
   bool dynamic_axes = false, validate = true, validate_only = false, verbose = false, json = false,
        simplify = true, external_data = false, list_formats = false, fp16_io = false,
@@ -111,6 +112,8 @@ mlexport::ExportRequest make_request(const Flags& f) {
   if (f.num_classes == 0 || f.num_classes < -1)
     throw mlexport::bad_input("--num_classes must be positive");
   r.num_classes = f.num_classes;
+  r.segmentation_output = f.segmentation_output;
+  r.task = f.task;
   r.non_strict = f.non_strict;
   r.opset_version = f.opset;
   r.dynamic_axes = f.dynamic_axes;
@@ -162,14 +165,16 @@ nlohmann::json metrics_json(const mlexport::OutputMetrics& m) {
   auto finite = [](double v) {
     return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
   };
-  return {{"name", m.name},
-          {"shape", m.shape},
-          {"status", m.status},
-          {"max_diff", finite(m.max_diff)},
-          {"scaled_max_diff", finite(m.scaled_max_diff)},
-          {"mse", finite(m.mse)},
-          {"cosine_similarity", finite(m.cosine_similarity)},
-          {"max_abs_reference", finite(m.max_abs_reference)}};
+  nlohmann::json j = {{"name", m.name},
+                      {"shape", m.shape},
+                      {"status", m.status},
+                      {"max_diff", finite(m.max_diff)},
+                      {"scaled_max_diff", finite(m.scaled_max_diff)},
+                      {"mse", finite(m.mse)},
+                      {"cosine_similarity", finite(m.cosine_similarity)},
+                      {"max_abs_reference", finite(m.max_abs_reference)}};
+  if (!m.class_map.empty()) j["class_map"] = m.class_map;
+  return j;
 }
 
 nlohmann::json result_json(const mlexport::ExportRequest& request,
@@ -179,6 +184,8 @@ nlohmann::json result_json(const mlexport::ExportRequest& request,
   j["output_path"] = r.output_path;
   j["extra_paths"] = r.extra_paths;
   j["source_kind"] = r.source_kind;
+  if (!r.task.empty()) j["task"] = r.task;
+  if (!r.class_names.empty()) j["class_names"] = r.class_names;
   j["format"] = r.format;
   j["file_size"] = r.output_bytes;
   j["node_count"] = r.node_count;
@@ -244,6 +251,8 @@ void print_validation(Log& log, const mlexport::ValidationResult& v,
       log.info("Output " + m.name + " " + shape_text(m.shape) + ": max difference " +
                sci(m.max_diff) + ", MSE " + sci(m.mse) + ", cosine similarity " +
                fixed6(m.cosine_similarity) + " (" + m.status + ")");
+  for (const auto& m : v.outputs)
+    if (!m.class_map.empty()) log.info("Class map " + m.name + ": " + m.class_map);
   if (!v.control_flow.empty()) log.info("Control flow validated: " + v.control_flow);
   if (!v.detections.empty()) log.info("Detections " + v.detections + " (compared as sets)");
   for (const auto& note : v.notes) log.warning(note);
@@ -514,6 +523,11 @@ int main(int argc, char** argv) {
                  "Print the summary of the reports this glob matches (exit 1 if any failed)");
   app.add_option("--model", f.model, "Architecture for a checkpoint (wins over the file's)");
   app.add_option("--num_classes", f.num_classes, "Classes of the checkpoint's classifier");
+  app.add_option("--task", f.task,
+                 "classification, detection, instance_segmentation, segmentation, anomaly or "
+                 "regression (default: the checkpoint's, else the architecture's)");
+  app.add_option("--segmentation_output", f.segmentation_output,
+                 "logits (default), probabilities, argmax (int64 class map) or argmax:uint8");
   app.add_flag("--non_strict", f.non_strict, "Load checkpoints whose keys do not all match");
   app.add_option("--output_path", f.output_path,
                  "Output file (default: beside the input, with the format's extension)");

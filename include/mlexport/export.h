@@ -69,6 +69,14 @@ struct ExportRequest {
   // TORCH_LIBRARY operator libraries to load (dlopen) before the model; torchvision's is loaded
   // automatically when Debian's python3-torchvision is installed.
   std::vector<std::string> ops_libraries;
+  // Segmentation models: "logits" (default), "probabilities" (softmax over the class axis),
+  // "argmax" (int64 class map [N, H, W]) or "argmax:uint8". Appended to the IR (ONNX, OpenVINO)
+  // and applied to the reference for validation.
+  std::string segmentation_output = "logits";
+  // What the model does, recorded in every format's metadata: classification, detection,
+  // instance_segmentation, segmentation, anomaly or regression. Empty: from the checkpoint or
+  // the zoo architecture.
+  std::string task;
 };
 
 struct OutputMetrics {
@@ -82,6 +90,10 @@ struct OutputMetrics {
   bool within_tolerance = true;  // only meaningful with atol/rtol
   std::string status;            // PASS / WARN / FAIL
   std::string absolute_status;   // the verdict of the guide's absolute bands on max_diff
+  // Class maps (--segmentation_output argmax): "pixels equal 4094/4096 (99.95%); 2 flipped
+  // where the reference scores differ by <= 3e-07". max_diff is then that largest score gap,
+  // mse the fraction of differing pixels.
+  std::string class_map;
 };
 
 struct ValidationResult {
@@ -109,6 +121,8 @@ struct ValidationResult {
 struct ExportResult {
   std::string source_kind;   // "torchscript", "checkpoint", "safetensors", "onnx", "module"
   std::string architecture;  // zoo architecture for checkpoints
+  std::string task;          // --task, the checkpoint's or the architecture's; "" when unknown
+  std::vector<std::string> class_names;         // from the checkpoint, when it has them
   std::map<std::string, std::string> metadata;  // from the checkpoint (epoch, ...)
   std::string output_path;
   std::vector<std::string> extra_paths;  // files written beside output_path (OpenVINO's .bin)

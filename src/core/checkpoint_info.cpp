@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "core/checkpoint_config.h"
@@ -38,6 +39,30 @@ std::vector<int64_t> input_from(const Value& v) {
   return {};
 }
 
+// Class names: a list/tuple of strings, or a dict name -> index (class_to_idx) or index -> name.
+std::vector<std::string> names_from(const Value& v) {
+  std::vector<std::string> names;
+  if (v.kind == Value::Kind::List || v.kind == Value::Kind::Tuple) {
+    for (const auto& item : v.items) {
+      if (!item->is_string()) return {};
+      names.push_back(item->s);
+    }
+    return names;
+  }
+  if (v.kind != Value::Kind::Dict) return {};
+  std::map<int64_t, std::string> by_index;
+  for (const auto& [key, value] : v.entries) {
+    if (key->is_string() && value->kind == Value::Kind::Int)
+      by_index[value->i] = key->s;
+    else if (key->kind == Value::Kind::Int && value->is_string())
+      by_index[key->i] = value->s;
+    else
+      return {};
+  }
+  for (const auto& [index, name] : by_index) names.push_back(name);
+  return names;
+}
+
 bool all_tensors(const Value& v) {
   if (v.kind != Value::Kind::Dict || v.entries.empty()) return false;
   for (const auto& [key, value] : v.entries)
@@ -67,6 +92,27 @@ void read_conventions(const Value& root, CheckpointInfo& info) {
         info.num_classes = v->i;
         break;
       }
+    }
+  for (int s = 0; s < 2 && info.task.empty(); ++s)
+    for (const char* key : kTaskKeys) {
+      const Value* v = lookup(scopes[s], key);
+      if (v && v->is_string() && !v->s.empty()) {
+        info.task = v->s;
+        break;
+      }
+    }
+  for (int s = 0; s < 2 && info.num_outputs < 0; ++s)
+    for (const char* key : kOutputKeys) {
+      const Value* v = lookup(scopes[s], key);
+      if (v && v->kind == Value::Kind::Int) {
+        info.num_outputs = v->i;
+        break;
+      }
+    }
+  for (int s = 0; s < 2 && info.class_names.empty(); ++s)
+    for (const char* key : kClassNameKeys) {
+      const Value* v = lookup(scopes[s], key);
+      if (v && !(info.class_names = names_from(*v)).empty()) break;
     }
   for (int s = 0; s < 2 && info.input_chw.empty(); ++s)
     for (const char* key : kInputKeys) {

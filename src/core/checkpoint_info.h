@@ -23,6 +23,9 @@ struct CheckpointInfo {
   std::string arch_key;      // where it was found ("model_name", "hyper_parameters.arch", ...)
   int64_t num_classes = -1;  // -1 when the file does not say
   std::vector<int64_t> input_chw;  // channels, height, width; empty when the file does not say
+  std::string task;                // "task" ("segmentation", "regression", ...); "" when absent
+  int64_t num_outputs = -1;        // a regression head's outputs ("num_outputs"); -1 when absent
+  std::vector<std::string> class_names;  // "class_names"/"classes"/"labels"/"categories"
   std::vector<std::pair<std::string, ir::Tensor>> state;
   std::map<std::string, std::string> metadata;  // other scalar entries (epoch, best_acc, ...)
 };

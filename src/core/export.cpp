@@ -12,6 +12,8 @@
 #include "core/inputs.h"
 #include "core/onnx_file_info.h"
 #include "core/planned_output.h"
+#include "core/segmentation_output.h"
+#include "core/task_metadata.h"
 #include "frontend/onnx/onnx_source.h"
 #include "frontend/torchscript/operator_libraries.h"
 #include "frontend/torchscript/torchscript_model.h"
@@ -87,6 +89,34 @@ void emit_event(const ExportRequest& request, const std::string& level,
   if (request.on_event) request.on_event(level, message);
 }
 
+// --task, else the checkpoint's "task" (or regression when it gives num_outputs), else the
+// architecture's. A task the architecture cannot perform is refused: a segmentation model only
+// segments; a classifier's head serves classification or regression. A checkpoint's task in
+// another spelling ("Semantic Segmentation") is read as the task it names; one that names none
+// is left aside with a warning (the file's field, unlike --task, is not the user's request).
+std::string checkpoint_task(const ExportRequest& request, const core::CheckpointInfo& info,
+                            const std::string& arch) {
+  const std::string own = zoo::model_task(arch);
+  std::string task = request.task;
+  std::string from = "--task";
+  if (task.empty() && !info.task.empty()) {
+    task = core::canonical_task(info.task);
+    from = "the checkpoint's task";
+    if (task.empty())
+      emit_event(request, "WARNING",
+                 "the checkpoint's task '" + info.task + "' is not one mlexport knows; using " +
+                     arch + "'s");
+  }
+  if (task.empty()) task = info.num_outputs > 0 && own == "classification" ? "regression" : own;
+  core::check_task(task, from);
+  const bool fits = task == own || (own == "classification" && task == "regression");
+  if (!fits)
+    throw bad_input(
+        from + " '" + task + "' does not fit " + arch + ", a " + own + " model" +
+        (own == "classification" ? " (it can serve classification or regression)" : ""));
+  return task;
+}
+
 // Opens the model: TorchScript as it is, checkpoints through the zoo, ONNX files (given as
 // --onnx_path without a model) through the ONNX frontend.
 // `input_chw` receives the input size the checkpoint records, if any.
@@ -122,13 +152,21 @@ std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportRes
     for (const auto& n : zoo::model_names()) names += (names.empty() ? "" : ", ") + n;
     throw bad_input("unknown architecture '" + arch + "' (known: " + names + ")");
   }
-  const int64_t num_classes = request.num_classes > 0 ? request.num_classes : info.num_classes;
+  const std::string task = checkpoint_task(request, info, arch);
+  // A regression head is the classifier's Linear with num_outputs outputs (no softmax).
+  const int64_t head = request.num_classes > 0                        ? request.num_classes
+                       : task == "regression" && info.num_outputs > 0 ? info.num_outputs
+                                                                      : info.num_classes;
   zoo::StateReport report;
-  auto source = zoo::make_zoo_source(arch, num_classes, info.state, !request.non_strict, &report);
+  auto source = zoo::make_zoo_source(arch, head, info.state, !request.non_strict, &report);
   const std::string family = zoo::model_family(arch);
-  emit_event(request, "INFO",
-             "Creating model: " + arch + " (" + (family == "custom" ? "custom" : "base") + ", " +
-                 std::to_string(report.num_classes) + " classes)");
+  const std::string variant =
+      task == "classification" ? (family == "custom" ? "custom" : "base") : task;
+  const std::string head_size = task == "anomaly" ? ""
+                                : task == "regression"
+                                    ? ", " + std::to_string(report.num_classes) + " outputs"
+                                    : ", " + std::to_string(report.num_classes) + " classes";
+  emit_event(request, "INFO", "Creating model: " + arch + " (" + variant + head_size + ")");
   if (!report.stripped_prefix.empty())
     emit_event(request, "INFO", "Stripped the key prefix '" + report.stripped_prefix + "'");
   const size_t problems =
@@ -140,6 +178,14 @@ std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportRes
                    std::to_string(report.mismatched.size()) + " mismatched keys left as they were");
   emit_event(request, "INFO", "Model loaded successfully");
   result.architecture = arch;
+  result.task = task;
+  result.class_names = info.class_names;
+  if (!result.class_names.empty() &&
+      static_cast<int64_t>(result.class_names.size()) != report.num_classes)
+    emit_event(request, "WARNING",
+               "the checkpoint names " + std::to_string(result.class_names.size()) +
+                   " classes but the model has " + std::to_string(report.num_classes) +
+                   " outputs; the names are recorded as they are");
   result.metadata = info.metadata;
   input_chw = info.input_chw;
   return source;
@@ -178,6 +224,8 @@ void check_request(const ExportRequest& request, bool in_memory) {
     throw bad_input("--quantize int8 and --precision fp16 cannot be combined");
   if (request.fp16_io && request.precision != "fp16")
     throw bad_input("--fp16_io needs --precision fp16");
+  core::parse_segmentation_output(request.segmentation_output);
+  if (!request.task.empty()) core::check_task(request.task, "--task");
   for (const std::string& name : request.disabled_passes) {
     bool known = false;
     std::string names;
@@ -222,6 +270,10 @@ const core::FormatRow& resolve_format(const ExportRequest& request, bool pytorch
   if (!request.dynamic_axes_spec.empty() && !onnx)
     throw bad_input("named --dynamic_axes apply to ONNX exports; " + row->info.display_name +
                     " takes --dynamic_axes alone (a dynamic batch)");
+  if (!core::parse_segmentation_output(request.segmentation_output).is_logits() &&
+      (row->info.name == "torch" || row->info.name == "torchscript"))
+    throw bad_input("--segmentation_output applies to ONNX and OpenVINO exports; the " +
+                    row->info.display_name + " format keeps the model's logits");
   if (request.compress_to_fp16 && row->info.name != "openvino")
     throw bad_input("--compress_to_fp16 applies to OpenVINO exports only");
   if (!request.validate_only && !pytorch_source &&
@@ -329,6 +381,7 @@ ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* p
   }
 
   core::ExportJob job{request, result, format.info};
+  job.segmentation_output = core::parse_segmentation_output(request.segmentation_output);
   if (prepared) {
     job.model = std::move(prepared->model);
     result.source_kind = prepared->kind;
@@ -336,6 +389,7 @@ ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* p
   } else {
     job.model = open_source(request, result, job.checkpoint_input_chw);
   }
+  if (result.task.empty()) result.task = request.task;
   job.lap("load");
 
   ExportRequest effective = request;

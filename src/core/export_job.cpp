@@ -9,15 +9,20 @@
 
 #include "core/dynamic_axes.h"
 #include "core/inputs.h"
+#include "core/task_metadata.h"
 #include "ir/printer.h"
 #include "passes/pass.h"
+#include "validate/class_outputs.h"
 #include "validate/order_free.h"
 
 namespace mlexport::core {
 namespace {
 
 // One sample's outputs under the request's comparison (see ValidationOptions::compare).
+// `scores`: the reference outputs before --segmentation_output (the class scores an argmax
+// output is judged by).
 void compare_one_sample(ExportJob& job, const std::vector<std::string>& names,
+                        const std::vector<ir::Tensor>& scores,
                         const std::vector<ir::Tensor>& reference,
                         const std::vector<ir::Tensor>& got, const validate::Tolerance& tolerance,
                         ValidationResult& result) {
@@ -39,17 +44,25 @@ void compare_one_sample(ExportJob& job, const std::vector<std::string>& names,
     return;
   }
   result.compare = mode.empty() ? "elementwise" : mode;
+  const bool class_maps = job.segmentation_output.kind == SegmentationOutput::Kind::kArgmax;
   for (size_t k = 0; k < reference.size(); ++k)
-    result.outputs.push_back(
-        mode == "unordered" ? validate::compare_unordered(names[k], reference[k], got[k], tolerance)
-                            : validate::compare_output(names[k], reference[k], got[k], tolerance));
+    if (class_maps && is_class_scores(scores[k].dtype, scores[k].shape.size()))
+      result.outputs.push_back(
+          validate::compare_class_maps(names[k], scores[k], reference[k], got[k], tolerance));
+    else
+      result.outputs.push_back(
+          mode == "unordered"
+              ? validate::compare_unordered(names[k], reference[k], got[k], tolerance)
+              : validate::compare_output(names[k], reference[k], got[k], tolerance));
 }
 
 void compare_samples(ExportJob& job, const Runner& exported,
                      const std::vector<std::vector<ir::Tensor>>& samples,
                      const validate::Tolerance& tolerance, ValidationResult& result) {
   for (const auto& inputs : samples) {
-    std::vector<ir::Tensor> reference = job.model->run(inputs);
+    const std::vector<ir::Tensor> scores = job.model->run(inputs);
+    const std::vector<ir::Tensor> reference =
+        apply_segmentation_output(scores, job.segmentation_output);
     if (job.has_control_flow) job.control_flow.merge(job.model->control_flow_coverage(inputs));
     runtime::RunResult run = exported(inputs);
     result.runtime = run.runtime;
@@ -65,7 +78,7 @@ void compare_samples(ExportJob& job, const Runner& exported,
       got.push_back(run.outputs[k]);
       if (reference[k].dtype != got[k].dtype) got[k] = got[k].cast(reference[k].dtype);
     }
-    compare_one_sample(job, names, reference, got, tolerance, result);
+    compare_one_sample(job, names, scores, reference, got, tolerance, result);
   }
   validate::summarize(result);
 }
@@ -169,12 +182,14 @@ std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
   const bool dynamic = request.dynamic_axes || !request.dynamic_axes_spec.empty();
   import.dynamic_batch = dynamic;
   import.input_names = request.input_names;
-  import.output_names = request.output_names;
+  import.output_names =
+      request.output_names.empty() ? default_output_names(job) : request.output_names;
   auto graph = job.model->to_ir(job.inputs, import);
   if (!request.dynamic_axes_spec.empty())
     apply_dynamic_axes(job, *graph, request.dynamic_axes_spec);
   else if (request.dynamic_axes)
     collect_dynamic_axes(job, *graph);
+  append_segmentation_output(*graph, job.segmentation_output);
   // The IR holds its own copy of the weights; without validation (and without dynamic axes to
   // check) the model is done with.
   if (!request.validation.enabled && request.dynamic_axes_spec.empty()) job.model.reset();
@@ -288,6 +303,21 @@ std::string export_metadata_json(const ExportJob& job) {
   }
   meta["inputs"] = inputs;
   if (!request.output_names.empty()) meta["output_names"] = request.output_names;
+  const std::string& task = job.result.task;
+  if (!task.empty()) meta["task"] = task;
+  std::vector<std::string> names = job.result.output_names;
+  if (names.empty()) names = request.output_names;
+  if (names.empty()) names = default_output_names(job);
+  if (names.empty()) names = {"output"};
+  nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
+  for (size_t k = 0; k < names.size(); ++k) {
+    nlohmann::ordered_json output = {{"name", names[k]}};
+    const std::string meaning = output_meaning(task, k, names.size(), job.segmentation_output);
+    if (!meaning.empty()) output["meaning"] = meaning;
+    outputs.push_back(output);
+  }
+  meta["outputs"] = outputs;
+  if (!job.result.class_names.empty()) meta["class_names"] = job.result.class_names;
   const std::string& source = request.model_path.empty() ? request.onnx_path : request.model_path;
   meta["source"] = {{"file", std::filesystem::path(source).filename().string()},
                     {"kind", job.result.source_kind},

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/segmentation_output.h"
 #include "frontend/source_model.h"
 #include "ir/graph.h"
 #include "mlexport/export.h"
@@ -61,6 +62,8 @@ struct ExportJob {
   // Data-dependent control flow: whether the model has any, and what the compared inputs took.
   bool has_control_flow = false;
   ControlFlowCoverage control_flow;
+  // --segmentation_output, parsed.
+  SegmentationOutput segmentation_output;
   // Detections matched over the samples compared so far (--compare detections).
   size_t detections_matched = 0, detections_total = 0;
   Stopwatch watch;

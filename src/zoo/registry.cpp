@@ -22,6 +22,8 @@ const std::vector<ZooEntry>& registry() {
     add_vit_models(table);
     add_convnext_models(table);
     add_custom_models(table);
+    add_segmentation_models(table);
+    add_anomaly_models(table);
     std::set<std::string> seen;
     for (const auto& entry : table) {
       if (!seen.insert(entry.name).second) {
@@ -65,12 +67,23 @@ void prepare_for_inference(torch::nn::Module& module) {
   for (auto& parameter : module.parameters(/*recurse=*/true)) parameter.set_requires_grad(false);
 }
 
-ZooModel create_zoo_model(const std::string& name, int64_t num_classes) {
+std::string model_task(const std::string& name) {
+  return find_entry(name).task;
+}
+
+bool has_aux_classifier(const std::string& name) {
+  return find_entry(name).builder_with_aux != nullptr;
+}
+
+ZooModel create_zoo_model(const std::string& name, int64_t num_classes, bool with_aux) {
   if (num_classes < 1) {
     throw std::invalid_argument("mlexport zoo: num_classes must be positive, got " +
                                 std::to_string(num_classes));
   }
-  ZooModel model = find_entry(name).builder(num_classes);
+  const ZooEntry& entry = find_entry(name);
+  if (with_aux && !entry.builder_with_aux)
+    throw std::invalid_argument("mlexport zoo: " + name + " has no auxiliary classifier");
+  ZooModel model = with_aux ? entry.builder_with_aux(num_classes) : entry.builder(num_classes);
   prepare_for_inference(*model.module);
   return model;
 }

@@ -25,4 +25,12 @@ std::vector<int64_t> default_input_shape(const std::string& name);
 // std::out_of_range for an unknown name.
 std::string model_family(const std::string& name);
 
+// What a model computes: "classification" (logits [N, classes]), "segmentation" (logits
+// [N, classes, H, W] at the input's size) or "anomaly" (anomaly_map [N, 1, H, W], pred_score
+// [N]). Throws std::out_of_range for an unknown name.
+std::string model_task(const std::string& name);
+
+// True when the model can be built with torchvision's auxiliary classifier (aux_loss=True).
+bool has_aux_classifier(const std::string& name);
+
 }  // namespace mlexport::zoo

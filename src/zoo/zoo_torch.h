@@ -28,15 +28,28 @@ namespace mlexport::zoo {
 struct ZooModel {
   std::shared_ptr<torch::nn::Module> module;
   std::function<torch::Tensor(torch::Tensor)> forward;
+  // Every output, for models with more than one (padim: anomaly_map, pred_score); null: the
+  // model has the one output `forward` gives.
+  std::function<std::vector<torch::Tensor>(torch::Tensor)> forward_outputs;
 };
 
 using ZooBuilder = ZooModel (*)(int64_t num_classes);
 
 struct ZooEntry {
-  std::string name;                  // "resnet18": torchvision's builder name where there is one
-  ZooBuilder builder;                // constructs the model with `num_classes` outputs
-  std::vector<int64_t> input_shape;  // default input without batch, {3, 224, 224}
-  std::string family;                // "resnet": the family file that registered it
+  std::string name;                     // "resnet18": torchvision's builder name where there is one
+  ZooBuilder builder;                   // constructs the model with `num_classes` outputs
+  std::vector<int64_t> input_shape;     // default input without batch, {3, 224, 224}
+  std::string family;                   // "resnet": the family file that registered it
+  std::string task = "classification";  // or "segmentation" (see zoo.h model_task)
+  // The state key whose dim 0 is the number of classes; empty: the module's last 2-D weight.
+  std::string classes_key;
+  // Segmentation models: the same model with torchvision's aux_classifier (aux_loss=True), so
+  // checkpoints trained with it load as they are; null when the architecture has none.
+  ZooBuilder builder_with_aux = nullptr;
+  // Models whose buffer shapes the state decides (PaDiM's fitted statistics): resizes them to the
+  // state's before it is loaded. Null for the rest.
+  void (*fit_to_state)(torch::nn::Module& module,
+                       const std::map<std::string, at::Tensor>& state) = nullptr;
 };
 
 // Wraps a TORCH_MODULE holder into a ZooModel (the module's forward(Tensor) becomes the callable).
@@ -54,8 +67,10 @@ const std::vector<ZooEntry>& registry();
 // The registry entry for `name`; throws std::out_of_range for an unknown name.
 const ZooEntry& find_entry(const std::string& name);
 
-// Builds a model in eval mode with parameters that do not require grad.
-ZooModel create_zoo_model(const std::string& name, int64_t num_classes = 1000);
+// Builds a model in eval mode with parameters that do not require grad. `with_aux` builds the
+// auxiliary classifier of a segmentation model too (std::invalid_argument when it has none).
+ZooModel create_zoo_model(const std::string& name, int64_t num_classes = 1000,
+                          bool with_aux = false);
 
 // Same, module only (the forward is create_zoo_model's).
 std::shared_ptr<torch::nn::Module> create_model(const std::string& name,
@@ -97,5 +112,7 @@ void add_efficientnet_models(std::vector<ZooEntry>& entries);  // efficientnet.c
 void add_vit_models(std::vector<ZooEntry>& entries);           // vit.cpp
 void add_convnext_models(std::vector<ZooEntry>& entries);      // convnext.cpp
 void add_custom_models(std::vector<ZooEntry>& entries);        // custom.cpp
+void add_segmentation_models(std::vector<ZooEntry>& entries);  // segmentation.cpp
+void add_anomaly_models(std::vector<ZooEntry>& entries);       // padim.cpp
 
 }  // namespace mlexport::zoo

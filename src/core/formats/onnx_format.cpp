@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/formats/format_registry.h"
+#include "core/task_metadata.h"
 #include "emit/onnx/onnx_emitter.h"
 #include "passes/precision.h"
 
@@ -11,6 +12,7 @@ namespace mlexport::core {
 void write_onnx(ExportJob& job) {
   const ExportRequest& request = job.request;
   auto graph = build_ir(job);
+  for (const auto& [key, value] : onnx_metadata(job)) graph->metadata[key] = value;
   if (request.precision == "fp16") {
     passes::Fp16Options options;
     options.keep_io_fp32 = !request.fp16_io;

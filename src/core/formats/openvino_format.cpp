@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "core/formats/format_registry.h"
+#include "core/task_metadata.h"
 #include "emit/onnx/onnx_emitter.h"
 #include "emit/openvino/openvino_check.h"
 #include "emit/openvino/openvino_emitter.h"
@@ -39,6 +40,7 @@ struct TempDir {
 
 void write_openvino(ExportJob& job) {
   auto graph = build_ir(job);
+  graph->metadata = openvino_model_info(job);
   emit::OpenVinoOptions options;
   options.compress_to_fp16 = job.request.compress_to_fp16;
   options.model_name = fs::path(job.output_path).stem().string();

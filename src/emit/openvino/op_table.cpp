@@ -130,6 +130,8 @@ const std::map<std::string, Translator>& op_table() {
       {"GRU", translate_recurrent_sequence},   // GRUSequence-5 (+ Transpose-1 in and out)
       {"RNN", translate_recurrent_sequence},   // RNNSequence-5 (+ Transpose-1 in and out)
       {"TopK", translate_top_k},               // TopK-11 (stable)
+      // resize.cpp
+      {"Resize", translate_resize},  // Interpolate-11 over the spatial axes
   };
   return table;
 }

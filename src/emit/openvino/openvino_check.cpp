@@ -77,6 +77,7 @@ const SpecTable& spec_table() {
     t[{"Elu", "opset1"}] = {{"alpha"}, 1, 1, 1, 1};
     t[{"Softmax", "opset1"}] = {{"axis"}, 1, 1, 1, 1};
     t[{"Softmax", "opset8"}] = {{"axis"}, 1, 1, 1, 1};
+    t[{"Interpolate", "opset11"}] = {{"mode", "shape_calculation_mode"}, 2, 3, 1, 1};
     t[{"LogSoftmax", "opset5"}] = {{"axis"}, 1, 1, 1, 1};
     t[{"MatMul", "opset1"}] = binary;
     t[{"BatchNormInference", "opset1"}] = {{"epsilon"}, 5, 5, 1, 1};

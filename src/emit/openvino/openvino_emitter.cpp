@@ -109,7 +109,7 @@ OpenVinoEmitResult emit_openvino(const ir::Graph& graph, const std::string& xml_
 
   reject_unsupported(graph);
   ov::Builder b = translate(graph, options);
-  std::string xml = b.xml(options.model_name, options.compress_to_fp16);
+  std::string xml = b.xml(options.model_name, options.compress_to_fp16, graph.metadata);
 
   // Both files are written and checked in a private directory beside the target, then renamed:
   // the .bin first, so the .xml never names weights that are not there.

@@ -168,7 +168,8 @@ PortInfo& Builder::info(OutRef ref) {
   return const_cast<PortInfo&>(static_cast<const Builder*>(this)->info(ref));
 }
 
-std::string Builder::xml(const std::string& model_name, bool compressed) const {
+std::string Builder::xml(const std::string& model_name, bool compressed,
+                         const std::map<std::string, std::string>& model_info) const {
   pugi::xml_document doc;
   auto decl = doc.append_child(pugi::node_declaration);
   decl.append_attribute("version") = "1.0";
@@ -227,6 +228,11 @@ std::string Builder::xml(const std::string& model_name, bool compressed) const {
   pugi::xml_node conv = rt.append_child("conversion_parameters");
   conv.append_child("framework").append_attribute("value") = "mlexport";
   conv.append_child("compress_to_fp16").append_attribute("value") = compressed ? "True" : "False";
+  if (!model_info.empty()) {
+    pugi::xml_node info = rt.append_child("model_info");
+    for (const auto& [key, value] : model_info)
+      info.append_child(key.c_str()).append_attribute("value") = value.c_str();
+  }
   std::ostringstream os;
   doc.save(os, "\t", pugi::format_default, pugi::encoding_utf8);
   return os.str();

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -65,7 +66,10 @@ class Builder {
   Layer& layer(int id) { return layers_.at(static_cast<size_t>(id)); }
   int layer_count() const { return static_cast<int>(layers_.size()); }
   const std::string& blob() const { return blob_; }
-  std::string xml(const std::string& model_name, bool compressed) const;
+  // `model_info`: entries written as rt_info/model_info/<key value="..."/> (keys must be XML
+  // names).
+  std::string xml(const std::string& model_name, bool compressed,
+                  const std::map<std::string, std::string>& model_info = {}) const;
 
  private:
   std::string unique_name(const std::string& hint);

@@ -113,6 +113,7 @@ const std::map<std::string, Rule>& layer_rules() {
       {"DFT", rule_dft},
       {"IDFT", rule_dft},
       {"RDFT", rule_rdft},
+      {"Interpolate", rule_interpolate},
       {"LSTMSequence", rule_recurrent_sequence},
       {"GRUSequence", rule_recurrent_sequence},
       {"RNNSequence", rule_recurrent_sequence},

@@ -66,6 +66,9 @@ void rule_bitwise_shift(Reader& r, const LayerDesc& l);  // BitwiseLeftShift/Rig
 void rule_dft(Reader& r, const LayerDesc& l);  // DFT, IDFT
 void rule_rdft(Reader& r, const LayerDesc& l);
 
+// rules_resize.cpp
+void rule_interpolate(Reader& r, const LayerDesc& l);  // Interpolate-4/11 -> Resize
+
 // rules_recurrent.cpp
 void rule_recurrent_sequence(Reader& r, const LayerDesc& l);  // LSTM/GRU/RNNSequence
 

@@ -86,6 +86,13 @@ class TracedSource : public SourceModel {
           /*force_outplace=*/false);
       graph = traced.first->graph;
     } catch (const std::exception& e) {
+      // A forward that fails without the tracer too rejects the input (a shape the model cannot
+      // take): bad input, with the model's own message. Otherwise tracing itself failed.
+      try {
+        forward_(inputs);
+      } catch (const std::exception& eager) {
+        throw bad_input("the model rejects the input: " + first_line(eager.what()));
+      }
       throw Error(ExitCode::kTraceFailed, "tracing the model failed: " + first_line(e.what()));
     }
     return graph;

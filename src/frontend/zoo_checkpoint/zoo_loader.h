@@ -12,7 +12,9 @@ namespace mlexport::zoo {
 ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const NamedTensors& state,
                         bool strict, StateReport* report);
 
-// {"class_path": "torchvision.models.<arch>", "init_args": {"num_classes": n}}.
-checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes);
+// {"class_path": "torchvision.models.<arch>", "init_args": {"num_classes": n}}; segmentation
+// models: "torchvision.models.segmentation.<arch>" with "aux_loss" too.
+checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes,
+                                bool with_aux = false);
 
 }  // namespace mlexport::zoo

@@ -46,24 +46,39 @@ std::string best_prefix(const std::vector<std::string>& expected_keys, const Nam
   return best;
 }
 
-// Classes of the state's classifier: the module's last 2-D weight, looked up in the state.
-int64_t classes_in_state(const torch::nn::Module& module, const NamedTensors& state,
-                         const std::string& prefix) {
-  std::string head;
-  for (const auto& [key, tensor] : named_state(module))
-    if (tensor.dim() == 2 && key.size() > 7 && key.substr(key.size() - 7) == ".weight") head = key;
+// Classes of the state's classifier: the entry's class key (a segmentation head's last
+// convolution), else the module's last 2-D weight, looked up in the state.
+int64_t classes_in_state(const std::string& arch, const torch::nn::Module& module,
+                         const NamedTensors& state, const std::string& prefix) {
+  std::string head = find_entry(arch).classes_key;
+  if (head.empty())
+    for (const auto& [key, tensor] : named_state(module))
+      if (tensor.dim() == 2 && key.size() > 7 && key.substr(key.size() - 7) == ".weight")
+        head = key;
   for (const auto& [key, tensor] : state)
-    if (!head.empty() && key == prefix + head && tensor.shape.size() == 2) return tensor.shape[0];
+    if (!head.empty() && key == prefix + head && !tensor.shape.empty()) return tensor.shape[0];
   return -1;
+}
+
+// A segmentation checkpoint trained with aux_loss=True holds aux_classifier.* weights.
+bool state_has_aux(const NamedTensors& state, const std::string& prefix) {
+  const std::string aux = prefix + "aux_classifier.";
+  return std::any_of(state.begin(), state.end(),
+                     [&](const auto& item) { return item.first.rfind(aux, 0) == 0; });
 }
 
 }  // namespace
 
-checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes) {
+checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes, bool with_aux) {
   const std::string module =
-      model_family(arch) == "custom" ? "mlexport.zoo." : "torchvision.models.";
-  return emit::config::class_config(
-      module + arch, emit::config::dict({{"num_classes", emit::config::integer(num_classes)}}));
+      model_family(arch) == "custom" || model_task(arch) == "anomaly" ? "mlexport.zoo."
+      : model_task(arch) == "segmentation" ? "torchvision.models.segmentation."
+                                           : "torchvision.models.";
+  std::vector<std::pair<std::string, checkpoint::ValuePtr>> args;
+  if (model_task(arch) != "anomaly")  // an anomaly model has statistics, not classes
+    args.emplace_back("num_classes", emit::config::integer(num_classes));
+  if (has_aux_classifier(arch)) args.emplace_back("aux_loss", emit::config::boolean(with_aux));
+  return emit::config::class_config(module + arch, emit::config::dict(args));
 }
 
 ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const NamedTensors& state,
@@ -75,14 +90,17 @@ ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const Name
   }
   StateReport local;
   StateReport& r = report ? *report : local;
-  // One model is built; a second only when the state's classifier disagrees with the guess.
+  // One model is built; a second only when the state's classifier disagrees with the guess or
+  // the state holds an auxiliary classifier.
   ZooModel model = create_zoo_model(arch, num_classes > 0 ? num_classes : 1000);
   r.stripped_prefix = best_prefix(state_dict_keys(*model.module), state);
+  r.with_aux = has_aux_classifier(arch) && state_has_aux(state, r.stripped_prefix);
+  const int64_t guessed = num_classes > 0 ? num_classes : 1000;
   if (num_classes <= 0) {
-    const int64_t in_state = classes_in_state(*model.module, state, r.stripped_prefix);
+    const int64_t in_state = classes_in_state(arch, *model.module, state, r.stripped_prefix);
     num_classes = in_state > 0 ? in_state : 1000;
-    if (num_classes != 1000) model = create_zoo_model(arch, num_classes);
   }
+  if (num_classes != guessed || r.with_aux) model = create_zoo_model(arch, num_classes, r.with_aux);
   r.num_classes = num_classes;
   std::map<std::string, at::Tensor> tensors;
   for (const auto& [key, tensor] : state) {
@@ -96,6 +114,7 @@ ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const Name
         at::from_blob(const_cast<std::byte*>(tensor.raw()), tensor.shape,
                       at::TensorOptions().dtype(torchscript::to_torch_dtype(tensor.dtype)));
   }
+  if (const auto fit = find_entry(arch).fit_to_state) fit(*model.module, tensors);
   std::vector<std::string> missing, unexpected, mismatched;
   load_state_dict(*model.module, tensors, /*strict=*/false, &missing, &unexpected, &mismatched);
   r.missing = missing;
@@ -123,17 +142,20 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
   std::vector<int64_t> shape = default_input_shape(arch);
   shape.insert(shape.begin(), 1);
   auto forward = model.forward;
+  auto forward_outputs = model.forward_outputs;
   auto module = model.module;
-  auto torch_state = [module, arch, num_classes]() -> std::optional<TorchState> {
+  const bool with_aux = r.with_aux;
+  auto torch_state = [module, arch, num_classes, with_aux]() -> std::optional<TorchState> {
     TorchState out;
     for (const auto& [key, tensor] : named_state(*module))
       out.tensors.emplace_back(key, torchscript::to_ir_tensor(tensor));
-    out.config = zoo_config(arch, num_classes);
+    out.config = zoo_config(arch, num_classes, with_aux);
     return out;
   };
   return torchscript::make_traced_source(
-      [forward](const std::vector<at::Tensor>& in) {
-        return std::vector<at::Tensor>{forward(in.at(0))};
+      [forward, forward_outputs](const std::vector<at::Tensor>& in) {
+        return forward_outputs ? forward_outputs(in.at(0))
+                               : std::vector<at::Tensor>{forward(in.at(0))};
       },
       1, model.module, {shape}, torch_state);
 }

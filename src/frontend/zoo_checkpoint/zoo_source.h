@@ -15,6 +15,7 @@ using NamedTensors = std::vector<std::pair<std::string, ir::Tensor>>;
 struct StateReport {
   std::string stripped_prefix;  // "model." for a Lightning module wrapping the network
   int64_t num_classes = -1;     // what the model was built with
+  bool with_aux = false;        // built with the segmentation model's aux_classifier
   std::vector<std::string> missing, unexpected, mismatched;
 };
 

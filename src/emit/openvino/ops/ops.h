@@ -82,6 +82,9 @@ void translate_non_max_suppression(const ir::Node& n, Context& ctx);
 // spectral.cpp
 void translate_dft(const ir::Node& n, Context& ctx);
 
+// resize.cpp
+void translate_resize(const ir::Node& n, Context& ctx);  // Resize -> Interpolate-11
+
 // recurrent.cpp
 void translate_recurrent_sequence(const ir::Node& n, Context& ctx);  // LSTM, GRU, RNN
 

@@ -294,6 +294,15 @@ void translate_upsample_nearest(TranslateContext& ctx, const JitNode* node) {
                       {"nearest_mode", std::string("floor")},
                       {"scales", resize_scales}}),
               x->dtype);
+    if (x->shape) {  // the batch and channel dims as x has them, the upscaled ones fixed
+      ir::Shape shape = *x->shape;
+      for (int64_t d = 0; d < spatial; ++d)
+        if (resize_scales[static_cast<size_t>(2 + d)] != 1.0)
+          shape[static_cast<size_t>(2 + d)] =
+              ir::Dim::fixed(in_sizes[static_cast<size_t>(2 + d)] *
+                             static_cast<int64_t>(resize_scales[static_cast<size_t>(2 + d)]));
+      y->shape = shape;
+    }
   }
   for (const auto& [axis, sources] : gathers)
     y = typed(ctx.op("Gather", {y, ctx.int64_vector(sources)}, {{"axis", axis}}), x->dtype);
