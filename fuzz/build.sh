@@ -52,7 +52,12 @@ link() {
 }
 
 ir="ir/tensor.cpp ir/graph.cpp ir/printer.cpp ir/verifier.cpp ir/diagnostics.cpp ir/op_traits.cpp"
-ckpt="frontend/checkpoint/value.cpp frontend/checkpoint/pickle.cpp frontend/checkpoint/bytes.cpp
+ckpt="frontend/checkpoint/value.cpp frontend/checkpoint/bytes.cpp
+  frontend/checkpoint/pickle_machine.cpp frontend/checkpoint/pickle_literals.cpp
+  frontend/checkpoint/pickle_objects.cpp frontend/checkpoint/pickle_tree.cpp
+  frontend/checkpoint/pickle_policy.cpp frontend/checkpoint/pickle_builtins.cpp
+  frontend/checkpoint/pickle_torch.cpp frontend/checkpoint/pickle_numpy.cpp
+  frontend/checkpoint/pickle_materialize.cpp
   frontend/checkpoint/mapped_file.cpp frontend/checkpoint/zip_reader.cpp
   frontend/checkpoint/torch_file.cpp frontend/checkpoint/safetensors.cpp ir/tensor.cpp"
 onnx="frontend/onnx/attributes.cpp frontend/onnx/dynamic_batch.cpp frontend/onnx/external_data.cpp

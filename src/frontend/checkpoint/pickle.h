@@ -11,53 +11,35 @@
 //
 // THE POLICY FOR GLOBALS (what a pickle may name, and what it becomes)
 //
-// 1. Deny list. A GLOBAL/STACK_GLOBAL/INST naming anything in these modules (or their submodules)
-//    is refused at once, whatever follows: os, posix, nt, posixpath, ntpath, subprocess,
-//    _posixsubprocess, sys, importlib, imp, zipimport, pkgutil, runpy, site, code, codeop, pty,
-//    shutil, tempfile, glob, io, _io, socket, ssl, http, urllib, urllib2, httplib, ftplib,
-//    smtplib, telnetlib, requests, webbrowser, ctypes, multiprocessing, threading, _thread,
-//    asyncio, signal, pickle, _pickle, cPickle, dill, cloudpickle, marshal, shelve, pdb, bdb,
-//    timeit, commands, popen2, platform, types (except types.SimpleNamespace), inspect, operator,
-//    _operator, functools, gc, distutils, setuptools, pip, torch._C, torch.ops, torch.hub,
-//    torch.jit, torch.serialization, torch.utils.cpp_extension, numpy.testing, numpy.f2py,
-//    numpy.distutils, numpy.ctypeslib, numpy.lib.npyio; plus the single names torch.load,
-//    numpy.load, numpy.loadtxt, numpy.genfromtxt, numpy.fromfile and the builtins eval, exec,
-//    execfile, compile, open, file, input, raw_input, getattr, setattr, delattr, hasattr,
-//    __import__, globals, locals, vars, dir, breakpoint, help, exit, quit, reload, apply.
+// 1. Deny list (kDeniedTopModules, kDeniedModules, kDeniedNames in pickle_policy.cpp). A
+//    GLOBAL/STACK_GLOBAL/INST naming a module that can run code, touch files, processes or the
+//    network, or load another pickle (os, subprocess, sys, importlib, socket, pickle, ctypes,
+//    torch._C, torch.jit, numpy.lib.npyio, ..., and their submodules), or a single name such as
+//    torch.load, builtins.eval or builtins.getattr, is refused at once, whatever follows; only
+//    kDenyExceptions (types.SimpleNamespace, LibTorch's torch.jit._pickle container tags) pass.
 //    Error: "<path>: refuses to load: the pickle calls os.system (...)".
 //
-// 2. REDUCE (and INST/OBJ, which call a class with arguments) is allowed only on this list;
-//    REDUCE of any other global, or of anything that is not a global, is refused naming it:
-//    "<path>: refuses to load: the pickle calls mymodule.func, which is not on the allow-list ...".
-//    - torch._utils._rebuild_tensor, _rebuild_tensor_v2, _rebuild_tensor_v3 -> Tensor (rebuilt
-//      from the storage, see materialize); _rebuild_parameter, _rebuild_parameter_with_state ->
-//      the Tensor; torch._tensor._rebuild_from_type(_v2)(func, type, args, state) -> func(*args)
-//      when func is itself on this list (the subclass type and Python state are dropped).
-//    - Tensor kinds mlexport cannot read become inert Objects named after the function, which
-//      tensors_of() reports: torch._utils._rebuild_qtensor, _rebuild_sparse_tensor,
-//      _rebuild_sparse_csr_tensor, _rebuild_sparse_compressed_tensor,
-//      _rebuild_device_tensor_from_numpy, _rebuild_xla_tensor, _rebuild_meta_tensor_no_storage,
-//      _rebuild_wrapper_subclass, _rebuild_nested_tensor, _rebuild_device_tensor_from_cpu_tensor.
-//    - Containers: collections.OrderedDict, builtins.dict, collections.defaultdict,
-//      collections.Counter -> Dict; builtins.list, collections.deque -> List; builtins.tuple,
-//      torch.Size -> Tuple; builtins.set, builtins.frozenset -> set Object; _codecs.encode(str,
-//      'latin1'), builtins.bytes, builtins.bytearray -> Bytes.
-//    - copyreg._reconstructor(cls, base, state) -> Object of cls, when cls and base are globals;
-//      copyreg.__newobj__(cls, *args) and copyreg.__newobj_ex__ -> as NEWOBJ.
-//    - numpy: numpy.core.multiarray._reconstruct (then BUILD) and numpy.core.numeric._frombuffer
-//      -> Tensor for the dtypes ir::DType has, else an inert Object; numpy.core.multiarray.scalar
-//      -> Bool/Int/Float; numpy.dtype -> Object (numpy._core.* of numpy 2 alike).
-//    - Inert records (Object with the arguments in items): torch.device, builtins.slice,
-//      builtins.range, builtins.complex, builtins.object, datetime.{datetime,date,time,timedelta,
-//      timezone}, pathlib.{Path,PosixPath,WindowsPath,PurePath,PurePosixPath,PureWindowsPath},
-//      decimal.Decimal, fractions.Fraction, uuid.UUID, argparse.Namespace, types.SimpleNamespace
-//      and Lightning's AttributeDict (pytorch_lightning.utilities.parsing.AttributeDict,
-//      pytorch_lightning.utilities.AttributeDict,
-//      lightning.pytorch.utilities.parsing.AttributeDict,
-//      lightning.fabric.utilities.data.AttributeDict,
-//      lightning_fabric.utilities.data.AttributeDict).
+// 2. Allow table (kAllowList in pickle_policy.cpp, one row a global: its name, the builder that
+//    makes the result, whether that is a tensor). REDUCE (and INST/OBJ, which call a class with
+//    arguments) of a global in the table runs its builder; of any other global, or of anything
+//    that is not a global, it is refused naming it: "<path>: refuses to load: the pickle calls
+//    mymodule.func (not on the allow-list of tensor and container builders; ...)". The builders:
+//    - torch (pickle_torch.cpp): the torch._utils._rebuild_tensor* family -> Tensor (rebuilt
+//      from the storage, see materialize); parameters -> their Tensor;
+//      torch._tensor._rebuild_from_type(_v2)(func, type, args, state) -> func(*args) when the table
+//      marks func as a tensor builder (the subclass type and Python state are dropped); tensor
+//      kinds mlexport cannot read (quantized, sparse, nested, ...) -> inert Objects named after
+//      the function, which tensors_of() reports.
+//    - Python's classes (pickle_builtins.cpp): dict-like -> Dict, list/deque -> List,
+//      tuple/torch.Size -> Tuple, set/frozenset -> set Object, _codecs.encode(str, 'latin1'),
+//      bytes and bytearray -> Bytes; copyreg._reconstructor(cls, base, state) -> Object of cls,
+//      when cls and base are globals; copyreg.__newobj__ and __newobj_ex__ -> as NEWOBJ.
+//    - numpy (pickle_numpy.cpp; numpy.core.* of numpy 1 and numpy._core.* of numpy 2): arrays ->
+//      Tensor for the dtypes ir::DType has, else an inert Object; scalars -> Bool/Int/Float.
+//    - Inert records (Object with the arguments in items): every other row, such as torch.device,
+//      datetime, pathlib, argparse.Namespace and Lightning's AttributeDict.
 //    An enum member (REDUCE of the enum class) or any object with a custom __reduce__ returning a
-//    callable not listed here is therefore refused: an attacker's payload has exactly that shape.
+//    callable not in the table is therefore refused: an attacker's payload has exactly that shape.
 //    So is torch.storage._load_from_bytes (tensors written by pickle.dump, not torch.save: it
 //    would run a nested torch.load), with a hint to re-save with torch.save.
 //
@@ -162,8 +144,8 @@ using StorageLookup = std::function<std::span<const std::byte>(const std::string
 void materialize(std::vector<PendingTensor>& tensors, const StorageLookup& lookup,
                  const std::string& path, uint64_t max_total_bytes);
 
-// Whether `name` is a torch tensor builder whose tensor kind mlexport cannot read (the function
-// names listed in the policy above); such calls become Objects of that class name.
+// Whether `name` is a torch tensor builder whose tensor kind mlexport cannot read (the allow
+// table's rows marked kUnreadable); such calls become Objects of that class name.
 bool is_unreadable_tensor_builder(std::string_view name);
 
 }  // namespace detail
