@@ -178,6 +178,13 @@ void check_request(const ExportRequest& request, bool in_memory) {
     throw bad_input("--quantize int8 and --precision fp16 cannot be combined");
   if (request.fp16_io && request.precision != "fp16")
     throw bad_input("--fp16_io needs --precision fp16");
+  if (!request.keep_fp32.empty() && request.precision != "fp16")
+    throw bad_input("--keep_fp32 needs --precision fp16");
+  const std::string& localize = request.validation.localize;
+  if (localize != "auto" && localize != "always" && localize != "never")
+    throw bad_input("localize must be auto, always or never, not '" + localize + "'");
+  if (request.validation.localize_budget_bytes == 0)
+    throw bad_input("--localize_budget must be positive");
   for (const std::string& name : request.disabled_passes) {
     bool known = false;
     std::string names;

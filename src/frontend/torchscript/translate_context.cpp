@@ -287,6 +287,7 @@ ir::Node* TranslateContext::emit(const std::string& op_type, std::vector<ir::Val
     if (in) in = local(in);
   ir::Node* n = graph().add_node(op_type, std::move(inputs), num_outputs, std::move(attrs));
   n->source = current_source_;
+  if (current_) n->source_op = current_->kind().toQualString();
   for (ir::Value* out : n->outputs) own(out);
   return n;
 }
@@ -319,6 +320,11 @@ void TranslateContext::bind(const JitValue* out, ir::Value* v) {
   s.is_static = false;
   s.ir = v;
   describe(v, s.recorded, dynamic_batch);
+  // Values of the model's own graph can be read back from a reference run; those inside
+  // subgraphs (If branches, Loop bodies) take one value per iteration and cannot.
+  if (v->reference.empty() && !in_subgraph() && s.recorded.isTensor() &&
+      !s.recorded.toTensor().is_complex() && !s.recorded.toTensor().is_nested())
+    v->reference = out->debugName();
 }
 
 void TranslateContext::bind_list(const JitValue* out, std::vector<ir::Value*> items) {
