@@ -167,31 +167,50 @@ class Search {
         if (exceeding(candidates_[static_cast<size_t>(i)])) return static_cast<size_t>(i);
       return std::nullopt;
     }
-    // Evenly spaced samples inside the span that fit the budget.
+    // Evenly spaced samples inside the span that fit the budget with its last value.
     const auto n = static_cast<long>(span.size());
     const long count = std::clamp<long>(
-        static_cast<long>(options_.budget_bytes * span.size() / std::max<uint64_t>(total, 1)), 1,
-        n - 1);
+        static_cast<long>(options_.budget_bytes * span.size() / std::max<uint64_t>(total, 1)) - 1,
+        1, n - 1);
     std::vector<long> samples;
     for (long s = 1; s <= count; ++s) {
       const long i = lo + s * n / (count + 1);
       if (i > lo && i < hi && (samples.empty() || i > samples.back())) samples.push_back(i);
     }
+    if (samples.empty()) return scan(lo, hi);
+    samples.push_back(hi);
     std::vector<const ir::Value*> sampled;
     for (long i : samples) sampled.push_back(candidates_[static_cast<size_t>(i)]);
     measure(sampled);
-    // Narrows to the span up to the first sample that exceeds. When none does, an earlier value
-    // may still exceed and recover (clipped by a ReLU...): every span is searched in order.
+    // Narrows to the span up to the first sample that exceeds (an error carries forward). When
+    // none does, a value may still exceed and recover before the next sample (clipped by a
+    // ReLU...): the span is scanned in order.
     long previous = lo;
     for (long i : samples) {
       if (exceeding(candidates_[static_cast<size_t>(i)])) return first_exceeding(previous, i);
       previous = i;
     }
-    samples.push_back(hi);
-    previous = lo;
-    for (long i : samples) {
-      if (auto found = first_exceeding(previous, i)) return found;
-      previous = i;
+    return scan(lo, hi);
+  }
+
+  // The first candidate in (lo, hi] that exceeds, compared in order in runs that fill the budget.
+  std::optional<size_t> scan(long lo, long hi) {
+    long checked = lo;
+    std::vector<const ir::Value*> chunk;
+    uint64_t chunk_bytes = 0;
+    for (long i = lo + 1; i <= hi; ++i) {
+      const ir::Value* v = candidates_[static_cast<size_t>(i)];
+      if (!known(v)) {
+        chunk.push_back(v);
+        chunk_bytes += bytes(v);
+      }
+      if (i < hi && chunk_bytes < options_.budget_bytes) continue;
+      measure(chunk);
+      chunk.clear();
+      chunk_bytes = 0;
+      for (long j = checked + 1; j <= i; ++j)
+        if (exceeding(candidates_[static_cast<size_t>(j)])) return static_cast<size_t>(j);
+      checked = i;
     }
     return std::nullopt;
   }

@@ -13,11 +13,18 @@ std::map<std::string, ir::Tensor> capture_values(const std::shared_ptr<torch::ji
                                                  const c10::IValue& self,
                                                  const std::vector<at::Tensor>& inputs,
                                                  const std::vector<std::string>& names) {
+  // Keys are debug names of `graph`; a number-only name is not kept by copy(), so the copy's
+  // values are found by position (copy() keeps the order of inputs, nodes and outputs).
   std::shared_ptr<torch::jit::Graph> copy = graph->copy();
   std::unordered_map<std::string, torch::jit::Value*> by_name;
-  for (torch::jit::Value* in : copy->inputs()) by_name[in->debugName()] = in;
-  for (torch::jit::Node* node : copy->nodes())
-    for (torch::jit::Value* out : node->outputs()) by_name[out->debugName()] = out;
+  for (size_t k = 0; k < graph->inputs().size(); ++k)
+    by_name[graph->inputs()[k]->debugName()] = copy->inputs()[k];
+  auto original = graph->nodes().begin();
+  for (torch::jit::Node* node : copy->nodes()) {
+    for (size_t k = 0; k < node->outputs().size(); ++k)
+      by_name[original->outputs()[k]->debugName()] = node->outputs()[k];
+    ++original;
+  }
   while (!copy->outputs().empty()) copy->eraseOutput(0);
 
   std::vector<std::string> captured;
