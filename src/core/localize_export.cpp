@@ -80,6 +80,7 @@ void localize(ExportJob& job, const ExposedGraph& exposed, const validate::Toler
     d.note = "localisation needs the IR of an export made in this run (not --validate_only)";
     return;
   }
+  job.lap("validate");  // the validation before it, timed on its own
   job.event("INFO", "Localising where the export diverges...");
   validate::LocalizeOptions options;
   options.budget_bytes = job.request.validation.localize_budget_bytes;

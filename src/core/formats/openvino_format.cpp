@@ -38,7 +38,8 @@ void write_openvino(ExportJob& job) {
 ValidationResult validate_openvino(ExportJob& job) {
   // A file this run wrote was checked by the emitter; one given to --validate_only is checked here.
   if (job.request.validate_only) emit::check_openvino_ir(job.output_path);
-  auto graph = frontend::read_openvino_ir(job.output_path);
+  frontend::PortValues port_values;
+  auto graph = frontend::read_openvino_ir(job.output_path, &port_values);
   TempDir temp("mlexport-ov-");
   const std::string onnx_path = (temp.path / "read_back.onnx").string();
   emit::OnnxOptions onnx;
@@ -53,15 +54,12 @@ ValidationResult validate_openvino(ExportJob& job) {
   auto result = validate_with(job, run, tolerance,
                               "structural check passed; the IR read back into ONNX and run in "
                               "ONNX Runtime (no OpenVINO runtime on this platform)");
-  // Localisation runs the read-back graph, whose values carry the names of the written IR's.
-  std::map<std::string, ir::Value*> by_name;
-  for (const auto& node : graph->nodes())
-    for (ir::Value* v : node->outputs) by_name.emplace(v->name, v);
+  // Localisation runs the read-back graph: its output ports carry the written IR's value names.
   ExposedGraph exposed;
   exposed.graph = graph.get();
-  exposed.find = [&by_name](const ir::Value* v) -> ir::Value* {
-    auto it = by_name.find(v->name);
-    return it == by_name.end() ? nullptr : it->second;
+  exposed.find = [&port_values](const ir::Value* v) -> ir::Value* {
+    auto it = port_values.find(v->name);
+    return it == port_values.end() || !it->second->producer ? nullptr : it->second;
   };
   exposed.opset = 17;
   localize(job, exposed, tolerance, result);
