@@ -104,6 +104,21 @@ case_fp16_overflow() {
   expect_eq "status" "$(field "j['validation']['status']")" PASS
 }
 
+# int8 WARNs on a model with an activation outlier; localisation names fc2, whose output is the
+# first to leave the int8 bands (the quantization nodes before it have no reference value).
+case_int8_outlier() {
+  run --checkpoint_path "$FIX/outlier.pt" --input_shape 4,16 --output_path "$W/q.onnx" \
+    --quantize int8
+  expect_eq "exit code" "$RC" 0
+  expect_eq "status" "$(field "j['validation']['status']")" WARN
+  expect_eq "source op" "$(field "j['validation']['divergence']['source_op']")" aten::linear
+  expect_eq "scope" "$(field "j['validation']['divergence']['scope']")" fc2
+  expect_eq "quantization nodes listed" \
+    "$(field "any(n.startswith('MatMulInteger') for n in j['validation']['divergence']['uncompared_nodes'])")" True
+  run --checkpoint_path "$FIX/outlier.pt" --input_shape 4,16 --output_path "$W/f.onnx"
+  expect_eq "float32 status" "$(field "j['validation']['status']")" PASS
+}
+
 # Bad input: one line, exit code 2.
 case_keep_fp32_without_fp16() {
   run --checkpoint_path "$FIX/mlp.pt" --input_shape 2,8 --output_path "$W/m.onnx" \

@@ -5,6 +5,9 @@ mlp.pt       Linear -> ReLU -> Linear -> Tanh -> Linear: a wrong translation is 
 overflow.pt  a module "energy" whose intermediate values leave float16's range (~1e6 > 65504)
              and come back by its end, between ordinary layers: fine in float32, wrong in fp16
              unless "energy" stays float32.
+outlier.pt   one activation channel 200x larger than the others (its weights 200x smaller, so
+             float32 computes the same function): int8's per-tensor activation scale then rounds
+             the other channels coarsely at fc2, the layer that reads it, and the export WARNs.
 """
 import sys
 
@@ -38,11 +41,38 @@ class Overflow(torch.nn.Module):
         return self.head(self.energy(self.fc(x)))
 
 
+class ChannelScale(torch.nn.Module):
+    def __init__(self, channels, channel, scale):
+        super().__init__()
+        mask = torch.ones(channels)
+        mask[channel] = scale
+        self.register_buffer("mask", mask)
+
+    def forward(self, x):
+        return x * self.mask
+
+
+class Outlier(torch.nn.Module):
+    def __init__(self, scale=200.0):
+        super().__init__()
+        self.fc1 = torch.nn.Linear(16, 64)
+        self.features = ChannelScale(64, 7, scale)
+        self.fc2 = torch.nn.Linear(64, 64)
+        self.fc3 = torch.nn.Linear(64, 8)
+        with torch.no_grad():
+            self.fc2.weight[:, 7] /= scale
+
+    def forward(self, x):
+        return self.fc3(torch.relu(self.fc2(self.features(torch.relu(self.fc1(x))))))
+
+
 def main(folder):
     torch.manual_seed(0)
     example = torch.randn(2, 8)
-    for name, model in (("mlp", Mlp()), ("overflow", Overflow())):
-        torch.jit.trace(model.eval(), example).save(f"{folder}/{name}.pt")
+    with torch.no_grad():
+        for name, model in (("mlp", Mlp()), ("overflow", Overflow())):
+            torch.jit.trace(model.eval(), example).save(f"{folder}/{name}.pt")
+        torch.jit.trace(Outlier().eval(), torch.randn(4, 16)).save(f"{folder}/outlier.pt")
 
 
 if __name__ == "__main__":
