@@ -276,7 +276,9 @@ void print_divergence(Log& log, const mlexport::Divergence& d) {
               (d.source_op.empty() ? "" : ", from " + d.source_op) + ")" + where +
               " — max difference " + sci(d.metrics.max_diff) + ", scaled " +
               sci(d.metrics.scaled_max_diff) + ", cosine similarity " +
-              fixed6(d.metrics.cosine_similarity) + "; " + inputs);
+              (std::isfinite(d.metrics.cosine_similarity) ? fixed6(d.metrics.cosine_similarity)
+                                                          : "undefined (non-finite values)") +
+              "; " + inputs);
   if (!d.uncompared_nodes.empty()) {
     std::string names;
     for (const auto& n : d.uncompared_nodes) names += (names.empty() ? "" : ", ") + n;
