@@ -201,6 +201,7 @@ nlohmann::json divergence_json(const mlexport::Divergence& d) {
   j["inputs"] = nlohmann::json::array();
   for (const auto& m : d.inputs) j["inputs"].push_back(metrics_json(m));
   j["uncompared_nodes"] = d.uncompared_nodes;
+  j["origins"] = d.origins;
   j["worst_downstream"] = nlohmann::json::array();
   for (const auto& m : d.worst_downstream) j["worst_downstream"].push_back(metrics_json(m));
   if (!d.keep_fp32.empty()) j["keep_fp32"] = d.keep_fp32;
@@ -290,10 +291,16 @@ void print_divergence(Log& log, const mlexport::Divergence& d) {
       worst += (worst.empty() ? "" : ", ") + m.name + " " + sci(m.max_diff);
     log.info("  Worst downstream: " + worst);
   }
+  if (d.origins.size() > 1) {
+    std::string names;
+    for (size_t k = 1; k < d.origins.size(); ++k) names += (k > 1 ? ", " : "") + d.origins[k];
+    log.info("  The error also starts at: " + names);
+  }
   if (!d.keep_fp32.empty()) {
     std::string flags;
-    for (const auto& k : d.keep_fp32) flags += (flags.empty() ? "" : " or ") + ("--keep_fp32 " + k);
-    log.info("  To keep it in float32, export again with " + flags);
+    for (const auto& k : d.keep_fp32) flags += (flags.empty() ? "" : " ") + ("--keep_fp32 " + k);
+    log.info("  To keep " + std::string(d.origins.size() > 1 ? "them" : "it") +
+             " in float32, export again with one or more of: " + flags);
   }
   log.info(std::string("  Localisation: ") + cost);
 }

@@ -109,10 +109,13 @@ struct Divergence {
   // or an op's translation needs several nodes): the divergence may lie in any of them.
   std::vector<std::string> uncompared_nodes;
   std::vector<OutputMetrics> worst_downstream;  // largest differences after it, worst first
-  std::vector<std::string> keep_fp32;           // with fp16: --keep_fp32 values that fix it
-  int candidates = 0;                           // values that have a reference value
-  int compared = 0;                             // values compared
-  int runs = 0;                                 // runs of the exported graph
+  // Every compared node that exceeds while its compared inputs are within, this one first: the
+  // places where the error starts, as far as the values compared show.
+  std::vector<std::string> origins;
+  std::vector<std::string> keep_fp32;  // with fp16: --keep_fp32 values that fix it
+  int candidates = 0;                  // values that have a reference value
+  int compared = 0;                    // values compared
+  int runs = 0;                        // runs of the exported graph
   double seconds = 0;
   std::string note;  // why nothing was found, or what limited the search
 };

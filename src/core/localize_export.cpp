@@ -55,13 +55,23 @@ std::vector<std::optional<ir::Tensor>> run_exposed(ExportJob& job, const Exposed
   return out;
 }
 
-// --keep_fp32 values that keep the diverging node in float32: its module first (the values
-// that overflow usually come back in range by the module's end), then its op type.
-std::vector<std::string> keep_fp32_advice(const Divergence& d) {
-  std::vector<std::string> advice;
-  if (!d.scope.empty()) advice.push_back(d.scope);
-  advice.push_back(d.op);
-  return advice;
+// --keep_fp32 values that keep the nodes where the error starts in float32: their modules first
+// (values that leave float16's range usually come back by the end of the module that made
+// them), then their op types.
+std::vector<std::string> keep_fp32_advice(const ir::Graph& graph, const Divergence& d) {
+  std::vector<std::string> scopes, ops;
+  auto add = [](std::vector<std::string>& list, const std::string& entry) {
+    if (!entry.empty() && std::find(list.begin(), list.end(), entry) == list.end())
+      list.push_back(entry);
+  };
+  for (const std::string& name : d.origins)
+    for (const auto& node : graph.nodes())
+      if (node->name == name) {
+        add(scopes, ir::split_source(node->source).first);
+        add(ops, node->op);
+      }
+  scopes.insert(scopes.end(), ops.begin(), ops.end());
+  return scopes;
 }
 
 }  // namespace
@@ -98,7 +108,7 @@ void localize(ExportJob& job, const ExposedGraph& exposed, const validate::Toler
     d.ran = true;
     d.note = "localisation stopped: " + first_line(e.what());
   }
-  if (d.found && job.request.precision == "fp16") d.keep_fp32 = keep_fp32_advice(d);
+  if (d.found && job.request.precision == "fp16") d.keep_fp32 = keep_fp32_advice(*job.graph, d);
   job.lap("localize");
 }
 

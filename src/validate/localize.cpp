@@ -77,6 +77,7 @@ class Search {
     for (const ir::Value* in : inputs)
       if (auto m = measured_.find(in); m != measured_.end()) d.inputs.push_back(m->second);
     d.uncompared_nodes = region;
+    d.origins = origins(*first);
     std::vector<OutputMetrics> after;
     for (const auto& [value, m] : measured_)
       if (index_.at(value) > *first) after.push_back(m);
@@ -148,6 +149,25 @@ class Search {
       }
       measured_[values[k]] = compare_output(values[k]->name, ref->second, *got[k], tolerance_);
     }
+  }
+
+  // The node found, then every other compared value that exceeds with its inputs all compared
+  // and within.
+  std::vector<std::string> origins(size_t first) {
+    std::vector<std::string> names = {candidates_[first]->producer->name};
+    std::vector<const ir::Value*> inputs;
+    std::vector<std::string> region;
+    for (size_t i = first + 1; i < candidates_.size(); ++i) {
+      if (!exceeding(candidates_[i])) continue;
+      boundary(candidates_[i], inputs, region);
+      bool within = true;
+      for (const ir::Value* in : inputs) {
+        auto m = measured_.find(in);
+        within = within && m != measured_.end() && !exceeds(m->second);
+      }
+      if (within) names.push_back(candidates_[i]->producer->name);
+    }
+    return names;
   }
 
   bool exceeding(const ir::Value* v) const {

@@ -43,6 +43,7 @@ struct Fake {
   int from;
   float error;
   int healed = -1;
+  int again = -1;  // wrong again from this node on
   size_t most_per_run = 0;
   std::set<std::string> asked;
 
@@ -62,7 +63,7 @@ struct Fake {
       std::vector<std::optional<ir::Tensor>> out;
       for (const ir::Value* v : values) {
         const int k = std::stoi(v->reference.substr(3));
-        const bool wrong = k >= from && (healed < 0 || k < healed);
+        const bool wrong = (k >= from && (healed < 0 || k < healed)) || (again >= 0 && k >= again);
         out.push_back(filled(wrong ? 1.0f + error : 1.0f));
       }
       return out;
@@ -113,6 +114,16 @@ TEST(Localize, FindsADivergenceThatHealsBeforeTheSamples) {
       localize_divergence(chain.graph, fake.reference(), fake.runner(), Tolerance{}, options);
   ASSERT_TRUE(d.found) << d.note;
   EXPECT_EQ(d.node, chain.nodes[21]->name);
+}
+
+TEST(Localize, ListsEveryPlaceWhereTheErrorStarts) {
+  Chain chain(12);
+  Fake fake{chain, 3, 0.5f, 5};
+  fake.again = 8;
+  Divergence d = localize_divergence(chain.graph, fake.reference(), fake.runner(), Tolerance{}, {});
+  ASSERT_TRUE(d.found) << d.note;
+  EXPECT_EQ(d.node, chain.nodes[3]->name);
+  EXPECT_EQ(d.origins, (std::vector<std::string>{chain.nodes[3]->name, chain.nodes[8]->name}));
 }
 
 TEST(Localize, ReportsNothingWhenEveryValueIsWithin) {
