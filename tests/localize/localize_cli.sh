@@ -135,6 +135,18 @@ case_keep_fp32_unknown() {
   [ ! -e "$W/m.onnx" ] || fail "a file was written"
 }
 
+case_localize_flags_refused() {
+  run --checkpoint_path "$FIX/mlp.pt" --input_shape 2,8 --output_path "$W/m.onnx" \
+    --localize_budget 0
+  expect_eq "budget 0 exit code" "$RC" 2
+  grep -q "localize_budget must be a positive number of MB" "$W/log.txt" || fail "no budget message"
+  run --checkpoint_path "$FIX/mlp.pt" --input_shape 2,8 --output_path "$W/m.onnx" \
+    --localize --no-localize
+  expect_eq "both flags exit code" "$RC" 2
+  grep -q "give --localize or --no-localize" "$W/log.txt" || fail "no message about the two flags"
+  [ ! -e "$W/m.onnx" ] || fail "a file was written"
+}
+
 case_perturb_unknown_node() {
   MLEXPORT_TEST_PERTURB=NoSuchNode_7 run --checkpoint_path "$FIX/mlp.pt" --input_shape 2,8 \
     --output_path "$W/m.onnx"
