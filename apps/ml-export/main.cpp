@@ -142,7 +142,8 @@ mlexport::ExportRequest make_request(const Flags& f) {
   r.validation.rtol = f.rtol;
   r.validation.absolute_bands = f.absolute_bands;
   r.validation.compare = f.compare;
-  if (f.localize && f.no_localize) throw mlexport::bad_input("give --localize or --no-localize");
+  if (f.localize && f.no_localize)
+    throw mlexport::bad_input("--localize and --no-localize contradict each other; give one");
   r.validation.localize = f.localize ? "always" : f.no_localize ? "never" : "auto";
   if (f.localize_budget_mb) {
     if (!(*f.localize_budget_mb > 0))

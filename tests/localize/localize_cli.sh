@@ -143,7 +143,7 @@ case_localize_flags_refused() {
   run --checkpoint_path "$FIX/mlp.pt" --input_shape 2,8 --output_path "$W/m.onnx" \
     --localize --no-localize
   expect_eq "both flags exit code" "$RC" 2
-  grep -q "give --localize or --no-localize" "$W/log.txt" || fail "no message about the two flags"
+  grep -q "localize and --no-localize contradict each other" "$W/log.txt" || fail "no message about the two flags"
   [ ! -e "$W/m.onnx" ] || fail "a file was written"
 }
 
