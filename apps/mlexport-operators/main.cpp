@@ -19,7 +19,14 @@ int main() {
       "follows ONNX semantics; the right column says what it becomes in ONNX (opset 17 unless "
       "noted; older opsets get the rewrites of the `legalize-onnx-opset` pass). Ops whose inputs "
       "are all constants need no rule: they are evaluated at export time. An op with no rule "
-      "stops the export with exit code 3 and a report of every such op.\n\n");
+      "stops the export with exit code 3 and a report of every such op.\n\n"
+      "In-place ops (`add_`, `fill_`, `copy_`, `index_put_`...) become new values; when one "
+      "writes into a view that is read again (`x[:, 1:] += y`, `x[0] = v`, "
+      "`x.view(n, -1)[:, :5] = 0`), the tensors the view was taken from are rebuilt from the "
+      "written part: through `slice` (step 1), `select`, `narrow`, `view`/`reshape`/"
+      "`flatten`/`unflatten`/`squeeze`/`unsqueeze`, `permute`/`transpose`/`t`; older views of "
+      "them read later are derived again. A write through any other view (`expand`, "
+      "`diagonal`, a strided slice...) that is read again is refused with that reason.\n\n");
   std::map<std::string, std::vector<const mlexport::torchscript::OpRule*>> by_namespace;
   for (const auto& rule : op_rules()) {
     std::string kind = rule.kind;

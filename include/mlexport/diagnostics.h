@@ -13,6 +13,8 @@ enum class ExitCode : int {
   kBadInput = 2,
   kUnsupportedOps = 3,
   kInternal = 4,
+  // The model could not be traced or frozen: LibTorch refused it before any op was translated.
+  kTraceFailed = 5,
 };
 
 class Error : public std::runtime_error {

@@ -6,8 +6,9 @@
 
 namespace mlexport {
 
-// "validation_failed", "bad_input", "unsupported_ops", "internal" for exit codes 1 to 4;
-// "" for any other code (front ends name their own: interruptions, a CLI that cannot start).
+// "validation_failed", "bad_input", "unsupported_ops", "internal", "trace_failed" for exit
+// codes 1 to 5; "" for any other code (front ends name their own: interruptions, a CLI that cannot
+// start).
 std::string exit_code_name(int exit_code);
 
 }  // namespace mlexport

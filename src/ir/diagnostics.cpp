@@ -35,6 +35,8 @@ std::string exit_code_name(int exit_code) {
       return "unsupported_ops";
     case ExitCode::kInternal:
       return "internal";
+    case ExitCode::kTraceFailed:
+      return "trace_failed";
     default:
       return "";
   }

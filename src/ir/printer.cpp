@@ -1,9 +1,35 @@
 #include "ir/printer.h"
 
+#include <charconv>
+#include <cmath>
 #include <sstream>
 
 namespace mlexport::ir {
 namespace {
+
+// The shortest text that reads back as the same value (as a float for values held in 32 bits or
+// fewer), always with a '.' or an exponent so that it reads back as a real and not an integer.
+std::string number(double v, bool single = false) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+  char buf[64];
+  auto [end, ec] = single ? std::to_chars(buf, buf + sizeof buf, static_cast<float>(v))
+                          : std::to_chars(buf, buf + sizeof buf, v);
+  std::string s(buf, ec == std::errc() ? end : buf);
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+// Tensor values in braces, as integers for integer dtypes.
+std::string tensor_values(const Tensor& t) {
+  std::string s = " {";
+  for (int64_t k = 0; k < t.numel(); ++k) {
+    if (k) s += ",";
+    s += is_floating(t.dtype) ? number(t.value_as_double(k), t.dtype != DType::Float64)
+                              : std::to_string(t.value_as_int(k));
+  }
+  return s + "}";
+}
 
 std::string type_string(const Value& v) {
   std::string s(dtype_short_name(v.dtype));
@@ -16,16 +42,7 @@ std::string value_ref(const Value* v) {
   std::string s = "%" + v->name;
   if (v->is_constant()) {
     s += ": const " + type_string(*v);
-    if (v->constant->numel() <= 8) {
-      s += " {";
-      for (int64_t k = 0; k < v->constant->numel(); ++k) {
-        if (k) s += ",";
-        std::ostringstream os;
-        os << v->constant->value_as_double(k);
-        s += os.str();
-      }
-      s += "}";
-    }
+    if (v->constant->numel() <= 8) s += tensor_values(*v->constant);
   }
   return s;
 }
@@ -44,17 +61,22 @@ std::string join(const std::vector<T>& items) {
 std::string print_attribute(const Attribute& attr) {
   struct Visitor {
     std::string operator()(int64_t v) { return std::to_string(v); }
-    std::string operator()(double v) {
-      std::ostringstream os;
-      os << v;
-      return os.str();
-    }
+    std::string operator()(double v) { return number(v); }
     std::string operator()(const std::string& v) { return "\"" + v + "\""; }
     std::string operator()(const std::vector<int64_t>& v) { return join(v); }
-    std::string operator()(const std::vector<double>& v) { return join(v); }
-    std::string operator()(const std::vector<std::string>& v) { return join(v); }
+    std::string operator()(const std::vector<double>& v) {
+      std::string s = "[";
+      for (size_t k = 0; k < v.size(); ++k) s += (k ? "," : "") + number(v[k]);
+      return s + "]";
+    }
+    std::string operator()(const std::vector<std::string>& v) {
+      std::string s = "[";
+      for (size_t k = 0; k < v.size(); ++k) s += (k ? ",\"" : "\"") + v[k] + "\"";
+      return s + "]";
+    }
     std::string operator()(const Tensor& t) {
-      return "tensor " + std::string(dtype_short_name(t.dtype)) + shape_to_string(t.shape);
+      std::string s = "tensor " + std::string(dtype_short_name(t.dtype)) + shape_to_string(t.shape);
+      return t.numel() <= 8 ? s + tensor_values(t) : s;
     }
     std::string operator()(const Subgraph& g) {
       if (!g) return "graph <none>";

@@ -194,6 +194,25 @@ class ComplexIn(nn.Module):  # takes a complex tensor (given to the file as real
     def forward(self, z):
         return torch.view_as_real(torch.fft.ifft(z * z.conj(), norm="ortho") + z)
 
+@torch.jit.interface
+class TensorToTensor(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pass
+
+class AddOne(nn.Module):
+    def forward(self, x):
+        return x + 1
+
+class PicksSubmodule(nn.Module):  # a ModuleDict indexed by a computed key: LibTorch cannot freeze it
+    def __init__(self):
+        super().__init__()
+        self.branches = nn.ModuleDict({"up": AddOne(), "down": AddOne()})
+
+    def forward(self, x):
+        key = "up" if bool(x.sum() > 0) else "down"
+        branch: TensorToTensor = self.branches[key]
+        return branch.forward(x)
+
 def trace(m, *shapes):
     with torch.no_grad():
         return torch.jit.trace(m.eval(), tuple(torch.randn(*s) for s in shapes))
@@ -214,6 +233,7 @@ save(trace(Refused(), (1, 4, 4)), "refused.pt")
 save(trace(Spectrogram(), (1, 64)), "spectrogram.pt")
 save(torch.jit.trace(ComplexIn(), (torch.randn(1, 16, dtype=torch.cfloat),)), "complex_in.pt")
 save(torch.jit.script(Branchy()), "branchy.pt")
+save(torch.jit.script(PicksSubmodule().eval()), "unfreezable.pt")
 save(torch.jit.script(IntOutput()), "int_output.pt")
 torch.manual_seed(6); save(trace(Flat(), (1, 3, 32, 32)), "flat.pt")
 torch.manual_seed(8); save(trace(Pool4(), (1, 3, 32, 32)), "pool4.pt")
@@ -525,8 +545,8 @@ case_unsupported_variant_reported() {
   expect_line 'aten::linalg_det \(x1'
   expect_no_line 'aten::add'
 }
-# Fourier transforms are ONNX DFT, which opset 17 introduced: older opsets and OpenVINO IR refuse
-# them with the reason.
+# Fourier transforms are ONNX DFT, which opset 17 introduced: older opsets refuse them with the
+# reason. OpenVINO IR writes them as RDFT-9 (stft's one-sided transform of a real signal).
 case_spectral_opset17() {
   run --checkpoint_path "$FIX/spectrogram.pt" --input_shape 1,64 --opset_version 17 \
     --output_path "$OUT/m.onnx"
@@ -538,10 +558,12 @@ case_spectral_below_opset17_refused() {
     --output_path "$OUT/m.onnx"
   expect_line 'DFT needs opset 17 \(requested 16\)'
 }
-case_spectral_openvino_refused() {
-  error_case 3 --checkpoint_path "$FIX/spectrogram.pt" --input_shape 1,64 --format openvino \
+case_spectral_openvino() {
+  run --checkpoint_path "$FIX/spectrogram.pt" --input_shape 1,64 --format openvino \
     --output_path "$OUT/m.xml"
-  expect_line 'DFT \(Fourier transforms are not written to OpenVINO IR yet'
+  expect_exit 0
+  expect_line 'PASS'
+  grep -q 'type="RDFT" version="opset9"' "$OUT/m.xml" || fail "no RDFT-9 layer in the .xml"
 }
 # A complex input: the model gets a complex tensor, the file its (real, imag) pairs.
 case_complex_input_pairs() {
@@ -1078,6 +1100,14 @@ case_errors_stderr_and_json() {
   run --checkpoint_path "$FIX/small_other.pt" "${SHAPE[@]}" --validate_only --onnx_path "$OUT/a.onnx" --json
   expect_exit 1
   json_check 'd["error"]["code"] == "validation_failed" and d["validation"]["status"] == "FAIL"'
+}
+
+# A module LibTorch cannot freeze is its own failure (5), not an unsupported op.
+case_freeze_failure_has_its_own_exit_code() {
+  error_case 5 --checkpoint_path "$FIX/unfreezable.pt" --input_shape 2,3 --output_path "$OUT/m.onnx"
+  expect_line 'freezing the module failed: .*ModuleContainerIndex'
+  run --checkpoint_path "$FIX/unfreezable.pt" --input_shape 2,3 --output_path "$OUT/m.onnx" --json
+  json_check 'd["error"]["code"] == "trace_failed" and d["error"]["exit_code"] == 5'
 }
 
 # A shape the model rejects while tracing is bad input (2), with the model's own message.

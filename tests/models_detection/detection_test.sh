@@ -1,22 +1,31 @@
 #!/usr/bin/env bash
 # One torchvision detector, traced with NMS inside, exported to ONNX and validated in ONNX Runtime
 # the way a user runs it: detections compared as sets, every detection matched.
-# usage: detection_test.sh ML_EXPORT FIXTURE_DIR NAME
+# With a fourth argument "image_size", the export keeps the image's height and width free
+# (--dynamic_axes input:2,3) and validation runs it at a second height and a second width too.
+# usage: detection_test.sh ML_EXPORT FIXTURE_DIR NAME [image_size]
 set -uo pipefail
-ML_EXPORT=$1 DIR=$2 NAME=$3
+ML_EXPORT=$1 DIR=$2 NAME=$3 MODE=${4:-}
+EXTRA=()
+[ "$MODE" = image_size ] && EXTRA=(--dynamic_axes input:2,3)
 PY=/usr/bin/python3
 HERE="$(cd "$(dirname "$0")" && pwd)"
 "$PY" "$HERE/make_detection_model.py" "$NAME" "$DIR" 2>/dev/null || { echo "FAIL: fixture"; exit 1; }
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 "$ML_EXPORT" --checkpoint_path "$DIR/$NAME/model.pt" --sample_input "$DIR/$NAME/image.npy" \
-  --output_path "$OUT/$NAME.onnx" --json >"$OUT/out.json" 2>"$OUT/err.txt"
+  --output_path "$OUT/$NAME.onnx" --json "${EXTRA[@]}" >"$OUT/out.json" 2>"$OUT/err.txt"
 rc=$?
 cat "$OUT/err.txt" >&2
 [ "$rc" -eq 0 ] || { echo "FAIL: exit code $rc"; exit 1; }
-"$PY" - "$OUT/out.json" <<'PYEOF'
+"$PY" - "$OUT/out.json" "$MODE" <<'PYEOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
+if sys.argv[2] == "image_size":
+    names = [o["name"] for o in d["validation"]["outputs"]]
+    print("validated:", ", ".join(names))
+    for axis in ("input_dim2", "input_dim3"):
+        assert any("(" + axis + "=" in n for n in names), (axis, names)
 v = d["validation"]
 print("status", v["status"], "|", v.get("detections"), "|", v.get("control_flow"))
 assert v.get("compare") == "detections", v.get("compare")

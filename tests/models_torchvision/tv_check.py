@@ -99,7 +99,7 @@ def check(args):
         os.remove(onnx_path)
     cmd = [os.path.join(args.build, "ml-export"), "--checkpoint_path",
            os.path.join(case_dir, "model.pt"), "--output_path", onnx_path, "--json",
-           "--sample_input", os.path.join(case_dir, "inputs.npz")]
+           "--opset_version", "17", "--sample_input", os.path.join(case_dir, "inputs.npz")]
     for shape in case["inputs"]:
         cmd += ["--input_shape", ",".join(str(d) for d in shape)]
     if args.dynamic_axes:

@@ -554,6 +554,12 @@ case("log_softmax", AC, fn(lambda m, x: (F.log_softmax(x, dim=1), x.log_softmax(
 SH = "shape"
 case("view_size0_flatten", SH, fn(lambda m, x: x.view(x.size(0), -1)), [img()],
      note="size(0) -> NumToTensor -> Int in the traced graph; freezing folds the pair away")
+case("chunk_split_batch_axis", SH,
+     fn(lambda m, x: (*torch.chunk(torch.cat([x, -x]), 2),
+                      *torch.split(torch.cat([x, x * 3]), [x.shape[0], x.shape[0]]),
+                      *torch.split(x, [x.shape[1] - 1, 1], dim=1))),
+     [img()], note="pieces along the dynamic batch axis (RAFT's chunk of its two frames); sizes "
+                   "computed from the shape")
 case("view_size_arith", SH, fn(lambda m, x: x.view(x.size(0), x.size(1) * x.size(2), -1)),
      [img()], note="keeps aten::size / prim::NumToTensor / aten::Int / aten::mul after freezing")
 case("view_static", SH, fn(lambda m, x: x.view(2, 3, 64)), [img()], dynamic_batch=False,
@@ -1129,6 +1135,12 @@ case("shifts_int64", BW,
      fn(lambda m, a, s: (a << 2, a >> 1, a << s, a >> s, (a * 1000) >> 3)),
      [randint(2, 6, low=-50, high=50), randint(2, 6, low=0, high=5)],
      note="negative values: >> rounds toward -inf")
+case("shifts_uint8", BW,
+     fn(lambda m, a, s: ((a.to(torch.uint8) << s.to(torch.uint8)).long(),
+                         (a.to(torch.uint8) >> s.to(torch.uint8)).long(),
+                         (a.to(torch.uint8) << 3).long())),
+     [randint(2, 6, low=0, high=256), randint(2, 6, low=0, high=8)],
+     note="uint8 shifts are ONNX BitShift; bits shifted past bit 7 are dropped")
 case("bitwise_int", BW, fn(lambda m, a, b: (a & b, a | b, a ^ b)),
      [randint(2, 6, low=-50, high=50), randint(2, 6, low=0, high=50)],
      note="integer and/or/xor need ONNX BitwiseAnd/Or/Xor (opset 18)")
@@ -1320,10 +1332,36 @@ case("complex_filter", CX,
      fn(lambda m, x: torch.fft.irfft(torch.fft.rfft(x) * m.h, n=32),
         h=lambda: torch.view_as_complex(torch.randn(17, 2))),
      [randn(2, 32)], note="a complex constant (a frequency response) times a spectrum")
-case("complex_unsupported_op", CX, fn(lambda m, x: torch.view_as_real(torch.exp(_as_complex(x)))),
-     [randn(2, 8)], note="exp of a complex tensor has no rule: refused, never run on the pairs")
+case("complex_unsupported_op", CX, fn(lambda m, x: torch.view_as_real(torch.sin(_as_complex(x)))),
+     [randn(2, 8)], note="sin of a complex tensor has no rule: refused, never run on the pairs")
+case("complex_products_exp", CX,
+     fn(lambda m, x, y: (_vr(_as_complex(x) @ _as_complex(y)),
+                         _vr(torch.einsum("bij,jk->bik", _as_complex(x), m.w)),
+                         _vr(torch.einsum("bii->bi", _as_complex(x)[:, :, :4])),
+                         _vr(torch.exp(_as_complex(x))), _vr(torch.bmm(_as_complex(x),
+                                                                       _as_complex(y)))),
+        w=lambda: torch.randn(5, 3, dtype=torch.cfloat)),
+     [randn(2, 4, 10), randn(2, 5, 6)],
+     note="complex products (PyTorch refuses to mix real and complex operands); a complex "
+          "weight; a one-operand einsum (a diagonal)")
+case("spectral_conv", CX,
+     fn(lambda m, x: _spectral_conv(x, m.w1, m.w2),
+        w1=lambda: torch.randn(3, 4, 3, 3, dtype=torch.cfloat) / 12,
+        w2=lambda: torch.randn(3, 4, 3, 3, dtype=torch.cfloat) / 12),
+     [img()], note="a Fourier neural operator layer: complex weights mix the lowest modes, "
+                   "written into a zero spectrum sized from the input, then irfft2 back")
 case("complex_output", CX, fn(lambda m, x: torch.fft.fft(x)), [randn(2, 8)],
      note="a complex model output is refused: return view_as_real of it")
+
+
+def _spectral_conv(x, w1, w2, modes=3):
+    spectrum = torch.fft.rfft2(x)
+    out = torch.zeros(x.shape[0], w1.shape[1], x.size(-2), x.size(-1) // 2 + 1,
+                      dtype=torch.cfloat, device=x.device)
+    out[:, :, :modes, :modes] = torch.einsum("bixy,ioxy->boxy", spectrum[:, :, :modes, :modes], w1)
+    out[:, :, -modes:, :modes] = torch.einsum("bixy,ioxy->boxy", spectrum[:, :, -modes:, :modes],
+                                              w2)
+    return torch.fft.irfft2(out, s=(x.size(-2), x.size(-1)))
 
 
 def _set_rows(x, i):
@@ -1492,3 +1530,65 @@ REQUIRED_OPS += ["aten::_shape_as_tensor"]
 case("shape_as_tensor", DE,
      fn(lambda m, x: (torch._shape_as_tensor(x)[-2:] * 2, x * torch._shape_as_tensor(x)[0])),
      [img()], note="how torchvision's detection transform reads the image size when traced")
+
+# ---- in-place writes through views ------------------------------------------------
+# The IR has value semantics: a write into a view must reach the tensor it views (and older
+# views of it that are read later).
+VW = "view_write"
+REQUIRED_OPS += ["aten::copy_"]
+
+
+def _add_into_corner(q, k, bias):
+    attn = q @ k.transpose(-2, -1)
+    attn[:, :, 1:, 1:] += bias  # MViT's relative position term: add_ into a slice, then copy_
+    return attn.softmax(-1)
+
+
+def _assign_row_and_column(x, v):
+    y = x * 2
+    y[:, 0] = v  # copy_ into a select
+    y[:, :, -1] = 0.5  # fill_ of a select at a negative index
+    y[..., 2:4, 1:3] = y[..., 2:4, 1:3] * -1
+    return y
+
+
+def _window_mask(x):
+    # Swin's shifted-window mask: zeros of a computed size, filled by slices.
+    h, w = x.shape[-2], x.shape[-1]
+    mask = torch.zeros((1, h, w, 1), device=x.device)
+    count = 0
+    for hs in (slice(0, -4), slice(-4, -2), slice(-2, None)):
+        for ws in (slice(0, -4), slice(-4, -2), slice(-2, None)):
+            mask[:, hs, ws, :] = count
+            count += 1
+    return x + mask.permute(0, 3, 1, 2)
+
+
+def _through_reshape_and_transpose(x):
+    y = x + 1
+    y.view(x.shape[0], -1)[:, :5] = 0.0  # a slice of a view: written back through both
+    y.transpose(2, 3)[:, :, 0] *= 3.0  # a select of a transpose
+    return y
+
+
+def _older_view_read_later(x):
+    y = x - 0.5
+    top = y[:, :2]  # taken before the write into y[:, 1:], read after it
+    y[:, 1:].clamp_(min=0.0)
+    return top * 2, y
+
+
+case("add_into_slice", VW,
+     fn(lambda m, q, k, b: _add_into_corner(q, k, b)),
+     [randn(2, 2, 9, 4), randn(2, 2, 6, 4), randn(1, 2, 8, 5, batch_dim=None)],
+     note="attn[:, :, 1:, 1:] += bias: add_ on a slice chain, then copy_ into the same slices")
+case("assign_select_and_slices", VW,
+     fn(lambda m, x, v: _assign_row_and_column(x, v)),
+     [img(), randn(2, 8, 8)], note="copy_ into a select, fill_ of a select at -1, copy_ into slices")
+case("window_mask_fill", VW, fn(lambda m, x: _window_mask(x)), [img()],
+     note="a zero mask of computed size filled slice by slice (Swin); dynamic batch")
+case("write_through_reshape_transpose", VW,
+     fn(lambda m, x: _through_reshape_and_transpose(x)), [img()],
+     note="a slice of a view, a select of a transpose: written back through both")
+case("older_view_read_after_write", VW, fn(lambda m, x: _older_view_read_later(x)), [img()],
+     note="a view taken before an in-place clamp_ of another view sees the write")

@@ -53,6 +53,31 @@ small.save(path("small.pt"))
 big = torch.jit.trace(torch.nn.Sequential(torch.nn.Linear(2048, 2048), torch.nn.ReLU()).eval(),
                       torch.randn(1, 2048))
 big.save(path("big.pt"))
+
+
+# A ModuleDict indexed by a computed key: it scripts and runs, but LibTorch cannot freeze it.
+@torch.jit.interface
+class TensorToTensor(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pass
+
+
+class AddOne(torch.nn.Module):
+    def forward(self, x):
+        return x + 1
+
+
+class PicksSubmodule(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.branches = torch.nn.ModuleDict({"up": AddOne(), "down": AddOne()})
+
+    def forward(self, x):
+        branch: TensorToTensor = self.branches["up" if bool(x.sum() > 0) else "down"]
+        return branch.forward(x)
+
+
+torch.jit.script(PicksSubmodule().eval()).save(path("unfreezable.pt"))
 np.save(path("sample_ok.npy"), np.zeros((1, 3, 8, 8), np.float32))
 np.save(path("sample_wrong_shape.npy"), np.zeros((1, 3, 9, 9), np.float32))
 np.save(path("sample_wrong_dtype.npy"), np.zeros((1, 3, 8, 8), np.int64))

@@ -209,5 +209,17 @@ TEST_F(RuntimeTest, RunnerOverrideIsHonoured) {
   unsetenv("MLEXPORT_ORT_RUNNER");
 }
 
+// Tests that need ONNX Runtime skip without it (a machine set up by hand may lack Node); this one
+// fails instead, so that a run where they all skipped does not pass. scripts/setup.sh installs
+// it; MLEXPORT_ALLOW_NO_ONNXRUNTIME=1 accepts its absence on purpose.
+TEST(OnnxRuntimeInstalled, ByTheSetUpScript) {
+  if (std::getenv("MLEXPORT_ALLOW_NO_ONNXRUNTIME"))
+    GTEST_SKIP() << "MLEXPORT_ALLOW_NO_ONNXRUNTIME is set: tests that need ONNX Runtime may skip";
+  std::string why;
+  EXPECT_TRUE(onnxruntime_available(&why))
+      << "ONNX Runtime is not available (" << why
+      << "): run scripts/setup.sh; every test that needs it skipped";
+}
+
 }  // namespace
 }  // namespace mlexport::runtime

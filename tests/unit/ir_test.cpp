@@ -36,7 +36,7 @@ TEST(Printer, PrintsNodesConstantsAndSymbolicDims) {
   g.mark_output(relu->outputs[0]);
   EXPECT_EQ(print_graph(g),
             "graph(%input: f32[batch_size,4]) {\n"
-            "  %Mul_0: f32[batch_size,4] = Mul(%input, %two: const f32[] {2})\n"
+            "  %Mul_0: f32[batch_size,4] = Mul(%input, %two: const f32[] {2.0})\n"
             "  %output: f32[*] = LeakyRelu(%Mul_0) {alpha=0.5}\n"
             "  return %output\n"
             "}\n");
@@ -101,7 +101,7 @@ TEST(ControlFlowIr, VerifierAcceptsClosedBranchesAndPrinterShowsThem) {
   EXPECT_TRUE(verify_graph(f.g).empty());
   const std::string text = print_graph(f.g);
   EXPECT_NE(text.find("then_branch=graph(%x: f32[3])"), std::string::npos) << text;
-  EXPECT_NE(text.find("Mul(%x, %two: const f32[] {2})"), std::string::npos) << text;
+  EXPECT_NE(text.find("Mul(%x, %two: const f32[] {2.0})"), std::string::npos) << text;
 }
 
 TEST(ControlFlowIr, VerifierRejectsAnOuterValueUsedWithoutCapture) {

@@ -60,6 +60,7 @@ const std::map<std::string, Translator>& op_table() {
       {"Dropout", translate_identity},        // (dropped: inference)
       {"Reciprocal", translate_reciprocal},   // Divide-1 (1 / x)
       {"Clip", translate_clip},               // Clamp-1 / Maximum-1 + Minimum-1
+      {"BitShift", translate_bit_shift},      // BitwiseLeftShift-15 / BitwiseRightShift-15
       // activation.cpp
       {"HardSigmoid", translate_hard_sigmoid},  // HardSigmoid-1
       {"LeakyRelu", translate_leaky_relu},      // PRelu-1
@@ -113,11 +114,22 @@ const std::map<std::string, Translator>& op_table() {
       {"ArgMax", translate_arg_extreme},      // TopK-11 (+ Squeeze-1)
       {"ArgMin", translate_arg_extreme},      // TopK-11 (+ Squeeze-1)
       {"CumSum", translate_cumsum},           // CumSum-3
+      // scatter.cpp
+      {"ScatterND", translate_scatter_nd},              // ScatterNDUpdate-3 / -15 (reduction)
+      {"ScatterElements", translate_scatter_elements},  // ScatterElementsUpdate-3 / -12
+      {"NonZero", translate_non_zero},                  // NonZero-3
+      // detection.cpp
+      {"GridSample", translate_grid_sample},                 // GridSample-9
+      {"RoiAlign", translate_roi_align},                     // ROIAlign-9
+      {"MaxRoiPool", translate_max_roi_pool},                // ROIPooling-2
+      {"NonMaxSuppression", translate_non_max_suppression},  // NonMaxSuppression-9 + Slice-8
+      // spectral.cpp
+      {"DFT", translate_dft},  // DFT-7 / IDFT-7 / RDFT-9
       // recurrent.cpp
       {"LSTM", translate_recurrent_sequence},  // LSTMSequence-5 (+ Transpose-1 in and out)
       {"GRU", translate_recurrent_sequence},   // GRUSequence-5 (+ Transpose-1 in and out)
       {"RNN", translate_recurrent_sequence},   // RNNSequence-5 (+ Transpose-1 in and out)
-      {"TopK", translate_top_k},              // TopK-11 (stable)
+      {"TopK", translate_top_k},               // TopK-11 (stable)
   };
   return table;
 }

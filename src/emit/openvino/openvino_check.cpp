@@ -113,6 +113,21 @@ const SpecTable& spec_table() {
       t[{"TopK", v}] = {{"axis", "mode", "sort"}, 2, 2, 2, 2};
     t[{"CumSum", "opset3"}] = {{}, 2, 3, 1, 1};
     t[{"Einsum", "opset7"}] = {{"equation"}, 1, kMany, 1, 1};
+    t[{"ScatterNDUpdate", "opset3"}] = {{}, 3, 3, 1, 1};
+    t[{"ScatterNDUpdate", "opset15"}] = {{}, 3, 3, 1, 1};
+    t[{"ScatterElementsUpdate", "opset3"}] = {{}, 4, 4, 1, 1};
+    t[{"ScatterElementsUpdate", "opset12"}] = {{}, 4, 4, 1, 1};
+    t[{"NonZero", "opset3"}] = unary;
+    t[{"GridSample", "opset9"}] = binary;
+    t[{"ROIAlign", "opset3"}] = {
+        {"pooled_h", "pooled_w", "sampling_ratio", "spatial_scale", "mode"}, 3, 3, 1, 1};
+    t[{"ROIAlign", "opset9"}] = {
+        {"pooled_h", "pooled_w", "sampling_ratio", "spatial_scale", "mode"}, 3, 3, 1, 1};
+    t[{"ROIPooling", "opset2"}] = {{"pooled_h", "pooled_w", "spatial_scale"}, 2, 2, 1, 1};
+    for (const char* v : {"opset5", "opset9"}) t[{"NonMaxSuppression", v}] = {{}, 2, 6, 3, 3};
+    add_all(t, {"DFT", "IDFT"}, "opset7", {{}, 2, 3, 1, 1});
+    t[{"RDFT", "opset9"}] = {{}, 2, 3, 1, 1};
+    add_all(t, {"BitwiseLeftShift", "BitwiseRightShift"}, "opset15", binary);
     t[{"LSTMSequence", "opset5"}] = {{"hidden_size", "direction"}, 7, 7, 3, 3};
     add_all(t, {"GRUSequence", "RNNSequence"}, "opset5",
             {{"hidden_size", "direction"}, 6, 6, 2, 2});

@@ -20,7 +20,7 @@ bool same_shape(const std::string& op) {
 // Numpy-broadcasting ops, variadic ones included.
 bool broadcasts(const std::string& op) {
   return ir::is_broadcasting_binary(op) || ir::is_comparison(op) || op == "PRelu" || op == "Sum" ||
-         op == "Mean" || op == "Where";
+         op == "Mean" || op == "Where" || op == "BitShift";
 }
 
 std::optional<std::vector<int64_t>> const_ints(const Value* v) {
@@ -159,6 +159,33 @@ class Resolver {
     }
     if (op.rfind("Reduce", 0) == 0 || op == "ArgMax" || op == "ArgMin") return reduce(n, *x);
     if (op == "ConvTranspose") return conv_transpose(n, *x);
+    if (op == "ScatterND" || op == "ScatterElements") return one(*x);
+    if (op == "NonZero") return one({static_cast<int64_t>(rank), -1});
+    if (op == "NonMaxSuppression") return one({-1, 3});
+    if (op == "DFT") {
+      Dims out = *x;
+      int64_t axis = n.i("axis", 1);
+      if (rank < 2 || axis < 0 || axis >= static_cast<int64_t>(rank) - 1) return std::nullopt;
+      out.back() = 2;
+      int64_t& len = out[static_cast<size_t>(axis)];
+      if (n.i("onesided", 0) && len >= 0) len = len / 2 + 1;
+      return one(out);
+    }
+    if (op == "GridSample") {
+      const Dims* g = get(n.input(1));
+      if (!g || rank != 4 || g->size() != 4) return std::nullopt;
+      return one({(*x)[0], (*x)[1], (*g)[1], (*g)[2]});
+    }
+    if (op == "RoiAlign" || op == "MaxRoiPool") {
+      const Dims* rois = get(n.input(1));
+      if (!rois || rank != 4 || rois->empty()) return std::nullopt;
+      std::vector<int64_t> pooled =
+          op == "MaxRoiPool"
+              ? n.ints("pooled_shape")
+              : std::vector<int64_t>{n.i("output_height", 1), n.i("output_width", 1)};
+      if (pooled.size() != 2) return std::nullopt;
+      return one({(*rois)[0], (*x)[1], pooled[0], pooled[1]});
+    }
     return std::nullopt;
   }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "io/zip_format.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::emit::torchsave {
@@ -17,14 +18,8 @@ namespace mlexport::emit::torchsave {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace io::zip;
 
-constexpr uint32_t kLocalSig = 0x04034b50;
-constexpr uint32_t kCentralSig = 0x02014b50;
-constexpr uint32_t kEndSig = 0x06054b50;
-constexpr uint32_t kEnd64Sig = 0x06064b50;
-constexpr uint32_t kEnd64LocatorSig = 0x07064b50;
-constexpr size_t kLocalSize = 30;
-constexpr uint16_t kZip64ExtraId = 0x0001;
 constexpr uint16_t kPaddingExtraId = 0x4246;  // "FB", PyTorch's alignment padding
 constexpr uint16_t kVersionPlain = 20;
 constexpr uint16_t kVersionZip64 = 45;
@@ -32,8 +27,6 @@ constexpr uint16_t kMadeByUnix = 3 << 8;
 constexpr uint16_t kFlagUtf8Names = 1 << 11;
 constexpr uint16_t kDosDate1980 = (0 << 9) | (1 << 5) | 1;  // 1980-01-01: fixed, reproducible
 constexpr uint32_t kRegularFileMode = 0100644u << 16;
-constexpr uint32_t kSentinel32 = 0xFFFFFFFFu;
-constexpr uint16_t kSentinel16 = 0xFFFF;
 constexpr size_t kBufferSize = size_t{1} << 20;
 
 // Little-endian field builder for headers.

@@ -6,20 +6,15 @@
 #include <cstring>
 #include <limits>
 
+#include "io/zip_format.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::checkpoint {
 
 namespace {
 
-constexpr uint32_t kLocalSig = 0x04034b50;
-constexpr uint32_t kCentralSig = 0x02014b50;
-constexpr uint32_t kEndSig = 0x06054b50;
-constexpr uint32_t kEnd64Sig = 0x06064b50;
-constexpr uint32_t kEnd64LocatorSig = 0x07064b50;
-constexpr size_t kEndSize = 22;
-constexpr size_t kCentralSize = 46;
-constexpr size_t kLocalSize = 30;
+using namespace io::zip;
+
 constexpr size_t kMaxNameLength = 4096;
 
 uint64_t rd(const std::byte* p, int n) {
@@ -73,7 +68,8 @@ ZipReader::ZipReader(const std::byte* data, size_t size, std::string path)
   uint64_t disk = rd(e + 4, 2), cd_disk = rd(e + 6, 2), count_disk = rd(e + 8, 2),
            count = rd(e + 10, 2), cd_size = rd(e + 12, 4), cd_offset = rd(e + 16, 4);
   uint64_t cd_limit = end;  // the central directory ends before this
-  if (count == 0xffff || count_disk == 0xffff || cd_size == 0xffffffff || cd_offset == 0xffffffff) {
+  if (count == kSentinel16 || count_disk == kSentinel16 || cd_size == kSentinel32 ||
+      cd_offset == kSentinel32) {
     if (end < 20 || rd(data_ + end - 20, 4) != kEnd64LocatorSig)
       fail("ZIP64 fields without a ZIP64 locator");
     const uint64_t z = rd(data_ + end - 20 + 8, 8);
@@ -119,11 +115,11 @@ ZipReader::ZipReader(const std::byte* data, size_t size, std::string path)
     while (x_end - x >= 4) {
       const uint64_t id = rd(x, 2), len = rd(x + 2, 2);
       if (static_cast<uint64_t>(x_end - x - 4) < len) fail("bad extra field in " + entry.name);
-      if (id == 0x0001) {
+      if (id == kZip64ExtraId) {
         const std::byte* f = x + 4;
         uint64_t left = len;
         auto take = [&](uint64_t& field) {
-          if (field != 0xffffffff) return;
+          if (field != kSentinel32) return;
           if (left < 8) fail("short ZIP64 extra field in " + entry.name);
           field = rd(f, 8);
           f += 8;

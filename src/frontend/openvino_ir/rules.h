@@ -52,6 +52,20 @@ void rule_topk(Reader& r, const LayerDesc& l);
 void rule_cumsum(Reader& r, const LayerDesc& l);
 void rule_einsum(Reader& r, const LayerDesc& l);
 
+// rules_detection.cpp
+void rule_scatter_nd_update(Reader& r, const LayerDesc& l);
+void rule_scatter_elements_update(Reader& r, const LayerDesc& l);
+void rule_non_zero(Reader& r, const LayerDesc& l);
+void rule_grid_sample(Reader& r, const LayerDesc& l);
+void rule_roi_align(Reader& r, const LayerDesc& l);
+void rule_roi_pooling(Reader& r, const LayerDesc& l);
+void rule_non_max_suppression(Reader& r, const LayerDesc& l);
+void rule_bitwise_shift(Reader& r, const LayerDesc& l);  // BitwiseLeftShift/RightShift
+
+// rules_spectral.cpp
+void rule_dft(Reader& r, const LayerDesc& l);  // DFT, IDFT
+void rule_rdft(Reader& r, const LayerDesc& l);
+
 // rules_recurrent.cpp
 void rule_recurrent_sequence(Reader& r, const LayerDesc& l);  // LSTM/GRU/RNNSequence
 

@@ -5,6 +5,7 @@
 
 #include "frontend/torchscript/op_table.h"
 #include "frontend/torchscript/shape_only.h"
+#include "frontend/torchscript/view_writes.h"
 
 namespace mlexport::torchscript {
 namespace {
@@ -238,14 +239,15 @@ void GraphWalker::visit(const JitNode* node) {
       if (!rule && has_real_rule)
         return report(node, kind, source,
                       "on complex tensors: only spectral ops, complex/polar/real/imag, "
-                      "abs/angle/conj/mul/div/add/sub/neg and shape ops that name their axes "
-                      "(slice, select, cat ...) take them");
+                      "abs/angle/conj/exp/mul/div/add/sub/neg, matmul/einsum, copy_ and shape "
+                      "ops that name their axes (slice, select, cat ...) take them");
     }
     if (!rule) {
       const KnownGap* gap = find_known_gap(kind);
       return report(node, gap ? kind + " (" + gap->reason + ")" : kind, source);
     }
     rule->translate(ctx_, node);
+    if (writes_into_first_input(node)) write_back_through_views(ctx_, node);
     // Sizes decided by the data stay computed downstream (see translate_size).
     bool data_dependent = false;
     for (const JitValue* in : node->inputs())

@@ -77,7 +77,7 @@ void freeze_once(TorchScriptModel::Impl& impl) {
   try {
     torch::jit::freeze_module_inplace(&impl.module);
   } catch (const std::exception& e) {
-    throw Error(ExitCode::kUnsupportedOps, "freezing the module failed: " + first_line(e.what()));
+    throw Error(ExitCode::kTraceFailed, "freezing the module failed: " + first_line(e.what()));
   }
   impl.frozen = true;
 }

@@ -97,7 +97,7 @@ class TracedSource : public SourceModel {
           /*force_outplace=*/false);
       graph = traced.first->graph;
     } catch (const std::exception& e) {
-      throw Error(ExitCode::kUnsupportedOps, "tracing the model failed: " + first_line(e.what()));
+      throw Error(ExitCode::kTraceFailed, "tracing the model failed: " + first_line(e.what()));
     }
     return graph;
   }

@@ -33,7 +33,9 @@ void TranslateContext::record(const JitValue* v, c10::IValue value, bool is_stat
 
 void TranslateContext::release(const JitValue* v) {
   auto it = slots_.find(v);
-  if (it == slots_.end() || !it->second.recorded.isTensor()) return;
+  // Static values stay: a constant is made from the record when first used, which may be after
+  // an in-place write through a view of it (view_writes.h).
+  if (it == slots_.end() || it->second.is_static || !it->second.recorded.isTensor()) return;
   const at::Tensor& t = it->second.recorded.toTensor();
   if (t.defined() && !t.is_meta() && !t.is_nested()) it->second.recorded = t.to(at::kMeta);
 }
@@ -317,12 +319,15 @@ void describe(ir::Value* v, const c10::IValue& r, bool dynamic_batch) {
 
 void TranslateContext::bind(const JitValue* out, ir::Value* v) {
   Slot& s = slot(out);
+  // A value bound again holds what an in-place write made of it (view_writes.h); the reference
+  // run captures the value as first computed, so only the first binding takes the reference.
+  const bool rebound = s.ir != nullptr;
   s.is_static = false;
   s.ir = v;
   describe(v, s.recorded, dynamic_batch);
   // Values of the model's own graph can be read back from a reference run; those inside
   // subgraphs (If branches, Loop bodies) take one value per iteration and cannot.
-  if (v->reference.empty() && !in_subgraph() && s.recorded.isTensor() &&
+  if (!rebound && v->reference.empty() && !in_subgraph() && s.recorded.isTensor() &&
       !s.recorded.toTensor().is_complex() && !s.recorded.toTensor().is_nested())
     v->reference = out->debugName();
 }

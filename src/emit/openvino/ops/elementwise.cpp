@@ -165,4 +165,17 @@ void translate_clip(const ir::Node& n, Context& ctx) {
   ctx.bind_output(n, y);
 }
 
+// BitShift -> BitwiseLeftShift-15 / BitwiseRightShift-15 (numpy broadcasting, as ONNX). The IR
+// holds BitShift for uint8 only: other integer shifts are Mul / floor Div by powers of two.
+void translate_bit_shift(const ir::Node& n, Context& ctx) {
+  const std::string direction = n.s("direction", "");
+  if (direction != "LEFT" && direction != "RIGHT")
+    throw unsupported_variant(n, "with direction '" + direction + "'");
+  OutRef a = ctx.in(n, 0), b = ctx.in(n, 1);
+  if (ctx.dtype(a) != ctx.dtype(b)) throw unsupported_variant(n, "on operands of two types");
+  const char* type = direction == "LEFT" ? "BitwiseLeftShift" : "BitwiseRightShift";
+  ctx.bind_output(n, ctx.b.add1(type, "opset15", n.name, {a, b}, {{"auto_broadcast", "numpy"}},
+                                ctx.dtype(a), broadcast_dims(ctx.dims(a), ctx.dims(b))));
+}
+
 }  // namespace mlexport::emit::ov

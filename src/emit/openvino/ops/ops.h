@@ -17,6 +17,7 @@ void translate_cast(const ir::Node& n, Context& ctx);
 void translate_identity(const ir::Node& n, Context& ctx);  // Identity, Dropout
 void translate_reciprocal(const ir::Node& n, Context& ctx);
 void translate_clip(const ir::Node& n, Context& ctx);
+void translate_bit_shift(const ir::Node& n, Context& ctx);  // BitShift (uint8)
 
 // activation.cpp
 void translate_hard_sigmoid(const ir::Node& n, Context& ctx);
@@ -66,6 +67,20 @@ void translate_reduce(const ir::Node& n, Context& ctx);       // ReduceMean/Sum/
 void translate_arg_extreme(const ir::Node& n, Context& ctx);  // ArgMax, ArgMin
 void translate_cumsum(const ir::Node& n, Context& ctx);
 void translate_top_k(const ir::Node& n, Context& ctx);
+
+// scatter.cpp
+void translate_scatter_nd(const ir::Node& n, Context& ctx);
+void translate_scatter_elements(const ir::Node& n, Context& ctx);
+void translate_non_zero(const ir::Node& n, Context& ctx);
+
+// detection.cpp
+void translate_grid_sample(const ir::Node& n, Context& ctx);
+void translate_roi_align(const ir::Node& n, Context& ctx);
+void translate_max_roi_pool(const ir::Node& n, Context& ctx);
+void translate_non_max_suppression(const ir::Node& n, Context& ctx);
+
+// spectral.cpp
+void translate_dft(const ir::Node& n, Context& ctx);
 
 // recurrent.cpp
 void translate_recurrent_sequence(const ir::Node& n, Context& ctx);  // LSTM, GRU, RNN

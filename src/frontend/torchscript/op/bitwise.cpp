@@ -109,12 +109,12 @@ std::vector<OpRule> bitwise_rules() {
   for (const char* k : {"aten::__lshift__", "aten::__ilshift__", "aten::bitwise_left_shift",
                         "aten::bitwise_left_shift_"})
     rows.push_back(
-        {k, translate_shift, "Mul by 2^s (uint8: BitShift LEFT, no OpenVINO translation)"});
+        {k, translate_shift, "Mul by 2^s (uint8: BitShift LEFT; OpenVINO BitwiseLeftShift-15)"});
   for (const char* k : {"aten::__rshift__", "aten::__irshift__", "aten::bitwise_right_shift",
                         "aten::bitwise_right_shift_"})
     rows.push_back(
         {k, translate_shift,
-         "floor Div by 2^s (Mod/Sub/Div; uint8: BitShift RIGHT, no OpenVINO translation)"});
+         "floor Div by 2^s (Mod/Sub/Div; uint8: BitShift RIGHT; OpenVINO BitwiseRightShift-15)"});
   return rows;
 }
 

@@ -202,6 +202,99 @@ void translate_add_sub(TranslateContext& ctx, const JitNode* node) {
   ctx.bind(node->output(), typed(ctx.op(subtract ? "Sub" : "Add", {a, b}), dt));
 }
 
+// Products of parts: (a + bi)(c + di) = (ac - bd) + (ad + bc)i, each product one `op` (MatMul,
+// or Einsum with `attrs`); a real operand has no imaginary part.
+ir::Value* product_of_parts(TranslateContext& ctx, const std::string& op,
+                            const std::map<std::string, ir::Attribute>& attrs,
+                            const std::vector<const JitValue*>& args, DType dt, int64_t rank) {
+  auto t = [&](ir::Value* v) { return typed(v, dt); };
+  std::vector<ir::Value*> re, im;  // per operand; im is nullptr for a real one
+  for (const JitValue* v : args) {
+    ir::Value* x = ctx.tensor_as(v, dt);
+    if (ctx.is_complex(v)) {
+      re.push_back(pair_part(ctx, x, arg_rank(ctx, v), 0));
+      im.push_back(pair_part(ctx, x, arg_rank(ctx, v), 1));
+    } else {
+      re.push_back(x);
+      im.push_back(nullptr);
+    }
+  }
+  if (args.size() == 1) {
+    ir::Value* real = t(ctx.op(op, {re[0]}, attrs));
+    ir::Value* imag = im[0] ? t(ctx.op(op, {im[0]}, attrs)) : nullptr;
+    return imag ? make_pairs(ctx, real, imag, rank) : nullptr;
+  }
+  auto prod = [&](ir::Value* x, ir::Value* y) { return t(ctx.op(op, {x, y}, attrs)); };
+  ir::Value* real = prod(re[0], re[1]);
+  if (im[0] && im[1]) real = t(ctx.op("Sub", {real, prod(im[0], im[1])}));
+  ir::Value* imag = nullptr;
+  if (im[1]) imag = prod(re[0], im[1]);
+  if (im[0]) imag = imag ? t(ctx.op("Add", {imag, prod(im[0], re[1])})) : prod(im[0], re[1]);
+  return make_pairs(ctx, real, imag, rank);
+}
+
+// aten::matmul / mm / bmm(Tensor self, Tensor other) on complex operands.
+void translate_complex_matmul(TranslateContext& ctx, const JitNode* node) {
+  const DType dt = ctx.dtype(node->output());
+  ctx.bind(node->output(), product_of_parts(ctx, "MatMul", {}, {node->input(0), node->input(1)}, dt,
+                                            ctx.rank(node->output())));
+}
+
+// aten::einsum(str equation, Tensor[] tensors, *, int[]? path=None) with complex operands: the
+// equation applies to the parts unchanged (they have the complex shape).
+void translate_complex_einsum(TranslateContext& ctx, const JitNode* node) {
+  const JitValue* list = node->input(1);
+  if (list->node()->kind() != c10::prim::ListConstruct)
+    throw Error(ExitCode::kUnsupportedOps, "a complex einsum over a computed list of operands");
+  const std::vector<const JitValue*> args(list->node()->inputs().begin(),
+                                          list->node()->inputs().end());
+  if (args.empty() || args.size() > 2)
+    throw Error(ExitCode::kUnsupportedOps, "a complex einsum of more than two operands");
+  std::string equation;
+  for (char c : ctx.const_string(node->input(0)))
+    if (c != ' ') equation += c;
+  const DType dt = ctx.dtype(node->output());
+  ctx.bind(node->output(), product_of_parts(ctx, "Einsum", {{"equation", equation}}, args, dt,
+                                            ctx.rank(node->output())));
+}
+
+// aten::exp(Tensor self): e^(a + bi) = e^a (cos b + i sin b).
+void translate_complex_exp(TranslateContext& ctx, const JitNode* node) {
+  const DType dt = ctx.dtype(node->output());
+  const int64_t rank = ctx.rank(node->output());
+  ir::Value* x = ctx.tensor_as(node->input(0), dt);
+  ir::Value* magnitude = typed(ctx.op("Exp", {pair_part(ctx, x, rank, 0)}), dt);
+  ir::Value* phase = pair_part(ctx, x, rank, 1);
+  ir::Value* re = typed(ctx.op("Mul", {magnitude, typed(ctx.op("Cos", {phase}), dt)}), dt);
+  ir::Value* im = typed(ctx.op("Mul", {magnitude, typed(ctx.op("Sin", {phase}), dt)}), dt);
+  ctx.bind(node->output(), make_pairs(ctx, re, im, rank));
+}
+
+// aten::copy_(Tensor(a!) self, Tensor src, bool non_blocking=False) into a complex tensor: the
+// source as pairs, broadcast to self's shape.
+void translate_complex_copy(TranslateContext& ctx, const JitNode* node) {
+  const DType dt = ctx.dtype(node->output());
+  ir::Value* src = pairs_of(ctx, node->input(1), dt);
+  ir::Value* shape = typed(ctx.op("Shape", {ctx.tensor(node->input(0))}), DType::Int64);
+  ctx.bind(node->output(), typed(ctx.op("Expand", {src, shape}), dt));
+}
+
+// aten::zeros(SymInt[] size, *, ScalarType? dtype=None, ...) and aten::zeros_like(Tensor self,
+// ...) of a complex dtype: zero pairs (a size computed from the input, as in a spectral layer's
+// output buffer).
+void translate_complex_zeros(TranslateContext& ctx, const JitNode* node) {
+  const DType dt = ctx.dtype(node->output());
+  const bool like = std::string_view(node->kind().toQualString()) == "aten::zeros_like";
+  ir::Value* shape =
+      like ? typed(ctx.op("Shape", {ctx.tensor(node->input(0))}), DType::Int64)
+           : typed(ctx.op("Concat", {ctx.int_list_tensor(node->input(0)), ctx.int64_vector({2})},
+                          {{"axis", int64_t{0}}}),
+                   DType::Int64);
+  ir::Tensor zero = ir::Tensor::scalar_of(dt, 0.0);
+  zero.shape = {1};
+  ctx.bind(node->output(), typed(ctx.op("ConstantOfShape", {shape}, {{"value", zero}}), dt));
+}
+
 // Shape ops that name their axes explicitly (slice, select, cat, roll over given dims ...) act
 // on the complex axes of the pairs as they are: their real rule runs unchanged, once the
 // inputs are checked to be all complex (a real tensor in a complex cat has no pair axis).
@@ -253,6 +346,13 @@ std::vector<OpRule> complex_variant_rules() {
   add_with_inplace(rows, "aten::add", "aten::add_", translate_add_sub, "Pad (real operand) + Add");
   add_with_inplace(rows, "aten::sub", "aten::sub_", translate_add_sub, "Pad (real operand) + Sub");
   rows.push_back({"aten::rsub", translate_add_sub, "Pad (real operand) + Sub"});
+  for (const char* kind : {"aten::matmul", "aten::mm", "aten::bmm"})
+    rows.push_back({kind, translate_complex_matmul, "MatMul of the parts + Sub/Add"});
+  rows.push_back({"aten::einsum", translate_complex_einsum, "Einsum of the parts + Sub/Add"});
+  add_with_inplace(rows, "aten::exp", "aten::exp_", translate_complex_exp, "Exp * (Cos, Sin)");
+  rows.push_back({"aten::copy_", translate_complex_copy, "Expand of the pairs"});
+  rows.push_back({"aten::zeros", translate_complex_zeros, "ConstantOfShape (pairs)"});
+  rows.push_back({"aten::zeros_like", translate_complex_zeros, "ConstantOfShape (pairs)"});
   return rows;
 }
 

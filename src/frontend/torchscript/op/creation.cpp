@@ -54,32 +54,27 @@ void translate_full(TranslateContext& ctx, const JitNode* node) {
   ctx.bind(node->output(), filled(ctx, ctx.int_list_tensor(size), fill, default_fill(kind), out));
 }
 
-// True when `v` is a view of another tensor (a slice, select, view...): an in-place op on it
-// also changes that tensor, which a value-semantics graph would silently lose.
-bool writes_through_a_view(const JitValue* v) {
-  static const std::set<std::string_view> kViews = {
-      "aten::slice",    "aten::select",    "aten::view",    "aten::narrow",    "aten::as_strided",
-      "aten::expand",   "aten::transpose", "aten::permute", "aten::unsqueeze", "aten::squeeze",
-      "aten::diagonal", "aten::unfold",    "aten::t",       "aten::reshape",   "aten::flatten"};
-  return kViews.count(v->node()->kind().toQualString()) > 0;
-}
-
 // aten::zeros_like/ones_like/empty_like(Tensor self, *, ScalarType? dtype=None, ...,
 //                                       MemoryFormat? memory_format=None)
 // aten::full_like(Tensor self, Scalar fill_value, *, ScalarType? dtype=None, ...)
 // aten::fill_.Scalar(Tensor(a!) self, Scalar value) ; fill_.Tensor(Tensor(a!) self, Tensor value)
 // aten::zero_(Tensor(a!) self) ; aten::fill / aten::zero: their functional forms (what removing
-// tensor mutation leaves)
+// tensor mutation leaves). A fill of a view (x[a:b] = v) reaches the viewed tensor through
+// write_back_through_views.
 void translate_like(TranslateContext& ctx, const JitNode* node) {
   std::string_view kind = node->kind().toQualString();
-  if (kind.ends_with("_") && writes_through_a_view(node->input(0)))
-    throw Error(ExitCode::kUnsupportedOps,
-                "an in-place fill of a view (x[a:b] = v) of a tensor computed from the input: the "
-                "write into the viewed tensor cannot be expressed");
   const JitValue* fill = arg(node, kind.starts_with("aten::fill") ? "value" : "fill_value");
   const DType out = ctx.dtype(node->output());
   ctx.bind(node->output(),
            filled(ctx, shape_of(ctx, node->input(0)), fill, default_fill(kind), out));
+}
+
+// aten::copy_(Tensor(a!) self, Tensor src, bool non_blocking=False): src broadcast to self's
+// shape in self's dtype (x[a:b] = y; the walker writes it into the viewed tensor).
+void translate_copy(TranslateContext& ctx, const JitNode* node) {
+  const DType out = ctx.dtype(node->output());
+  ctx.bind(node->output(),
+           ctx.op("Expand", {ctx.tensor_as(node->input(1), out), shape_of(ctx, node->input(0))}));
 }
 
 // aten::rand_like/randn_like(Tensor self, *, ScalarType? dtype=None, ...)
@@ -159,6 +154,7 @@ std::vector<OpRule> creation_rules() {
       {"aten::fill", translate_like, "ConstantOfShape(Shape) / Expand"},
       {"aten::zero", translate_like, "ConstantOfShape(Shape)"},
       {"aten::zero_", translate_like, "ConstantOfShape(Shape)"},
+      {"aten::copy_", translate_copy, "Expand(Cast)"},
       {"aten::rand_like", translate_random, "RandomUniformLike"},
       {"aten::randn_like", translate_random, "RandomNormalLike"},
       {"aten::rand", translate_random, "RandomUniformLike(ConstantOfShape)"},

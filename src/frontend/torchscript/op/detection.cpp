@@ -1,6 +1,6 @@
 // torchvision's detection operators (registered by its operator library, see
 // operator_libraries.h): nms, roi_align, roi_pool. The ONNX forms are NonMaxSuppression,
-// RoiAlign and MaxRoiPool; none has an OpenVINO translation here yet.
+// RoiAlign and MaxRoiPool (OpenVINO: NonMaxSuppression-9, ROIAlign-9, ROIPooling-2).
 #include "frontend/torchscript/op/helpers.h"
 #include "mlexport/diagnostics.h"
 
@@ -112,12 +112,12 @@ std::vector<OpRule> detection_rules() {
   return {
       {"torchvision::nms", translate_nms,
        "NonMaxSuppression (one batch, one class) + Gather of the box index; output length "
-       "known at run time only [no OpenVINO translation]"},
+       "known at run time only; OpenVINO NonMaxSuppression-9 cut to its valid_outputs"},
       {"torchvision::roi_align", translate_roi_align,
-       "RoiAlign mode=avg (aligned=True: coordinate_transformation_mode half_pixel, opset 16+) "
-       "[no OpenVINO translation]"},
+       "RoiAlign mode=avg (aligned=True: coordinate_transformation_mode half_pixel, opset 16+); "
+       "OpenVINO ROIAlign-9"},
       {"torchvision::roi_pool", translate_roi_pool,
-       "MaxRoiPool (the argmax output is not provided) [no OpenVINO translation]"},
+       "MaxRoiPool (the argmax output is not provided); OpenVINO ROIPooling-2"},
       {"aten::_shape_as_tensor", translate_shape_as_tensor, "Shape"},
   };
 }

@@ -210,9 +210,9 @@ void translate_pairwise_distance(TranslateContext& ctx, const JitNode* node) {
 std::vector<OpRule> sampling_rules() {
   std::vector<OpRule> rows;
   rows.push_back({"aten::grid_sampler", translate_grid_sampler,
-                  "GridSample (opset 16+) [no OpenVINO translation]"});
+                  "GridSample (opset 16+); OpenVINO GridSample-9"});
   rows.push_back({"aten::grid_sampler_2d", translate_grid_sampler,
-                  "GridSample (opset 16+) [no OpenVINO translation]"});
+                  "GridSample (opset 16+); OpenVINO GridSample-9"});
   rows.push_back({"aten::affine_grid_generator", translate_affine_grid,
                   "MatMul(constant base grid, Transpose(theta)) + Reshape"});
   rows.push_back({"aten::im2col", translate_im2col, "Conv (one-hot kernel, group=C) + Reshape"});

@@ -131,27 +131,11 @@ void translate_scatter_reduce(TranslateContext& ctx, const JitNode* node) {
   bind_output(ctx, node, ctx.op("Where", {untouched, self, ctx.op("Div", {total, count})}));
 }
 
-bool is_view_op(const JitNode* producer) {
-  static const std::set<std::string> views = {
-      "aten::slice",   "aten::select",    "aten::view",      "aten::narrow",  "aten::as_strided",
-      "aten::expand",  "aten::permute",   "aten::transpose", "aten::squeeze", "aten::unsqueeze",
-      "aten::reshape", "aten::unflatten", "aten::flatten",   "aten::t",       "aten::diagonal",
-      "aten::unfold",  "aten::view_as",   "aten::alias",     "aten::detach",  "aten::chunk",
-      "aten::split",   "aten::unbind",    "aten::expand_as", "aten::movedim", "prim::ListUnpack"};
-  return views.count(producer->kind().toQualString()) != 0;
-}
-
 // aten::index_put(Tensor self, Tensor?[] indices, Tensor values, bool accumulate=False)
 // and aten::index_put_: x[i0, i1, ...] = values (+= with accumulate), as ScatterND. The indexed
 // dims must be adjacent (leading Nones are moved behind them and back): index tensors broadcast
 // together into coordinate rows; a bool mask gives the coordinates of its true places.
 void translate_index_put(TranslateContext& ctx, const JitNode* node) {
-  const std::string kind = node->kind().toQualString();
-  if (kind == "aten::index_put_" && is_view_op(node->input(0)->node()))
-    throw Error(ExitCode::kUnsupportedOps,
-                "aten::index_put_ on a view (x[:, i] = v and the like): the write would have to "
-                "reach the viewed tensor, which the exporter does not track; write "
-                "x = x.index_put((None, i), v) instead");
   const DType dt = ctx.dtype(node->output());
   const int64_t rank = ctx.rank(node->input(0));
   ir::Value* x = ctx.tensor_as(node->input(0), dt);
@@ -281,17 +265,17 @@ void translate_index_put(TranslateContext& ctx, const JitNode* node) {
 
 std::vector<OpRule> scatter_rules() {
   std::vector<OpRule> rows;
-  add_with_inplace(
-      rows, "aten::scatter", "aten::scatter_", translate_scatter,
-      "ScatterElements (reduce=: reduction add/mul, opset 16+) [no OpenVINO translation]");
+  add_with_inplace(rows, "aten::scatter", "aten::scatter_", translate_scatter,
+                   "ScatterElements (reduce=: reduction add/mul, opset 16+); OpenVINO "
+                   "ScatterElementsUpdate-3/-12");
   add_with_inplace(rows, "aten::scatter_add", "aten::scatter_add_", translate_scatter,
-                   "ScatterElements reduction=add (opset 16+) [no OpenVINO translation]");
+                   "ScatterElements reduction=add (opset 16+); OpenVINO ScatterElementsUpdate-12");
   add_with_inplace(rows, "aten::scatter_reduce", "aten::scatter_reduce_", translate_scatter_reduce,
                    "ScatterElements add/mul (opset 16+); mean: sum/count; amax/amin refused "
-                   "(need opset 18) [no OpenVINO translation]");
+                   "(need opset 18); OpenVINO ScatterElementsUpdate-12");
   add_with_inplace(rows, "aten::index_put", "aten::index_put_", translate_index_put,
-                   "ScatterND (accumulate: reduction=add, opset 16+); Transpose for leading : [no "
-                   "OpenVINO translation]");
+                   "ScatterND (accumulate: reduction=add, opset 16+); Transpose for leading :; "
+                   "OpenVINO ScatterNDUpdate-3/-15");
   return rows;
 }
 

@@ -214,21 +214,23 @@ void translate_meshgrid(TranslateContext& ctx, const JitNode* node) {
   const std::vector<at::Tensor> recorded = ctx.recorded(node->output()).toTensorVector();
   const bool xy = node->inputs().size() > 1 && ctx.const_string(node->input(1)) == "xy";
   const size_t m = inputs.size();
-  std::vector<int64_t> counts;
-  for (const auto& t : ctx.recorded(node->input(0)).toTensorVector()) counts.push_back(t.numel());
   auto grid_axis = [&](size_t k) -> size_t {
     if (xy && m >= 2 && k < 2) return 1 - k;
     return k;
   };
-  std::vector<int64_t> grid(m);
-  for (size_t k = 0; k < m; ++k) grid[grid_axis(k)] = counts[k];
+  // The grid's sizes are the inputs' lengths, computed (an anchor grid follows the feature map).
+  std::vector<ir::Value*> flat(m), grid(m);
+  for (size_t k = 0; k < m; ++k) {
+    flat[k] = typed(ctx.op("Reshape", {inputs[k], ctx.int64_vector({-1})}), inputs[k]->dtype);
+    grid[grid_axis(k)] = typed(ctx.op("Shape", {flat[k]}), DType::Int64);
+  }
+  ir::Value* grid_shape = typed(ctx.op("Concat", grid, {{"axis", int64_t{0}}}), DType::Int64);
   std::vector<ir::Value*> items;
   for (size_t k = 0; k < m; ++k) {
     std::vector<int64_t> own(m, 1);
-    own[grid_axis(k)] = counts[k];
-    ir::Value* line =
-        typed(ctx.op("Reshape", {inputs[k], ctx.int64_vector(own)}), inputs[k]->dtype);
-    ir::Value* item = ctx.op("Expand", {line, ctx.int64_vector(grid)});
+    own[grid_axis(k)] = -1;
+    ir::Value* line = typed(ctx.op("Reshape", {flat[k], ctx.int64_vector(own)}), flat[k]->dtype);
+    ir::Value* item = ctx.op("Expand", {line, grid_shape});
     describe_like(item, recorded[k]);
     items.push_back(item);
   }
@@ -244,8 +246,8 @@ std::vector<OpRule> selection_rules() {
   rows.push_back({"aten::argsort", translate_sort, "TopK over the whole axis (indices)"});
   rows.push_back({"aten::kthvalue", translate_kthvalue, "TopK(smallest) + Gather"});
   rows.push_back({"aten::masked_select", translate_masked_select,
-                  "Where/Expand + Reshape + NonZero + Gather (output length unknown) [no OpenVINO "
-                  "translation]"});
+                  "Where/Expand + Reshape + NonZero + Gather (output length unknown); OpenVINO "
+                  "NonZero-3"});
   rows.push_back(
       {"aten::diag", translate_diag, "Pad + Where (vector) / Reshape + Gather (matrix)"});
   rows.push_back({"aten::tensor_split", translate_tensor_split, "Slice per piece"});

@@ -358,11 +358,49 @@ void translate_stack(TranslateContext& ctx, const JitNode* node) {
 // aten::split(Tensor(a -> *) self, int[] split_sizes, int dim=0) -> Tensor(a)[]
 // aten::split_with_sizes(Tensor(a -> *) self, int[] split_sizes, int dim=0) -> Tensor(a)[]
 // aten::chunk(Tensor(a -> *) self, int chunks, int dim=0) -> Tensor(a)[]
-// The piece sizes are the recorded ones: the op fixes them along the split axis.
+// The piece sizes are the recorded ones when the op fixes them (a static list of sizes, or a
+// model without dynamic axes); otherwise each piece is a Slice whose bounds are computed from
+// the size of the split axis (chunk) or from the computed list of sizes.
 void translate_split(TranslateContext& ctx, const JitNode* node) {
   ir::Value* x = ctx.tensor(node->input(0));
   const int64_t axis = ctx.dim_arg(node->input(2), ctx.rank(node->input(0)));
   const std::vector<at::Tensor> pieces = ctx.recorded(node->output()).toTensorVector();
+  const std::string_view kind = node->kind().toQualString();
+  const bool sizes_given = ctx.recorded(node->input(1)).isIntList();
+  if (pieces.size() > 1 && (sizes_given ? !ctx.is_static(node->input(1)) : ctx.dynamic_batch)) {
+    const int64_t n = static_cast<int64_t>(pieces.size());
+    std::vector<ir::Value*> items;
+    if (sizes_given) {
+      // Piece k runs from the sum of the sizes before it to the sum up to it.
+      ir::Value* sizes = ctx.int_list_tensor(node->input(1));
+      ir::Value* ends = typed(ctx.op("CumSum", {sizes, ctx.scalar(0, DType::Int64)}), DType::Int64);
+      ir::Value* starts = typed(ctx.op("Sub", {ends, sizes}), DType::Int64);
+      for (int64_t k = 0; k < n; ++k)
+        items.push_back(slice_axis(ctx, x, axis, slice_static(ctx, starts, 0, k, k + 1),
+                                   slice_static(ctx, ends, 0, k, k + 1), 1));
+    } else {
+      // chunk(c): pieces of ceil(size / c); split(s): pieces of s; the last one takes the rest.
+      ir::Value* step = nullptr;
+      if (kind.find("chunk") != std::string_view::npos) {
+        const int64_t chunks = ctx.const_int(node->input(1));
+        ir::Value* size =
+            slice_static(ctx, shape_of(ctx, x, ctx.rank(node->input(0))), 0, axis, axis + 1);
+        ir::Value* up = typed(ctx.op("Add", {size, ctx.int64_vector({chunks - 1})}), DType::Int64);
+        step = typed(ctx.op("Div", {up, ctx.int64_vector({chunks})}), DType::Int64);
+      } else {
+        step = ctx.int64_vector({ctx.const_int(node->input(1))});
+      }
+      for (int64_t k = 0; k < n; ++k) {
+        ir::Value* start = typed(ctx.op("Mul", {step, ctx.int64_vector({k})}), DType::Int64);
+        ir::Value* end =
+            k + 1 == n ? ctx.int64_vector({kToEnd})
+                       : typed(ctx.op("Mul", {step, ctx.int64_vector({k + 1})}), DType::Int64);
+        items.push_back(slice_axis(ctx, x, axis, start, end, 1));
+      }
+    }
+    for (size_t k = 0; k < items.size(); ++k) describe_like(items[k], pieces[k]);
+    return ctx.bind_list(node->output(), std::move(items));
+  }
   std::vector<int64_t> sizes;
   for (const at::Tensor& p : pieces) sizes.push_back(p.size(axis));
   std::vector<ir::Value*> items = split_into(ctx, x, axis, sizes);

@@ -7,6 +7,7 @@
 // ONNX's inverse DFT divides by n, so the factor is what PyTorch's norm asks for relative to
 // that. c2r (irfft) rebuilds the full Hermitian spectrum and keeps the real part of its
 // inverse, which ignores the imaginary parts of the DC and Nyquist bins as PyTorch does.
+#include <algorithm>
 #include <cmath>
 #include <optional>
 
@@ -143,18 +144,35 @@ struct Axes {
   std::vector<std::optional<int64_t>> lengths;
 };
 
+// Signal lengths (`n`, `s`). One computed from the input's shape (s=(x.size(-2), x.size(-1))) is
+// taken at its recorded value when the transform leaves the batch axis alone: under
+// --dynamic_axes only that axis varies, and validation at a second batch size checks the file.
+std::vector<int64_t> lengths_arg(TranslateContext& ctx, const JitValue* v,
+                                 const std::vector<int64_t>& dims) {
+  const bool batch_untouched = std::find(dims.begin(), dims.end(), 0) == dims.end();
+  if (!ctx.is_static(v) && ctx.dynamic_batch && batch_untouched) {
+    const c10::IValue& r = ctx.recorded(v);
+    if (r.isInt()) return {r.toInt()};
+    if (r.isIntList()) return r.toIntVector();
+  }
+  if (ctx.recorded(v).isInt()) return {ctx.const_int(v)};
+  return ctx.const_ints(v);
+}
+
 Axes axes_arg(TranslateContext& ctx, const JitNode* node, int64_t rank) {
   Axes a;
   const JitValue* s = arg(node, "s");
   const JitValue* dim = arg(node, "dim");
-  std::vector<int64_t> sizes;
-  if (s && !ctx.is_none(s)) sizes = ctx.const_ints(s);
+  const bool has_sizes = s && !ctx.is_none(s);
   if (dim && !ctx.is_none(dim)) {
     for (int64_t d : ctx.const_ints(dim)) a.dims.push_back(d < 0 ? d + rank : d);
   } else {
-    const int64_t count = sizes.empty() ? rank : static_cast<int64_t>(sizes.size());
+    const int64_t count =
+        has_sizes ? static_cast<int64_t>(ctx.recorded(s).toIntVector().size()) : rank;
     for (int64_t d = rank - count; d < rank; ++d) a.dims.push_back(d);
   }
+  std::vector<int64_t> sizes;
+  if (has_sizes) sizes = lengths_arg(ctx, s, a.dims);
   for (size_t k = 0; k < a.dims.size(); ++k)
     a.lengths.push_back(k < sizes.size() && sizes[k] != -1 ? std::optional(sizes[k])
                                                            : std::nullopt);
@@ -165,10 +183,10 @@ int64_t length_or(const std::optional<int64_t>& n, int64_t fallback) {
   return n ? *n : fallback;
 }
 
-std::optional<int64_t> n_arg(TranslateContext& ctx, const JitNode* node) {
+std::optional<int64_t> n_arg(TranslateContext& ctx, const JitNode* node, int64_t dim) {
   const JitValue* n = arg(node, "n");
   if (!n || ctx.is_none(n)) return std::nullopt;
-  return ctx.const_int(n);
+  return lengths_arg(ctx, n, {dim}).front();
 }
 
 void bind_signal(TranslateContext& ctx, const JitNode* node, Signal& s, bool real_out) {
@@ -192,7 +210,7 @@ void translate_fft_1d(TranslateContext& ctx, const JitNode* node) {
   const JitValue* self = node->input(0);
   Signal s = signal_of(ctx, self, dt);
   const int64_t d = ctx.dim_arg(arg(node, "dim"), s.rank());
-  const std::optional<int64_t> n = n_arg(ctx, node);
+  const std::optional<int64_t> n = n_arg(ctx, node, d);
   const int64_t len = s.sizes[static_cast<size_t>(d)];
   const std::string norm = norm_arg(ctx, node);
   if (kind == "fft" || kind == "ifft") {

@@ -1,0 +1,170 @@
+// The IR's text form read back (ir/parser.h), and passes tested as IR text before and after.
+#include <gtest/gtest.h>
+
+#include "ir/parser.h"
+#include "ir/printer.h"
+#include "ir/verifier.h"
+#include "mlexport/diagnostics.h"
+#include "passes/pass.h"
+
+namespace mlexport::ir {
+namespace {
+
+// Parses, checks the graph, and prints it again.
+std::string reprint(const std::string& text) {
+  auto g = parse_graph(text);
+  const auto problems = verify_graph(*g);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  return print_graph(*g);
+}
+
+std::string parse_error(const std::string& text) {
+  try {
+    parse_graph(text);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kBadInput);
+    return e.what();
+  }
+  return "(parsed)";
+}
+
+TEST(Parser, ReadsBackWhatThePrinterWrites) {
+  const std::string text =
+      "graph(%input: f32[batch_size,3,4], %mask: bool[*]) {\n"
+      "  %Mul_0: f32[batch_size,3,4] = Mul(%input, %scale: const f32[3,1] {0.5,-2.0,1e-07})\n"
+      "  %parts: f32[?,3,2], %rest: f32[?,3,2] = Split(%Mul_0) {axis=2, split=[2,2]}\n"
+      "  %sum: f32[?,3,2] = Add(%parts, %rest)\n"
+      "  %clip: f32[?,3,2] = Clip(%sum, _, %hi: const f32[] {6.0}) {note=\"relu6\"}\n"
+      "  %pad: f32[*] = Pad(%clip) {mode=\"constant\", scales=[1.5,0.25], "
+      "value=tensor i64[2] {-1,7}, names=[\"a\",\"b\"]}\n"
+      "  return %pad, %scale: const f32[3,1] {0.5,-2.0,1e-07}\n"
+      "}\n";
+  const std::string printed = reprint(text);
+  EXPECT_NE(printed.find("%scale: const f32[3,1] {0.5,-2.0,1e-07}"), std::string::npos);
+  EXPECT_NE(printed.find("{axis=2, split=[2,2]}"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("Clip(%sum, _, %hi: const f32[] {6.0}) {note=\"relu6\"}"),
+            std::string::npos);
+  EXPECT_NE(printed.find("names=[\"a\",\"b\"], scales=[1.5,0.25], value=tensor i64[2] {-1,7}"),
+            std::string::npos)
+      << printed;
+  EXPECT_EQ(reprint(printed), printed);  // a fixed point after one round
+}
+
+TEST(Parser, KeepsDimsDtypesAndExactValues) {
+  auto g = parse_graph(
+      "graph(%x: f16[batch,?,8]) {\n"
+      "  %y: f16[batch,?,8] = Mul(%x, %c: const f64[2] {0.1,3.0000000000000004})\n"
+      "  return %y\n"
+      "}\n");
+  Value* x = g->inputs().at(0);
+  EXPECT_EQ(x->dtype, DType::Float16);
+  ASSERT_TRUE(x->shape);
+  EXPECT_EQ((*x->shape)[0], Dim::named("batch"));
+  EXPECT_FALSE((*x->shape)[1].is_fixed());
+  EXPECT_TRUE((*x->shape)[1].symbol.empty());
+  EXPECT_EQ((*x->shape)[2], Dim::fixed(8));
+  const Tensor& c = *g->nodes().at(0)->inputs.at(1)->constant;
+  EXPECT_EQ(c.dtype, DType::Float64);
+  EXPECT_EQ(c.data<double>()[0], 0.1);
+  EXPECT_EQ(c.data<double>()[1], 3.0000000000000004);
+}
+
+TEST(Parser, ReadsSubgraphs) {
+  const std::string text =
+      "graph(%c: bool[], %x: f32[2]) {\n"
+      "  %out: f32[2] = If(%c, %x) {captures=1, else_branch=graph(%x_else: f32[2]) {\n"
+      "      %n: f32[2] = Neg(%x_else)\n"
+      "      return %n\n"
+      "    }, then_branch=graph(%x_then: f32[2]) {\n"
+      "      return %x_then\n"
+      "    }}\n"
+      "  return %out\n"
+      "}\n";
+  auto g = parse_graph(text);
+  EXPECT_TRUE(verify_graph(*g).empty());
+  Graph* else_branch = g->nodes().at(0)->subgraph("else_branch");
+  ASSERT_NE(else_branch, nullptr);
+  EXPECT_EQ(else_branch->nodes().at(0)->op, "Neg");
+  EXPECT_EQ(print_graph(*g), text);
+}
+
+TEST(Parser, NamesTheLineAndTheProblem) {
+  EXPECT_NE(parse_error("graph(%x: f32[2]) {\n  %y: f32[2] = Relu(%z)\n  return %y\n}\n")
+                .find("line 2: use of undefined value %z"),
+            std::string::npos);
+  EXPECT_NE(parse_error("graph(%x: q8[2]) {\n  return %x\n}\n").find("unknown dtype 'q8'"),
+            std::string::npos);
+  EXPECT_NE(parse_error("graph(%x: f32[2]) {\n  %y: f32[2] = Add(%x, %c: const f32[2] {1})\n"
+                        "  return %y\n}\n")
+                .find("1 values for a tensor of 2 elements"),
+            std::string::npos);
+  EXPECT_NE(parse_error("graph(%x: f32[2]) {\n  %y: f32[2] = Add(%x, %c: const f32[9])\n"
+                        "  return %y\n}\n")
+                .find("expected the constant's values in braces"),
+            std::string::npos);
+  EXPECT_NE(parse_error("graph(%x: f32[2]) {\n  %x: f32[2] = Relu(%x)\n  return %x\n}\n")
+                .find("value %x is defined twice"),
+            std::string::npos);
+  EXPECT_NE(parse_error("graph(%x: f32[2]) {\n  return %x\n}\n}").find("text after the end"),
+            std::string::npos);
+}
+
+// --- passes as IR text before and after ---
+
+std::string after(bool (*pass)(Graph&, const passes::PassContext&), const std::string& before,
+                  passes::PassContext context = {}) {
+  auto g = parse_graph(before);
+  pass(*g, context);
+  const auto problems = verify_graph(*g);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  return print_graph(*g);
+}
+
+TEST(PassText, FoldConstantsEvaluatesConstantSubgraphs) {
+  EXPECT_EQ(after(passes::fold_constants,
+                  "graph(%x: f32[2]) {\n"
+                  "  %s: f32[2] = Add(%a: const f32[2] {1.0,2.0}, %b: const f32[2] {0.5,0.5})\n"
+                  "  %y: f32[2] = Mul(%x, %s)\n"
+                  "  return %y\n"
+                  "}\n"),
+            "graph(%x: f32[2]) {\n"
+            "  %y: f32[2] = Mul(%x, %s_folded: const f32[2] {1.5,2.5})\n"
+            "  return %y\n"
+            "}\n");
+}
+
+TEST(PassText, RemoveIdentitiesForwardsTheirInputs) {
+  EXPECT_EQ(after(passes::remove_identities,
+                  "graph(%x: f32[2]) {\n"
+                  "  %i: f32[2] = Identity(%x)\n"
+                  "  %y: f32[2] = Relu(%i)\n"
+                  "  return %y\n"
+                  "}\n"),
+            "graph(%x: f32[2]) {\n"
+            "  %y: f32[2] = Relu(%x)\n"
+            "  return %y\n"
+            "}\n");
+}
+
+TEST(PassText, InferShapesFillsUnknownShapes) {
+  EXPECT_EQ(after(passes::infer_shapes,
+                  "graph(%x: f32[2,1,3], %y: f32[4,1], %c: bool[4,3]) {\n"
+                  "  %t: f32[*] = Transpose(%x) {perm=[2,0,1]}\n"
+                  "  %s: f32[*] = Add(%x, %y)\n"
+                  "  %i: f32[*] = Cast(%s) {to=8}\n"
+                  "  %w: f32[*] = Where(%c, %y, %x)\n"
+                  "  %n: f32[*] = Shape(%t)\n"
+                  "  return %i, %w, %n\n"
+                  "}\n"),
+            "graph(%x: f32[2,1,3], %y: f32[4,1], %c: bool[4,3]) {\n"
+            "  %t: f32[3,2,1] = Transpose(%x) {perm=[2,0,1]}\n"
+            "  %s: f32[2,4,3] = Add(%x, %y)\n"
+            "  %i: i64[2,4,3] = Cast(%s) {to=8}\n"
+            "  %w: f32[2,4,3] = Where(%c, %y, %x)\n"
+            "  %n: i64[3] = Shape(%t)\n"
+            "  return %i, %w, %n\n"
+            "}\n");
+}
+
+}  // namespace
+}  // namespace mlexport::ir
