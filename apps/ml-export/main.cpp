@@ -49,6 +49,9 @@ struct Flags {
   bool absolute_bands = false;
   std::string compare;
   std::string segmentation_output = "logits", task;
+  bool localize = false, no_localize = false;
+  std::optional<double> localize_budget_mb;
+  std::vector<std::string> keep_fp32;
   uint64_t seed = 0;
   bool dynamic_axes = false, validate = true, validate_only = false, verbose = false, json = false,
        simplify = true, external_data = false, list_formats = false, fp16_io = false,
@@ -127,6 +130,7 @@ mlexport::ExportRequest make_request(const Flags& f) {
   r.fp16_io = f.fp16_io;
   r.quantize = f.quantize;
   r.compress_to_fp16 = f.compress_to_fp16;
+  r.keep_fp32 = f.keep_fp32;
   r.input_names = split_list(f.input_names);
   r.output_names = split_list(f.output_names);
   r.validation.enabled = f.validate;
@@ -141,6 +145,14 @@ mlexport::ExportRequest make_request(const Flags& f) {
   r.validation.rtol = f.rtol;
   r.validation.absolute_bands = f.absolute_bands;
   r.validation.compare = f.compare;
+  if (f.localize && f.no_localize)
+    throw mlexport::bad_input("--localize and --no-localize contradict each other; give one");
+  r.validation.localize = f.localize ? "always" : f.no_localize ? "never" : "auto";
+  if (f.localize_budget_mb) {
+    if (!(*f.localize_budget_mb > 0))
+      throw mlexport::bad_input("--localize_budget must be a positive number of MB");
+    r.validation.localize_budget_bytes = static_cast<uint64_t>(*f.localize_budget_mb * (1 << 20));
+  }
   if (f.absolute_bands && (f.atol || f.rtol))
     throw mlexport::bad_input("--absolute_bands and --atol/--rtol are two ways to judge; give one");
   r.validate_only = f.validate_only;
@@ -174,6 +186,31 @@ nlohmann::json metrics_json(const mlexport::OutputMetrics& m) {
                       {"cosine_similarity", finite(m.cosine_similarity)},
                       {"max_abs_reference", finite(m.max_abs_reference)}};
   if (!m.class_map.empty()) j["class_map"] = m.class_map;
+  return j;
+}
+
+nlohmann::json divergence_json(const mlexport::Divergence& d) {
+  nlohmann::json j = {{"found", d.found},
+                      {"candidates", d.candidates},
+                      {"compared", d.compared},
+                      {"runs", d.runs},
+                      {"seconds", d.seconds}};
+  if (!d.note.empty()) j["note"] = d.note;
+  if (!d.found) return j;
+  j["node"] = d.node;
+  j["op"] = d.op;
+  j["source_op"] = d.source_op;
+  j["scope"] = d.scope;
+  j["location"] = d.location;
+  j["value"] = d.value;
+  j["metrics"] = metrics_json(d.metrics);
+  j["inputs"] = nlohmann::json::array();
+  for (const auto& m : d.inputs) j["inputs"].push_back(metrics_json(m));
+  j["uncompared_nodes"] = d.uncompared_nodes;
+  j["origins"] = d.origins;
+  j["worst_downstream"] = nlohmann::json::array();
+  for (const auto& m : d.worst_downstream) j["worst_downstream"].push_back(metrics_json(m));
+  if (!d.keep_fp32.empty()) j["keep_fp32"] = d.keep_fp32;
   return j;
 }
 
@@ -217,6 +254,7 @@ nlohmann::json result_json(const mlexport::ExportRequest& request,
     val["precision"] = v.precision;
     val["outputs"] = nlohmann::json::array();
     for (const auto& m : v.outputs) val["outputs"].push_back(metrics_json(m));
+    if (v.divergence.ran) val["divergence"] = divergence_json(v.divergence);
   }
   j["validation"] = val;
   if (request.verbose) j["pass_log"] = r.pass_log;
@@ -227,6 +265,52 @@ std::string shape_text(const std::vector<int64_t>& shape) {
   std::string out;
   for (int64_t d : shape) out += (out.empty() ? "" : "x") + std::to_string(d);
   return "[" + out + "]";
+}
+
+// The localisation block: where the export first departs from the model, and what follows.
+void print_divergence(Log& log, const mlexport::Divergence& d) {
+  char cost[96];
+  std::snprintf(cost, sizeof cost, "%d of %d values compared in %d run%s, %.1f s", d.compared,
+                d.candidates, d.runs, d.runs == 1 ? "" : "s", d.seconds);
+  if (!d.found) {
+    log.info("Localisation: " + d.note + " (" + cost + ")");
+    return;
+  }
+  std::string where = d.scope.empty() ? "" : " at scope " + d.scope;
+  if (!d.location.empty()) where += (where.empty() ? " at " : " ") + d.location;
+  std::string inputs = d.inputs.empty() ? "no input compared"
+                                        : "inputs within tolerance (" +
+                                              std::to_string(d.inputs.size()) + " compared)";
+  log.warning("First divergence: node " + d.node + " (" + d.op +
+              (d.source_op.empty() ? "" : ", from " + d.source_op) + ")" + where +
+              " — max difference " + sci(d.metrics.max_diff) + ", scaled " +
+              sci(d.metrics.scaled_max_diff) + ", cosine similarity " +
+              (std::isfinite(d.metrics.cosine_similarity) ? fixed6(d.metrics.cosine_similarity)
+                                                          : "undefined (non-finite values)") +
+              "; " + inputs);
+  if (!d.uncompared_nodes.empty()) {
+    std::string names;
+    for (const auto& n : d.uncompared_nodes) names += (names.empty() ? "" : ", ") + n;
+    log.info("  Between those inputs and it, nodes without a reference value: " + names);
+  }
+  if (!d.worst_downstream.empty()) {
+    std::string worst;
+    for (const auto& m : d.worst_downstream)
+      worst += (worst.empty() ? "" : ", ") + m.name + " " + sci(m.max_diff);
+    log.info("  Worst downstream: " + worst);
+  }
+  if (d.origins.size() > 1) {
+    std::string names;
+    for (size_t k = 1; k < d.origins.size(); ++k) names += (k > 1 ? ", " : "") + d.origins[k];
+    log.info("  The error also starts at: " + names);
+  }
+  if (!d.keep_fp32.empty()) {
+    std::string flags;
+    for (const auto& k : d.keep_fp32) flags += (flags.empty() ? "" : " ") + ("--keep_fp32 " + k);
+    log.info("  To keep " + std::string(d.origins.size() > 1 ? "them" : "it") +
+             " in float32, export again with one or more of: " + flags);
+  }
+  log.info(std::string("  Localisation: ") + cost);
 }
 
 // The guide's block (metrics line, three metric lines, verdict), then extras on lines of their
@@ -256,6 +340,7 @@ void print_validation(Log& log, const mlexport::ValidationResult& v,
   if (!v.control_flow.empty()) log.info("Control flow validated: " + v.control_flow);
   if (!v.detections.empty()) log.info("Detections " + v.detections + " (compared as sets)");
   for (const auto& note : v.notes) log.warning(note);
+  if (v.divergence.ran) print_divergence(log, v.divergence);
   if (!v.absolute_bands && !v.absolute_status.empty() && v.absolute_status != v.status) {
     // The output whose scaled difference decided.
     double max_abs = 0;
@@ -581,6 +666,16 @@ int main(int argc, char** argv) {
                  "as sets) or unordered (rows as multisets); default: detections for detection "
                  "outputs, else elementwise")
       ->check(CLI::IsMember({"elementwise", "detections", "unordered"}));
+  app.add_flag("--localize", f.localize,
+               "Find the first node whose output diverges, even when validation passes (by "
+               "default this runs after a WARN or FAIL)");
+  app.add_flag("--no-localize", f.no_localize, "Never localise a divergence");
+  app.add_option("--localize_budget", f.localize_budget_mb,
+                 "MB of intermediate values compared per run while localising (default 64; "
+                 "more are found by bisection)");
+  app.add_option("--keep_fp32", f.keep_fp32,
+                 "With --precision fp16: keep an op type (Pow), a source op (aten::pow) or a "
+                 "module scope in float32 (repeatable)");
   app.add_flag("--verbose", f.verbose, "Print the IR and the pass log");
   app.add_flag("--json", f.json, "Print one JSON document with paths, timings and metrics");
   bool json = false;

@@ -33,6 +33,11 @@ struct ValidationOptions {
   // other per-detection outputs through the match); "unordered" (each output's rows as a
   // multiset). Empty: "detections" when the outputs look like detections, else "elementwise".
   std::string compare;
+  // Where the export first diverges (see Divergence): "auto" after a WARN or FAIL, "always", or
+  // "never".
+  std::string localize = "auto";
+  // Bytes of intermediate values exposed per run while localising; more are found by bisection.
+  uint64_t localize_budget_bytes = 64ull << 20;
 };
 
 // Progress messages for front ends ("Creating model: resnet18 (base)"); level is INFO or WARNING.
@@ -59,6 +64,9 @@ struct ExportRequest {
   bool fp16_io = false;            // with fp16: inputs and outputs in float16 too (else float32)
   std::string quantize;            // onnx: "int8" for dynamic quantization of MatMul/Gemm/Conv
   bool compress_to_fp16 = false;   // openvino: float32 weights stored as float16
+  // With fp16: ops kept in float32, each an IR op type ("Pow"), a source op ("aten::pow") or a
+  // module scope ("encoder.layers.3", matching that module and everything inside it).
+  std::vector<std::string> keep_fp32;
   std::vector<std::string> input_names;
   std::vector<std::string> output_names;
   ValidationOptions validation;
@@ -96,6 +104,34 @@ struct OutputMetrics {
   std::string class_map;
 };
 
+// The first node of the exported graph whose output exceeds the tolerance while its inputs are
+// within it, found by comparing intermediate values with the reference's on the example input.
+struct Divergence {
+  bool ran = false;
+  bool found = false;
+  std::string node;       // IR node name, as in the ONNX file
+  std::string op;         // IR (ONNX) op type
+  std::string source_op;  // the op it was translated from ("aten::conv2d")
+  std::string scope;      // module scope ("layer1.0.conv1")
+  std::string location;   // source line ("model.py:12")
+  std::string value;      // the value compared (the node's output)
+  OutputMetrics metrics;
+  std::vector<OutputMetrics> inputs;  // the values it reads that were compared, all within
+  // Nodes between those inputs and it whose outputs have no reference value (a pass made them,
+  // or an op's translation needs several nodes): the divergence may lie in any of them.
+  std::vector<std::string> uncompared_nodes;
+  std::vector<OutputMetrics> worst_downstream;  // largest differences after it, worst first
+  // Every compared node that exceeds while its compared inputs are within, this one first: the
+  // places where the error starts, as far as the values compared show.
+  std::vector<std::string> origins;
+  std::vector<std::string> keep_fp32;  // with fp16: --keep_fp32 values that fix it
+  int candidates = 0;                  // values that have a reference value
+  int compared = 0;                    // values compared
+  int runs = 0;                        // runs of the exported graph
+  double seconds = 0;
+  std::string note;  // why nothing was found, or what limited the search
+};
+
 struct ValidationResult {
   bool ran = false;
   std::string runtime;  // "onnxruntime 1.30.0", ...
@@ -116,6 +152,7 @@ struct ValidationResult {
                                 // only when judging on the scaled difference changed it)
   std::string precision;        // bands applied: "fp32", "fp16" or "int8"
   bool absolute_bands = false;  // status was judged on the raw max difference
+  Divergence divergence;
 };
 
 struct ExportResult {

@@ -226,6 +226,13 @@ void check_request(const ExportRequest& request, bool in_memory) {
     throw bad_input("--fp16_io needs --precision fp16");
   core::parse_segmentation_output(request.segmentation_output);
   if (!request.task.empty()) core::check_task(request.task, "--task");
+  if (!request.keep_fp32.empty() && request.precision != "fp16")
+    throw bad_input("--keep_fp32 needs --precision fp16");
+  const std::string& localize = request.validation.localize;
+  if (localize != "auto" && localize != "always" && localize != "never")
+    throw bad_input("localize must be auto, always or never, not '" + localize + "'");
+  if (request.validation.localize_budget_bytes == 0)
+    throw bad_input("--localize_budget must be positive");
   for (const std::string& name : request.disabled_passes) {
     bool known = false;
     std::string names;
@@ -443,19 +450,31 @@ ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* p
   job.event("INFO", "Exporting to " + format.info.display_name + " format...");
   format.write(job);
   job.lap("emit");
-  if (request.validation.enabled) {
-    result.validation = format.validate(job);
-    job.lap("validate");
-  } else if (!request.dynamic_axes_spec.empty() && format.info.name == "onnx" && job.model) {
-    // Even unvalidated, a file never keeps a named dim that only looks dynamic.
-    format.validate(job);
-    job.lap("validate");
-  }
-  if (!job.dynamic_failure.empty()) {
-    // A dim that only looks dynamic is never left in a file.
+  auto remove_written = [&] {
     std::error_code ec;
     fs::remove(output_path, ec);
     for (const auto& extra : result.extra_paths) fs::remove(extra, ec);
+  };
+  try {
+    if (request.validation.enabled) {
+      result.validation = format.validate(job);
+      job.lap("validate");
+    } else if (!request.dynamic_axes_spec.empty() && format.info.name == "onnx" && job.model) {
+      // Even unvalidated, a file never keeps a named dim that only looks dynamic.
+      format.validate(job);
+      job.lap("validate");
+    }
+  } catch (const Error& e) {
+    // A FAIL keeps the file for inspection; validation that could not run leaves none.
+    if (e.code() != ExitCode::kValidationFailed) remove_written();
+    throw;
+  } catch (...) {
+    remove_written();
+    throw;
+  }
+  if (!job.dynamic_failure.empty()) {
+    // A dim that only looks dynamic is never left in a file.
+    remove_written();
     throw bad_input("--dynamic_axes: the export is not dynamic on " + job.dynamic_failure +
                     "; no file written");
   }

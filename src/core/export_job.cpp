@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "ir/printer.h"
 #include "passes/pass.h"
 #include "validate/class_outputs.h"
+#include "passes/test_perturbation.h"
 #include "validate/order_free.h"
 
 namespace mlexport::core {
@@ -198,6 +200,9 @@ std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
   passes::PassContext context{request.opset_version, dynamic};
   passes::PipelineOptions pipeline{request.simplify, request.disabled_passes, false};
   job.result.pass_log = passes::run_pipeline(*graph, context, pipeline);
+  // Test-only (see passes/test_perturbation.h): a wrong translation for localisation's tests.
+  if (const char* node = std::getenv("MLEXPORT_TEST_PERTURB"); node && *node)
+    passes::perturb_node_for_test(*graph, node);
   if (request.verbose) job.result.ir_text = ir::print_graph(*graph);
   job.lap("passes");
   job.result.input_names.clear();

@@ -66,6 +66,8 @@ struct ExportJob {
   SegmentationOutput segmentation_output;
   // Detections matched over the samples compared so far (--compare detections).
   size_t detections_matched = 0, detections_total = 0;
+  // The IR as written, kept after writing when validation may localise a divergence.
+  std::unique_ptr<ir::Graph> graph;
   Stopwatch watch;
 
   void event(const std::string& level, const std::string& message) const {

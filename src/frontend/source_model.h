@@ -79,6 +79,14 @@ class SourceModel {
     return {};
   }
 
+  // The values the model computes on `inputs` at `keys` (the Value::reference of its IR's
+  // values), for localising where an export diverges; keys it cannot produce are left out, and
+  // a source that cannot do it at all returns nothing.
+  virtual std::map<std::string, ir::Tensor> reference_values(
+      const std::vector<ir::Tensor>& /*inputs*/, const std::vector<std::string>& /*keys*/) {
+    return {};
+  }
+
   // Optional capabilities, for the formats that need more than the IR.
   // The weights and configuration (torch format); nullopt when the source has none.
   virtual std::optional<TorchState> torch_state() { return std::nullopt; }

@@ -186,4 +186,28 @@ bool has_control_flow(const Graph& graph) {
   return false;
 }
 
+namespace {
+
+// TorchScript scopes nest as "__module.a/__module.a.b"; the last one holds the module's path.
+std::string module_path(const std::string& scope) {
+  const size_t slash = scope.rfind('/');
+  std::string path = slash == std::string::npos ? scope : scope.substr(slash + 1);
+  const std::string prefix = "__module";
+  if (path.rfind(prefix, 0) == 0) path = path.substr(prefix.size());
+  if (!path.empty() && path[0] == '.') path = path.substr(1);
+  return path;
+}
+
+}  // namespace
+
+std::pair<std::string, std::string> split_source(const std::string& source) {
+  const size_t space = source.rfind(' ');
+  const std::string last = space == std::string::npos ? source : source.substr(space + 1);
+  const size_t colon = last.rfind(':');
+  const bool is_line = colon != std::string::npos && colon + 1 < last.size() &&
+                       last.find_first_not_of("0123456789", colon + 1) == std::string::npos;
+  if (!is_line) return {module_path(source), ""};
+  return {space == std::string::npos ? "" : module_path(source.substr(0, space)), last};
+}
+
 }  // namespace mlexport::ir

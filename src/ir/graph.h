@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct Value {
   std::optional<Shape> shape;      // nullopt when even the rank is unknown
   std::optional<Tensor> constant;  // set for initializers / constants
   Node* producer = nullptr;        // null for graph inputs and constants
+  // The source model's value this one equals (a TorchScript value's name), so validation can
+  // compare it with the reference's; empty when none. Passes that keep the Value keep it.
+  std::string reference;
 
   bool is_constant() const { return constant.has_value(); }
 };
@@ -61,7 +65,8 @@ class Node {
   std::vector<Value*> inputs;  // nullptr marks an omitted optional input
   std::vector<Value*> outputs;
   std::map<std::string, Attribute> attrs;
-  std::string source;  // module scope / source line it came from
+  std::string source;     // module scope / source line it came from
+  std::string source_op;  // the source op it was translated from ("aten::conv2d"), if known
 
   bool has(const std::string& key) const { return attrs.count(key) != 0; }
   int64_t i(const std::string& key, int64_t fallback) const;
@@ -125,6 +130,10 @@ class Graph {
   std::map<std::string, int> name_counts_;
   int next_node_id_ = 0;
 };
+
+// A node's source split into its module's path and its "file:line" (either may be empty):
+// "__module.layer1/__module.layer1.0.conv1 model.py:12" -> {"layer1.0.conv1", "model.py:12"}.
+std::pair<std::string, std::string> split_source(const std::string& source);
 
 // Number of nodes using each value (graph outputs count as uses).
 std::map<const Value*, int> count_uses(const Graph& graph);

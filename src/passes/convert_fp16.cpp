@@ -145,6 +145,11 @@ class Fp16Converter {
       if (kQuantizedOps.count(n->op))
         throw bad_input("fp16 conversion of an int8-quantized graph is not supported (node " +
                         n->name + " is " + n->op + "); choose fp16 or int8");
+    for (const std::string& entry : options_.keep_float32) {
+      bool matched = false;
+      for (const auto& n : graph_.nodes()) matched = matched || kept_float32(*n, {entry});
+      if (!matched) report_.unmatched_keep_float32.push_back(entry);
+    }
     collect_float32_values();
     find_data_values();
     for (const auto& n : graph_.nodes()) plan_.emplace_back(n.get(), mode_of(*n));
@@ -211,6 +216,7 @@ class Fp16Converter {
     }
     if (!from_data) return Mode::kFloat;
     if (kNoFloat16Schema.count(n.op) || kKeepFloat32.count(n.op)) return Mode::kFloat;
+    if (kept_float32(n, options_.keep_float32)) return Mode::kFloat;
     // Mean and InvStdDev outputs of LayerNormalization are float32 whatever X is.
     if (n.op == "LayerNormalization" && n.outputs.size() > 1) return Mode::kFloat;
     if (n.op == "ReduceMean" || n.op == "GlobalAveragePool") {
@@ -325,6 +331,19 @@ class Fp16Converter {
 };
 
 }  // namespace
+
+bool kept_float32(const ir::Node& node, const std::vector<std::string>& entries) {
+  const std::string scope = ir::split_source(node.source).first;
+  for (const std::string& entry : entries) {
+    if (entry.empty()) continue;
+    if (entry == node.op || entry == node.source_op || entry == scope) return true;
+    // A module's scope covers the modules inside it ("encoder" covers "encoder.layers.0").
+    if (scope.size() > entry.size() && scope.compare(0, entry.size(), entry) == 0 &&
+        (scope[entry.size()] == '.' || scope[entry.size()] == '/'))
+      return true;
+  }
+  return false;
+}
 
 Fp16Report convert_to_fp16(ir::Graph& graph, const Fp16Options& options) {
   if (ir::has_control_flow(graph))

@@ -12,6 +12,9 @@ void replace_node_output(ir::Graph& graph, ir::Node* node, ir::Value* replacemen
       std::find(graph.outputs().begin(), graph.outputs().end(), out) != graph.outputs().end();
   replacement->dtype = out->dtype;
   replacement->shape = out->shape;
+  // The replacement now computes the output (a folded batch norm's convolution): it is compared
+  // with the output's reference value from here on.
+  if (!out->reference.empty()) replacement->reference = out->reference;
   graph.replace_all_uses(out, replacement);
   if (is_output) replacement->name = out->name;
   graph.remove_nodes_if([&](const ir::Node& n) { return &n == node; });

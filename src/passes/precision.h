@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "ir/graph.h"
 
@@ -13,11 +15,18 @@ namespace mlexport::passes {
 
 struct Fp16Options {
   bool keep_io_fp32 = true;  // false: graph inputs/outputs become float16 too
+  // Nodes that stay float32 (--keep_fp32): each entry an op type ("Pow"), a source op
+  // ("aten::pow") or a module scope, which takes the module and every module inside it.
+  std::vector<std::string> keep_float32;
 };
+
+// Whether `node` is one of those `entries` name (see Fp16Options::keep_float32).
+bool kept_float32(const ir::Node& node, const std::vector<std::string>& entries);
 
 struct Fp16Report {
   int converted_constants = 0;  // float32 constants now (also) stored as float16
   int casts_inserted = 0;       // Cast nodes added between float16 and float32 regions
+  std::vector<std::string> unmatched_keep_float32;  // keep_float32 entries that name no node
 };
 
 // Float32 constants and computation -> float16. Ops that need float32 for accuracy, or whose

@@ -141,6 +141,7 @@ class Int8Quantizer {
     if (auto it = activations_.find(x); it != activations_.end()) return it->second;
     auto node = graph_.make_detached_node("DynamicQuantizeLinear", {x}, 3);
     node->source = consumer.source;
+    node->source_op = consumer.source_op;
     ir::Node* n = graph_.insert_node(graph_.index_of(&consumer), std::move(node));
     n->outputs[0]->dtype = DType::UInt8;
     n->outputs[0]->shape = x->shape;

@@ -10,7 +10,10 @@ namespace mlexport::passes {
 class Rewriter {
  public:
   Rewriter(ir::Graph& graph, const ir::Node* anchor)
-      : graph_(graph), index_(graph.index_of(anchor)), source_(anchor->source) {}
+      : graph_(graph),
+        index_(graph.index_of(anchor)),
+        source_(anchor->source),
+        source_op_(anchor->source_op) {}
 
   // Inserts a node before the anchor and returns its first output.
   ir::Value* op(const std::string& type, std::vector<ir::Value*> inputs,
@@ -18,6 +21,7 @@ class Rewriter {
     auto node = graph_.make_detached_node(type, std::move(inputs), 1);
     node->attrs = std::move(attrs);
     node->source = source_;
+    node->source_op = source_op_;
     ir::Node* n = graph_.insert_node(index_++, std::move(node));
     return n->outputs[0];
   }
@@ -29,6 +33,7 @@ class Rewriter {
   ir::Graph& graph_;
   size_t index_;
   std::string source_;
+  std::string source_op_;
 };
 
 // Makes `replacement` stand for the node's output (it keeps the output's name when the output is

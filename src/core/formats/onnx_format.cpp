@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "core/formats/format_registry.h"
+#include "core/localize_export.h"
 #include "core/task_metadata.h"
 #include "emit/onnx/onnx_emitter.h"
 #include "passes/precision.h"
@@ -16,7 +17,12 @@ void write_onnx(ExportJob& job) {
   if (request.precision == "fp16") {
     passes::Fp16Options options;
     options.keep_io_fp32 = !request.fp16_io;
+    options.keep_float32 = request.keep_fp32;
     auto report = passes::convert_to_fp16(*graph, options);
+    for (const std::string& entry : report.unmatched_keep_float32)
+      throw bad_input("--keep_fp32 " + entry +
+                      " names no node of the model (give an IR op type such as Pow, an aten op "
+                      "such as aten::pow, or a module path as the divergence report shows it)");
     job.result.pass_log.push_back("convert-fp16: " + std::to_string(report.converted_constants) +
                                   " constants, " + std::to_string(report.casts_inserted) +
                                   " casts");
@@ -40,6 +46,7 @@ void write_onnx(ExportJob& job) {
   job.result.node_count = emitted.node_count;
   if (!emitted.external_data_path.empty())
     job.result.extra_paths.push_back(emitted.external_data_path);
+  if (may_localize(job)) job.graph = std::move(graph);
 }
 
 ValidationResult validate_onnx(ExportJob& job) {
@@ -47,7 +54,7 @@ ValidationResult validate_onnx(ExportJob& job) {
   const std::string path = job.output_path;
   const bool fp16_inputs = request.fp16_io;
   const std::vector<ir::DType> feed_dtypes = job.feed_dtypes;  // --validate_only: the file's
-  Runner run = [&](const std::vector<ir::Tensor>& inputs) {
+  auto feed = [&](const std::vector<ir::Tensor>& inputs) {
     std::vector<ir::Tensor> fed = inputs;
     for (size_t k = 0; k < fed.size(); ++k) {
       if (k < feed_dtypes.size()) {
@@ -56,10 +63,23 @@ ValidationResult validate_onnx(ExportJob& job) {
         fed[k] = fed[k].cast(ir::DType::Float16);
       }
     }
-    return runtime::run_onnxruntime(path, fed);
+    return fed;
   };
-  return validate_with(job, run, requested_tolerance(request, job.precision),
-                       "the written file run in ONNX Runtime");
+  Runner run = [&](const std::vector<ir::Tensor>& inputs) {
+    return runtime::run_onnxruntime(path, feed(inputs));
+  };
+  const validate::Tolerance tolerance = requested_tolerance(request, job.precision);
+  ValidationResult result =
+      validate_with(job, run, tolerance, "the written file run in ONNX Runtime");
+  if (job.graph) {
+    ExposedGraph exposed;
+    exposed.graph = job.graph.get();
+    exposed.find = [](const ir::Value* v) { return const_cast<ir::Value*>(v); };
+    exposed.opset = request.opset_version;
+    exposed.feed = feed;
+    localize(job, exposed, tolerance, result);
+  }
+  return result;
 }
 
 }  // namespace mlexport::core

@@ -2,12 +2,11 @@
 // structurally (every layer, port, edge and weight offset), and numerically by reading the IR back
 // with an independent reader into ONNX and running that in ONNX Runtime.
 #include <filesystem>
-#include <random>
-
-#include <unistd.h>
 
 #include "core/formats/format_registry.h"
+#include "core/localize_export.h"
 #include "core/task_metadata.h"
+#include "core/temp_dir.h"
 #include "emit/onnx/onnx_emitter.h"
 #include "emit/openvino/openvino_check.h"
 #include "emit/openvino/openvino_emitter.h"
@@ -22,20 +21,6 @@ std::string bin_path_of(const std::string& xml_path) {
   return fs::path(xml_path).replace_extension(".bin").string();
 }
 
-// A temporary folder removed when the validation is done.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("mlexport-ov-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(std::random_device{}() % 1000000));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 }  // namespace
 
 void write_openvino(ExportJob& job) {
@@ -49,13 +34,15 @@ void write_openvino(ExportJob& job) {
   job.result.output_bytes = emitted.xml_bytes + emitted.bin_bytes;
   job.result.node_count = emitted.layer_count;
   job.result.extra_paths.push_back(bin_path_of(job.output_path));
+  if (may_localize(job)) job.graph = std::move(graph);
 }
 
 ValidationResult validate_openvino(ExportJob& job) {
   // A file this run wrote was checked by the emitter; one given to --validate_only is checked here.
   if (job.request.validate_only) emit::check_openvino_ir(job.output_path);
-  auto graph = frontend::read_openvino_ir(job.output_path);
-  TempDir temp;
+  frontend::PortValues port_values;
+  auto graph = frontend::read_openvino_ir(job.output_path, &port_values);
+  TempDir temp("mlexport-ov-");
   const std::string onnx_path = (temp.path / "read_back.onnx").string();
   emit::OnnxOptions onnx;
   onnx.opset_version = 17;
@@ -69,6 +56,15 @@ ValidationResult validate_openvino(ExportJob& job) {
   auto result = validate_with(job, run, tolerance,
                               "structural check passed; the IR read back into ONNX and run in "
                               "ONNX Runtime (no OpenVINO runtime on this platform)");
+  // Localisation runs the read-back graph: its output ports carry the written IR's value names.
+  ExposedGraph exposed;
+  exposed.graph = graph.get();
+  exposed.find = [&port_values](const ir::Value* v) -> ir::Value* {
+    auto it = port_values.find(v->name);
+    return it == port_values.end() || !it->second->producer ? nullptr : it->second;
+  };
+  exposed.opset = 17;
+  localize(job, exposed, tolerance, result);
   return result;
 }
 

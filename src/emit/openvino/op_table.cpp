@@ -80,6 +80,7 @@ const std::map<std::string, Translator>& op_table() {
       // linear.cpp
       {"MatMul", translate_matmul},  // MatMul-1
       {"Gemm", translate_gemm},      // MatMul-1 (transpose_a/b) + Multiply-1 + Add-1
+      {"Einsum", translate_einsum},  // Einsum-7
       // normalization.cpp
       {"BatchNormalization", translate_batch_norm},        // BatchNormInference-5
       {"LayerNormalization", translate_layer_norm},        // MVN-6 + Multiply-1 + Add-1

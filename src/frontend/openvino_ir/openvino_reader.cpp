@@ -72,11 +72,12 @@ ir::Value* read_const(ovir::Reader& r, const LayerDesc& l, const std::string& bl
 
 }  // namespace
 
-std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path) {
+std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path, PortValues* port_values) {
   ovir::Document doc = ovir::load_document(xml_path);
   reject_unsupported(doc);
   auto graph = std::make_unique<ir::Graph>();
   ovir::Reader r(doc, *graph);
+  r.port_values = port_values;
   std::vector<std::pair<int, ir::Value*>> results;
   for (int id : doc.order) {
     const LayerDesc& l = doc.layers.at(id);

@@ -4,6 +4,7 @@
 // the emitter's mistakes are caught while no OpenVINO runtime can be installed here.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,12 @@ namespace mlexport::frontend {
 
 // Reads `xml_path` and the .bin beside it. Layers without a rule are reported together in one
 // mlexport::UnsupportedOpsError; a missing or malformed file is kBadInput.
-std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path);
+// Tensor names of output ports -> the IR value each port became.
+using PortValues = std::map<std::string, ir::Value*>;
+
+// `port_values`, when given, receives every name of every output port (a port may carry
+// several): how the values of the graph that was written are found in the one read back.
+std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path,
+                                            PortValues* port_values = nullptr);
 
 }  // namespace mlexport::frontend

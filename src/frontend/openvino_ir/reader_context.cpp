@@ -118,6 +118,8 @@ void Reader::set_output(const LayerDesc& l, size_t k, ir::Value* v) {
   if (v->producer && !p.names.empty() && v->producer->source == l.name)
     v->name = g.unique_name(p.names.front());
   values_[{l.id, p.id}] = v;
+  if (port_values)
+    for (const std::string& name : p.names) port_values->emplace(name, v);
 }
 
 ir::Value* Reader::output_of(int layer, int port) const {

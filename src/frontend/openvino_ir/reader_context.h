@@ -21,6 +21,8 @@ class Reader {
   Reader(const Document& doc, ir::Graph& graph) : doc_(doc), g(graph) {}
 
   ir::Graph& g;
+  // When set, every tensor name of an output port -> the value it became (set_output).
+  std::map<std::string, ir::Value*>* port_values = nullptr;
 
   // The IR value flowing into input port k (k-th input in port order) of `l`.
   ir::Value* input(const LayerDesc& l, size_t k) const;

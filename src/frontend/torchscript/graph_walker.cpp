@@ -11,6 +11,7 @@ namespace mlexport::torchscript {
 namespace {
 
 using torch::jit::Block;
+using torch::jit::SourceRange;
 
 // Ops whose result differs from run to run: never folded even with constant inputs.
 const std::set<std::string> kNondeterministic = {
@@ -33,13 +34,36 @@ bool holds_complex(const c10::IValue& v) {
 
 }  // namespace
 
+namespace {
+
+// A loaded archive's inlined graph has no scopes; the modules a node was called through are on
+// its inlined call stack, outermost first ("layer1", "0", "conv1").
+std::string module_path_of(const JitNode* node) {
+  auto stack = node->callstack();
+  if (!stack) return "";
+  std::string path;
+  for (const auto& entry : (*stack)->vec()) {
+    const auto& module = std::get<2>(entry);
+    if (!module || module->instance_name().empty()) continue;
+    path += (path.empty() ? "" : ".") + module->instance_name();
+  }
+  return path;
+}
+
+}  // namespace
+
 std::string describe_source(const JitNode* const_node) {
   auto* node = const_cast<JitNode*>(const_node);  // scope() is not const in LibTorch
   std::string where;
   if (node->scope() && !node->scope()->isBlank()) {
     where = node->scope()->namesFromRoot();
+  } else {
+    where = module_path_of(node);
   }
-  const auto& range = node->sourceRange();
+  // A loaded archive's ranges point into its serialized code; the range that generated it (the
+  // model's own source file) is kept in the archive's debug information.
+  SourceRange range = node->sourceRange();
+  if (auto original = range.findSourceRangeThatGenerated()) range = *original;
   if (range.source()) {
     if (auto loc = range.file_line_col()) {
       auto [file, line, col] = *loc;

@@ -17,6 +17,7 @@
 #include "emit/torch/config_value.h"
 #include "frontend/torchscript/graph_import.h"
 #include "frontend/torchscript/operator_libraries.h"
+#include "frontend/torchscript/reference_values.h"
 #include "frontend/torchscript/tensor_convert.h"
 #include "frontend/torchscript/torchscript_save.h"
 #include "mlexport/diagnostics.h"
@@ -208,6 +209,12 @@ ControlFlowCoverage TorchScriptModel::control_flow_coverage(const std::vector<ir
   if (!impl_->graph || impl_->control_flow_sites.empty()) return {};
   torch::NoGradGuard no_grad;
   return run_control_flow(impl_->graph, impl_->torch_inputs(inputs), impl_->control_flow_sites);
+}
+
+std::map<std::string, ir::Tensor> TorchScriptModel::reference_values(
+    const std::vector<ir::Tensor>& inputs, const std::vector<std::string>& keys) {
+  if (!impl_->graph) return {};
+  return capture_values(impl_->graph, impl_->module._ivalue(), impl_->torch_inputs(inputs), keys);
 }
 
 std::string libtorch_version() {

@@ -34,6 +34,10 @@ class TorchScriptModel : public SourceModel {
   // What a run on `inputs` takes at each data-dependent If/Loop that to_ir found.
   ControlFlowCoverage control_flow_coverage(const std::vector<ir::Tensor>& inputs) override;
 
+  // What the translated graph computes at `keys` (IR Value::reference) on `inputs`.
+  std::map<std::string, ir::Tensor> reference_values(const std::vector<ir::Tensor>& inputs,
+                                                     const std::vector<std::string>& keys) override;
+
   // Inputs given as (real, imag) pairs become complex tensors before the model sees them.
   void set_complex_inputs(const std::vector<bool>& complex) override;
 

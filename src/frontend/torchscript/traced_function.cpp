@@ -6,6 +6,7 @@
 #include <torch/csrc/jit/passes/remove_mutation.h>
 
 #include "frontend/torchscript/graph_import.h"
+#include "frontend/torchscript/reference_values.h"
 #include "frontend/torchscript/tensor_convert.h"
 #include "frontend/torchscript/torchscript_save.h"
 #include "mlexport/diagnostics.h"
@@ -45,7 +46,17 @@ class TracedSource : public SourceModel {
     torch::jit::Inline(*graph);
     torch::jit::RemoveTensorMutation(graph);
     torch::jit::EliminateDeadCode(graph);
-    return import_graph(graph, inputs, options);
+    auto ir = import_graph(graph, inputs, options);
+    graph_ = graph;
+    return ir;
+  }
+
+  std::map<std::string, ir::Tensor> reference_values(
+      const std::vector<ir::Tensor>& inputs, const std::vector<std::string>& keys) override {
+    if (!graph_) return {};
+    std::vector<at::Tensor> args;
+    for (const auto& t : inputs) args.push_back(to_torch_tensor(t));
+    return capture_values(graph_, c10::IValue(), args, keys);
   }
 
   size_t num_inputs() const override { return num_inputs_; }
@@ -103,6 +114,7 @@ class TracedSource : public SourceModel {
   std::shared_ptr<void> keep_alive_;
   std::vector<std::vector<int64_t>> shapes_;
   StateFunction state_;
+  std::shared_ptr<torch::jit::Graph> graph_;  // the graph to_ir translated
 };
 
 }  // namespace

@@ -289,6 +289,7 @@ ir::Node* TranslateContext::emit(const std::string& op_type, std::vector<ir::Val
     if (in) in = local(in);
   ir::Node* n = graph().add_node(op_type, std::move(inputs), num_outputs, std::move(attrs));
   n->source = current_source_;
+  if (current_) n->source_op = current_->kind().toQualString();
   for (ir::Value* out : n->outputs) own(out);
   return n;
 }
@@ -318,9 +319,17 @@ void describe(ir::Value* v, const c10::IValue& r, bool dynamic_batch) {
 
 void TranslateContext::bind(const JitValue* out, ir::Value* v) {
   Slot& s = slot(out);
+  // A value bound again holds what an in-place write made of it (view_writes.h); the reference
+  // run captures the value as first computed, so only the first binding takes the reference.
+  const bool rebound = s.ir != nullptr;
   s.is_static = false;
   s.ir = v;
   describe(v, s.recorded, dynamic_batch);
+  // Values of the model's own graph can be read back from a reference run; those inside
+  // subgraphs (If branches, Loop bodies) take one value per iteration and cannot.
+  if (!rebound && v->reference.empty() && !in_subgraph() && s.recorded.isTensor() &&
+      !s.recorded.toTensor().is_complex() && !s.recorded.toTensor().is_nested())
+    v->reference = out->debugName();
 }
 
 void TranslateContext::bind_list(const JitValue* out, std::vector<ir::Value*> items) {

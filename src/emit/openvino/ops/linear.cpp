@@ -11,6 +11,15 @@ void translate_matmul(const ir::Node& n, Context& ctx) {
                              ctx.dtype(a), ctx.dims(n.outputs[0])));
 }
 
+// Einsum-7 takes ONNX's equation as it is (same letters, "->", "...").
+void translate_einsum(const ir::Node& n, Context& ctx) {
+  std::vector<OutRef> operands;
+  for (size_t k = 0; k < n.inputs.size(); ++k) operands.push_back(ctx.in(n, k));
+  ctx.bind_output(n, ctx.b.add1("Einsum", "opset7", n.name, operands,
+                                {{"equation", n.s("equation", "")}}, ctx.dtype(operands.at(0)),
+                                ctx.dims(n.outputs[0])));
+}
+
 void translate_gemm(const ir::Node& n, Context& ctx) {
   OutRef a = ctx.in(n, 0), b = ctx.in(n, 1);
   double alpha = n.f("alpha", 1.0), beta = n.f("beta", 1.0);

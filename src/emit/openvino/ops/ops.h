@@ -38,6 +38,7 @@ void translate_global_pool(const ir::Node& n, Context& ctx);  // GlobalAveragePo
 // linear.cpp
 void translate_matmul(const ir::Node& n, Context& ctx);
 void translate_gemm(const ir::Node& n, Context& ctx);
+void translate_einsum(const ir::Node& n, Context& ctx);
 
 // normalization.cpp
 void translate_batch_norm(const ir::Node& n, Context& ctx);

@@ -1,0 +1,32 @@
+// Localising where an ONNX or OpenVINO export diverges (validate/localize.h): the graph the
+// runtime runs is written again with chosen values as extra outputs and run in ONNX Runtime on
+// the example input, next to the source model's values at the same points.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "core/export_job.h"
+#include "validate/metrics.h"
+
+namespace mlexport::core {
+
+// Whether validation may localise, so the written IR is kept (ExportJob::graph).
+bool may_localize(const ExportJob& job);
+
+// The graph ONNX Runtime runs for an export, and how it relates to the written IR.
+struct ExposedGraph {
+  ir::Graph* graph = nullptr;  // the written IR itself (ONNX) or the IR read back (OpenVINO)
+  // The value of `graph` that holds a value of the written IR; null when it has none.
+  std::function<ir::Value*(const ir::Value*)> find;
+  int opset = 17;
+  // The inputs as the file takes them (float16 with --fp16_io); empty: as they are.
+  std::function<std::vector<ir::Tensor>(const std::vector<ir::Tensor>&)> feed;
+};
+
+// Fills result.divergence when the request asks (--localize, or a WARN/FAIL by default). A
+// search that cannot finish says why in the divergence's note; it never fails the export.
+void localize(ExportJob& job, const ExposedGraph& exposed, const validate::Tolerance& tolerance,
+              ValidationResult& result);
+
+}  // namespace mlexport::core

@@ -1,0 +1,24 @@
+// The values a TorchScript graph computes at chosen points, for localising where an export
+// diverges: a copy of the graph returns a snapshot of each chosen value, run by LibTorch's
+// interpreter on the same inputs as the reference run.
+#pragma once
+
+#include <torch/script.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/tensor.h"
+
+namespace mlexport::torchscript {
+
+// `names` are debug names of values of `graph`'s own block (Value::reference in the IR); names
+// that are not tensors of that block are left out. `self` is passed for a module's self input.
+std::map<std::string, ir::Tensor> capture_values(const std::shared_ptr<torch::jit::Graph>& graph,
+                                                 const c10::IValue& self,
+                                                 const std::vector<at::Tensor>& inputs,
+                                                 const std::vector<std::string>& names);
+
+}  // namespace mlexport::torchscript
