@@ -13,8 +13,8 @@
 #include "core/task_metadata.h"
 #include "ir/printer.h"
 #include "passes/pass.h"
-#include "validate/class_outputs.h"
 #include "passes/test_perturbation.h"
+#include "validate/class_outputs.h"
 #include "validate/order_free.h"
 
 namespace mlexport::core {

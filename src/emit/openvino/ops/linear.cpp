@@ -15,9 +15,9 @@ void translate_matmul(const ir::Node& n, Context& ctx) {
 void translate_einsum(const ir::Node& n, Context& ctx) {
   std::vector<OutRef> operands;
   for (size_t k = 0; k < n.inputs.size(); ++k) operands.push_back(ctx.in(n, k));
-  ctx.bind_output(n, ctx.b.add1("Einsum", "opset7", n.name, operands,
-                                {{"equation", n.s("equation", "")}}, ctx.dtype(operands.at(0)),
-                                ctx.dims(n.outputs[0])));
+  ctx.bind_output(
+      n, ctx.b.add1("Einsum", "opset7", n.name, operands, {{"equation", n.s("equation", "")}},
+                    ctx.dtype(operands.at(0)), ctx.dims(n.outputs[0])));
 }
 
 void translate_gemm(const ir::Node& n, Context& ctx) {
