@@ -184,6 +184,9 @@ function readRequest() {
     options.quantize = p === 'int8' ? 'int8' : 'none';
   }
   if (accepted.has('compress_to_fp16')) options.compress_to_fp16 = $('#compress').checked;
+  if (accepted.has('segmentation_output')) {
+    options.segmentation_output = $('#segmentation-output').value;
+  }
   const checkpoint = document.querySelector('input[name=checkpoint]:checked');
   if (!checkpoint) problems.push(['checkpoint', 'This experiment has no checkpoint.']);
   return {problems, body: {experiment_id: state.experiment.id, checkpoint: checkpoint && checkpoint.value,

@@ -72,6 +72,22 @@ const std::vector<OptionSpec>& option_specs() {
        json::object(),
        "OpenVINO weights stored as float16",
        {"openvino"}},
+      {"task",
+       "string",
+       "auto",
+       {{"enum",
+         {"auto", "classification", "detection", "instance_segmentation", "segmentation",
+          "anomaly", "regression"}}},
+       "the task written into the file's metadata; auto: the checkpoint's, else the "
+       "architecture's (a task the architecture cannot do fails the export)",
+       {}},
+      {"segmentation_output",
+       "string",
+       "logits",
+       {{"enum", {"logits", "probabilities", "argmax", "argmax:uint8"}}},
+       "a segmentation model's output: logits, softmax probabilities, or an H x W class map "
+       "(int64, or uint8)",
+       {"onnx", "openvino"}},
   };
   return specs;
 }
@@ -236,6 +252,14 @@ std::vector<std::string> FormatRegistry::cli_flags(const std::string& format, co
   }
   if (o.value("external_data", false)) flags.push_back("--external_data");
   if (o.value("compress_to_fp16", false)) flags.push_back("--compress_to_fp16");
+  if (o.contains("task") && o["task"] != "auto") {
+    flags.push_back("--task");
+    flags.push_back(o["task"].get<std::string>());
+  }
+  if (o.contains("segmentation_output") && o["segmentation_output"] != "logits") {
+    flags.push_back("--segmentation_output");
+    flags.push_back(o["segmentation_output"].get<std::string>());
+  }
   return flags;
 }
 

@@ -29,7 +29,9 @@ const char* const kDocument = R"json({
         "precision": {"type": "string", "enum": ["fp32", "fp16"]},
         "quantize": {"type": "string", "enum": ["none", "int8"]},
         "external_data": {"type": "boolean"},
-        "compress_to_fp16": {"type": "boolean"}}},
+        "compress_to_fp16": {"type": "boolean"},
+        "task": {"type": "string", "enum": ["auto", "classification", "detection", "instance_segmentation", "segmentation", "anomaly", "regression"], "default": "auto"},
+        "segmentation_output": {"type": "string", "enum": ["logits", "probabilities", "argmax", "argmax:uint8"], "default": "logits"}}},
       "ExportRequest": {"type": "object", "required": ["experiment_id"], "additionalProperties": false, "properties": {
         "experiment_id": {"type": "string"},
         "checkpoint": {"type": "string", "enum": ["best", "last"], "default": "best"},

@@ -303,7 +303,8 @@ cases.contract = async () => {
 
     // An export, its events, its record.
     const request = {experiment_id: 'exp-tiny-net', checkpoint: 'best', format: 'onnx',
-                     options: {opset_version: 17, input_shape: [1, 3, 64, 64], dynamic_axes: true}};
+                     options: {opset_version: 17, input_shape: [1, 3, 64, 64], dynamic_axes: true,
+                               task: 'classification'}};
     const queued = await submit(api, 'defect-inspection', request);
     assert.strictEqual(queued.json.status, 'queued');
     assert.strictEqual(queued.headers.get('location'), `/api/export/${queued.json.id}`);
@@ -316,6 +317,12 @@ cases.contract = async () => {
     assert.deepStrictEqual(record.options.dynamic_axes,
                            {input: {0: 'batch_size'}, output: {0: 'batch_size'}});
     assert.strictEqual(record.output_file, 'model.onnx');
+    assert.strictEqual(record.options.task, 'classification');
+    assert.strictEqual(record.options.segmentation_output, 'logits');
+    // The task given is the one the file's metadata carries.
+    const onnxBytes = fs.readFileSync(
+        path.join(ws, 'projects/defect-inspection/exports', record.id, 'model.onnx'));
+    assert.ok(onnxBytes.includes(Buffer.from('classification')), 'the ONNX metadata names the task');
     // The record on disk is the one served.
     const onDisk = JSON.parse(fs.readFileSync(
         path.join(ws, 'projects/defect-inspection/exports', record.id, 'export.json')));
@@ -484,6 +491,8 @@ cases.bad_input = async () => {
     assertError(await post('defect-inspection', {...good, options: {simplify: 'yes'}}), 400, 'options.simplify');
     assertError(await post('defect-inspection', {...good, options: {colour: 'red'}}), 400, 'options.colour');
     assertError(await post('defect-inspection', {...good, options: {compress_to_fp16: true}}), 400, 'options.compress_to_fp16');
+    assertError(await post('defect-inspection', {...good, options: {task: 'poetry'}}), 400, 'options.task');
+    assertError(await post('defect-inspection', {...good, options: {segmentation_output: 'argmin'}}), 400, 'options.segmentation_output');
     assertError(await post('defect-inspection', {...good, options: []}), 400, 'options');
     assertError(await post('defect-inspection', {...good, force: 'yes'}), 400, 'force');
     assertError(await post('defect-inspection', {...good, priority: 1}), 400, 'priority');
