@@ -80,8 +80,14 @@ struct ExportOptions {
   bool validate = true;
   std::string precision = "fp32";  // onnx: fp16
   bool fp16_io = false;
-  std::string quantize;                     // onnx: int8
-  bool compress_to_fp16 = false;            // openvino
+  std::string quantize;           // onnx: int8
+  bool compress_to_fp16 = false;  // openvino
+  // The task written into the file's metadata ("classification", "segmentation", "regression"...);
+  // empty: none.
+  std::string task;
+  // A segmentation model's output (onnx, openvino): "logits" (empty: the same), "probabilities",
+  // "argmax" or "argmax:uint8" (an H x W class map).
+  std::string segmentation_output;
   std::optional<SampleInput> input_sample;  // overrides the sample_input() hook
   std::string subnet;                       // export this subnet instead of the whole model
   uint64_t seed = 0;

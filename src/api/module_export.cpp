@@ -89,6 +89,8 @@ ExportOptions overlay_options(const ExportOptions& base, const ExportOptions& gi
   if (!given.quantize.empty()) out.quantize = given.quantize;
   if (given.compress_to_fp16 != defaults.compress_to_fp16)
     out.compress_to_fp16 = given.compress_to_fp16;
+  if (!given.task.empty()) out.task = given.task;
+  if (!given.segmentation_output.empty()) out.segmentation_output = given.segmentation_output;
   if (given.input_sample) out.input_sample = given.input_sample;
   if (!given.subnet.empty()) out.subnet = given.subnet;
   if (given.seed != defaults.seed) out.seed = given.seed;
@@ -119,6 +121,9 @@ ExportResult export_module(const ModuleExport& spec, const std::string& path,
   request.fp16_io = options.fp16_io;
   request.quantize = options.quantize;
   request.compress_to_fp16 = options.compress_to_fp16;
+  request.task = options.task;
+  if (!options.segmentation_output.empty())
+    request.segmentation_output = options.segmentation_output;
   request.validation.enabled = options.validate;
   request.validation.seed = options.seed;
   request.validation.num_samples = options.num_samples;

@@ -62,6 +62,32 @@ TEST(Exportable, ExplicitInputSampleOverridesTheHook) {
   EXPECT_EQ(result.validation.outputs.at(0).shape, (std::vector<int64_t>{5, 4}));
 }
 
+// A per-pixel classifier: scores [N, 3, H, W].
+struct PixelClassifier : torch::nn::Module, mlexport::Exportable<PixelClassifier> {
+  PixelClassifier() { conv = register_module("conv", torch::nn::Conv2d(2, 3, 1)); }
+  torch::Tensor forward(torch::Tensor x) { return conv(x); }
+  SampleInput sample_input() { return torch::randn({1, 2, 5, 6}); }
+  torch::nn::Conv2d conv{nullptr};
+};
+
+TEST(Exportable, TaskAndSegmentationOutputReachTheFile) {
+  PixelClassifier model;
+  ExportOptions options;
+  options.task = "segmentation";
+  options.segmentation_output = "argmax";
+  auto result = model.to_onnx(out("pixels.onnx"), options);
+  EXPECT_EQ(result.task, "segmentation");
+  EXPECT_EQ(result.validation.status, "PASS");
+  // The file returns the class map, not the scores.
+  auto got = run_ones(out("pixels.onnx"), {1, 2, 5, 6});
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].dtype, mlexport::ir::DType::Int64);
+  EXPECT_EQ(got[0].shape, (std::vector<int64_t>{1, 5, 6}));
+  options.segmentation_output = "argmin";
+  EXPECT_THROW(model.to_onnx(out("pixels_bad.onnx"), options), mlexport::Error);
+  EXPECT_FALSE(fs::exists(out("pixels_bad.onnx")));
+}
+
 TEST(Exportable, TrainingModeAndRequiresGradAreRestored) {
   Policy policy;
   policy.train();
