@@ -51,23 +51,15 @@ link() {
   $CXX $flags -fsanitize=fuzzer -I"$here" "$here/$target.cpp" $objs $libs -o "$out/$target"
 }
 
-ir="ir/tensor.cpp ir/graph.cpp ir/printer.cpp ir/verifier.cpp ir/diagnostics.cpp ir/op_traits.cpp"
-ckpt="frontend/checkpoint/value.cpp frontend/checkpoint/bytes.cpp
-  frontend/checkpoint/pickle_machine.cpp frontend/checkpoint/pickle_literals.cpp
-  frontend/checkpoint/pickle_objects.cpp frontend/checkpoint/pickle_tree.cpp
-  frontend/checkpoint/pickle_policy.cpp frontend/checkpoint/pickle_builtins.cpp
-  frontend/checkpoint/pickle_torch.cpp frontend/checkpoint/pickle_numpy.cpp
-  frontend/checkpoint/pickle_materialize.cpp
-  frontend/checkpoint/mapped_file.cpp frontend/checkpoint/zip_reader.cpp
-  frontend/checkpoint/torch_file.cpp frontend/checkpoint/safetensors.cpp ir/tensor.cpp"
+# Whole folders (every reader's own sources), so that a new file in one is never left out.
+in_dir() { (cd "$root/src" && ls "$@" | tr '\n' ' '); }
+ir=$(in_dir ir/*.cpp)
+ckpt="$(in_dir frontend/checkpoint/*.cpp) ir/tensor.cpp"
 onnx="frontend/onnx/attributes.cpp frontend/onnx/dynamic_batch.cpp frontend/onnx/external_data.cpp
   frontend/onnx/import_context.cpp frontend/onnx/model_file.cpp frontend/onnx/onnx_import.cpp
   frontend/onnx/op/legacy.cpp frontend/onnx/op/operands.cpp frontend/onnx/op/resize.cpp
   frontend/onnx/op_rules.cpp frontend/onnx/shape_inference.cpp frontend/onnx/tensors.cpp"
-ov="frontend/openvino_ir/openvino_reader.cpp frontend/openvino_ir/ov_document.cpp
-  frontend/openvino_ir/reader_context.cpp frontend/openvino_ir/layer_rules.cpp
-  frontend/openvino_ir/rules_math.cpp frontend/openvino_ir/rules_structure.cpp
-  frontend/openvino_ir/rules_recurrent.cpp"
+ov=$(in_dir frontend/openvino_ir/*.cpp)
 
 # shellcheck disable=SC2086
 {
