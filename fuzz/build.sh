@@ -52,14 +52,15 @@ link() {
 }
 
 # Whole folders (every reader's own sources), so that a new file in one is never left out.
-in_dir() { (cd "$root/src" && ls "$@" | tr '\n' ' '); }
-ir=$(in_dir ir/*.cpp)
-ckpt="$(in_dir frontend/checkpoint/*.cpp) ir/tensor.cpp"
+# shellcheck disable=SC2086
+in_dir() { (cd "$root/src" && for f in $1; do printf '%s ' "$f"; done); }
+ir=$(in_dir 'ir/*.cpp')
+ckpt="$(in_dir 'frontend/checkpoint/*.cpp') ir/tensor.cpp"
 onnx="frontend/onnx/attributes.cpp frontend/onnx/dynamic_batch.cpp frontend/onnx/external_data.cpp
   frontend/onnx/import_context.cpp frontend/onnx/model_file.cpp frontend/onnx/onnx_import.cpp
   frontend/onnx/op/legacy.cpp frontend/onnx/op/operands.cpp frontend/onnx/op/resize.cpp
   frontend/onnx/op_rules.cpp frontend/onnx/shape_inference.cpp frontend/onnx/tensors.cpp"
-ov=$(in_dir frontend/openvino_ir/*.cpp)
+ov=$(in_dir 'frontend/openvino_ir/*.cpp')
 
 # shellcheck disable=SC2086
 {
