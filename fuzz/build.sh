@@ -54,7 +54,7 @@ link() {
 # Whole folders (every reader's own sources), so that a new file in one is never left out.
 # shellcheck disable=SC2086
 in_dir() { (cd "$root/src" && for f in $1; do printf '%s ' "$f"; done); }
-ir=$(in_dir 'ir/*.cpp')
+ir="$(in_dir 'ir/*.cpp') $(in_dir 'ir/ops/*.cpp')"
 ckpt="$(in_dir 'frontend/checkpoint/*.cpp') ir/tensor.cpp"
 onnx="frontend/onnx/attributes.cpp frontend/onnx/dynamic_batch.cpp frontend/onnx/external_data.cpp
   frontend/onnx/import_context.cpp frontend/onnx/model_file.cpp frontend/onnx/onnx_import.cpp

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "ir/ops/op_def.h"
+
 namespace mlexport::ir {
 
 namespace {
@@ -60,6 +62,7 @@ std::vector<std::string> verify_graph(const Graph& graph) {
         problems.push_back(n->name + " (" + n->op + ") uses %" + v->name + " before it is defined");
     }
     if (n->outputs.empty()) problems.push_back(n->name + " (" + n->op + ") has no outputs");
+    for (std::string& p : ops::check_node(*n)) problems.push_back(std::move(p));
     for (const Value* v : n->outputs) {
       if (v->producer != n.get()) problems.push_back("%" + v->name + " has the wrong producer");
       if (!defined.insert(v).second) problems.push_back("%" + v->name + " is defined twice");

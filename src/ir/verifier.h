@@ -1,4 +1,5 @@
-// Structural checks of an IR graph: every input defined before use, unique names, outputs set.
+// Checks of an IR graph: every input defined before use, unique names, outputs set, and every
+// node as its op registry entry defines it (operand counts, attribute names and kinds).
 #pragma once
 
 #include <string>

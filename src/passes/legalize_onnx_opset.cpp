@@ -1,7 +1,11 @@
-// Rewrites ops that the requested ONNX opset does not have into ones it does.
+// Rewrites ops that the requested ONNX opset does not have into ones it does: the one place
+// where IR ops are lowered for older opsets (the emitter writes what it gets or refuses it).
 #include <algorithm>
+#include <map>
 #include <numeric>
+#include <string_view>
 
+#include "ir/ops/op_def.h"
 #include "passes/rewriter.h"
 
 namespace mlexport::passes {
@@ -69,6 +73,38 @@ ir::Value* lower_celu(Rewriter& r, ir::Node* n) {
   return r.op("Add", {r.op("Relu", {x}), neg});
 }
 
+ir::Value* lower_hard_swish(Rewriter& r, ir::Node* n) {
+  ir::Value* x = n->inputs[0];
+  return r.op("Mul", {x, r.op("HardSigmoid", {x}, {{"alpha", 1.0 / 6.0}, {"beta", 0.5}})});
+}
+
+ir::Value* lower_or_equal(Rewriter& r, ir::Node* n) {
+  const char* strict = n->op == "LessOrEqual" ? "Greater" : "Less";
+  return r.op("Not", {r.op(strict, {n->inputs[0], n->inputs[1]})});
+}
+
+// Ops older opsets lack, each with its rewrite; the registry says from which opset ONNX has them.
+using Lowering = ir::Value* (*)(Rewriter&, ir::Node*);
+const std::map<std::string_view, Lowering>& lowerings() {
+  static const std::map<std::string_view, Lowering> table = {
+      {"Celu", lower_celu},
+      {"GreaterOrEqual", lower_or_equal},
+      {"HardSwish", lower_hard_swish},
+      {"LayerNormalization", lower_layer_norm},
+      {"LessOrEqual", lower_or_equal},
+  };
+  return table;
+}
+
+// Softmax-family ops before 13 flatten to 2-D at `axis`: the same as 13 for the last axis only.
+bool needs_axis_moved_last(const ir::Node& n, int opset) {
+  if ((n.op != "Softmax" && n.op != "LogSoftmax" && n.op != "Hardmax") || opset >= 13) return false;
+  const int64_t rank = rank_of(n.inputs[0]);
+  int64_t axis = n.i("axis", -1);
+  if (axis < 0) axis += rank;
+  return rank > 0 && axis != rank - 1;
+}
+
 }  // namespace
 
 bool legalize_onnx_opset(ir::Graph& graph, const PassContext& context) {
@@ -79,22 +115,14 @@ bool legalize_onnx_opset(ir::Graph& graph, const PassContext& context) {
   for (ir::Node* n : todo) {
     Rewriter r(graph, n);
     ir::Value* replacement = nullptr;
-    if (n->op == "LayerNormalization" && opset < 17 && rank_of(n->inputs[0]) > 0) {
-      replacement = lower_layer_norm(r, n);
-    } else if (n->op == "HardSwish" && opset < 14) {
-      ir::Value* x = n->inputs[0];
-      replacement =
-          r.op("Mul", {x, r.op("HardSigmoid", {x}, {{"alpha", 1.0 / 6.0}, {"beta", 0.5}})});
-    } else if ((n->op == "LessOrEqual" || n->op == "GreaterOrEqual") && opset < 12) {
-      replacement = r.op(
-          "Not", {r.op(n->op == "LessOrEqual" ? "Greater" : "Less", {n->inputs[0], n->inputs[1]})});
-    } else if (n->op == "Celu" && opset < 12) {
-      replacement = lower_celu(r, n);
-    } else if ((n->op == "Softmax" || n->op == "LogSoftmax") && opset < 13) {
-      const int64_t rank = rank_of(n->inputs[0]);
-      int64_t axis = n->i("axis", -1);
-      if (axis < 0) axis += rank;
-      if (rank > 0 && axis != rank - 1) replacement = lower_softmax_axis(r, n);
+    const ir::ops::OpDef* def = ir::ops::find(n->op);
+    auto lower = lowerings().find(n->op);
+    if (def && opset < def->onnx_since && lower != lowerings().end()) {
+      // LayerNormalization's rewrite reduces over the axes from `axis` on: it needs the rank.
+      if (n->op != "LayerNormalization" || rank_of(n->inputs[0]) > 0)
+        replacement = lower->second(r, n);
+    } else if (needs_axis_moved_last(*n, opset)) {
+      replacement = lower_softmax_axis(r, n);
     }
     if (replacement) {
       replace_node_output(graph, n, replacement);

@@ -81,6 +81,19 @@ TEST(OpenVinoElementwise, GeluBothApproximations) {
   }
 }
 
+// OpenVINO has no Celu layer: it is written out with Maximum, Minimum and Exp.
+TEST(OpenVinoElementwise, CeluIsDecomposed) {
+  REQUIRE_ORT();
+  for (double alpha : {1.0, 0.4}) {
+    Graph g;
+    Value* x = input(g, {2, 3, 8});
+    g.mark_output(op_(g, "Celu", {op_(g, "Mul", {x, scalar(g, 3.0)})}, {{"alpha", alpha}}));
+    SCOPED_TRACE(alpha);
+    RoundTrip rt = expect_same(g, 2e-6);
+    EXPECT_EQ(count_layers(rt.xml, "Exp"), 1);
+  }
+}
+
 TEST(OpenVinoElementwise, ArithmeticWithBroadcasting) {
   REQUIRE_ORT();
   for (const char* kind : {"Add", "Sub", "Mul", "Div", "Max", "Min"}) {

@@ -174,6 +174,29 @@ TEST(OpenVinoReduce, ReductionsKeepAndDropDims) {
   }
 }
 
+// ReduceLogSum becomes ReduceSum + Log (on positive inputs, where the log is defined).
+TEST(OpenVinoReduce, LogSumIsSumThenLog) {
+  REQUIRE_ORT();
+  Graph g;
+  Value* x = input(g, {2, 3, 4});
+  Value* positive = op_(g, "Add", {op_(g, "Abs", {x}), scalar(g, 0.5)});
+  g.mark_output(op_(g, "ReduceLogSum", {positive}, {{"axes", V{1}}, {"keepdims", int64_t{0}}}));
+  RoundTrip rt = expect_same(g, 2e-6);
+  EXPECT_EQ(count_layers(rt.xml, "ReduceSum"), 1);
+  EXPECT_EQ(count_layers(rt.xml, "Log"), 1);
+}
+
+// Size: the product of ShapeOf, a 0-d i64.
+TEST(OpenVinoShape, SizeIsTheProductOfTheShape) {
+  REQUIRE_ORT();
+  Graph g;
+  Value* x = input(g, {2, 3, 4});
+  Value* n = op_(g, "Size", {x}, {}, DType::Int64);
+  g.mark_output(op_(g, "Mul", {op_(g, "Cast", {n}, {{"to", int64_t(DType::Float32)}}), x}));
+  RoundTrip rt = expect_same(g, 0.0);
+  EXPECT_EQ(count_layers(rt.xml, "ReduceProd"), 1);
+}
+
 TEST(OpenVinoReduce, ArgMaxBecomesTopK) {
   REQUIRE_ORT();
   Graph g;

@@ -214,8 +214,9 @@ no_graph.opset_import.add().version = 13
 write("no_graph.onnx", no_graph.SerializeToString())
 onnx.save(onnx_model([helper.make_node("Relu", ["x"], ["y"])], [x], [y], opset=18),
           path("opset18.onnx"))
-# Celu has no OpenVINO translation yet: an ONNX file with one cannot become OpenVINO IR.
-onnx.save(onnx_model([helper.make_node("Celu", ["x"], ["y"])], [x], [y]), path("unsupported_op.onnx"))
+# Hardmax is no IR op and has no OpenVINO translation: an ONNX file with one cannot become
+# OpenVINO IR.
+onnx.save(onnx_model([helper.make_node("Hardmax", ["x"], ["y"])], [x], [y]), path("unsupported_op.onnx"))
 escape = numpy_helper.from_array(np.ones(4, np.float32), "w")
 escape.ClearField("raw_data")
 escape.data_location = TensorProto.EXTERNAL

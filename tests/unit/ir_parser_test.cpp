@@ -34,17 +34,22 @@ TEST(Parser, ReadsBackWhatThePrinterWrites) {
       "  %Mul_0: f32[batch_size,3,4] = Mul(%input, %scale: const f32[3,1] {0.5,-2.0,1e-07})\n"
       "  %parts: f32[?,3,2], %rest: f32[?,3,2] = Split(%Mul_0) {axis=2, split=[2,2]}\n"
       "  %sum: f32[?,3,2] = Add(%parts, %rest)\n"
-      "  %clip: f32[?,3,2] = Clip(%sum, _, %hi: const f32[] {6.0}) {note=\"relu6\"}\n"
-      "  %pad: f32[*] = Pad(%clip) {mode=\"constant\", scales=[1.5,0.25], "
-      "value=tensor i64[2] {-1,7}, names=[\"a\",\"b\"]}\n"
-      "  return %pad, %scale: const f32[3,1] {0.5,-2.0,1e-07}\n"
+      "  %clip: f32[?,3,2] = Clip(%sum, _, %hi: const f32[] {6.0})\n"
+      "  %pad: f32[*] = Pad(%clip) {mode=\"constant\", pads=[0,0,0,0,0,1]}\n"
+      "  %up: f32[*] = Resize(%pad) {mode=\"nearest\", scales=[1.0,1.0,1.5]}\n"
+      "  %fill: i64[*] = ConstantOfShape(%dims: const i64[1] {2}) {value=tensor i64[1] {-1}}\n"
+      "  %y: f32[*], %yh: f32[*] = RNN(%clip, %w: const f32[2,1,2] {1.0,2.0,3.0,4.0}, "
+      "%r: const f32[2,1,1] {0.5,0.25}) {activations=[\"Tanh\",\"Relu\"], "
+      "direction=\"bidirectional\", hidden_size=1}\n"
+      "  return %up, %y, %fill, %scale: const f32[3,1] {0.5,-2.0,1e-07}\n"
       "}\n";
   const std::string printed = reprint(text);
   EXPECT_NE(printed.find("%scale: const f32[3,1] {0.5,-2.0,1e-07}"), std::string::npos);
   EXPECT_NE(printed.find("{axis=2, split=[2,2]}"), std::string::npos) << printed;
-  EXPECT_NE(printed.find("Clip(%sum, _, %hi: const f32[] {6.0}) {note=\"relu6\"}"),
-            std::string::npos);
-  EXPECT_NE(printed.find("names=[\"a\",\"b\"], scales=[1.5,0.25], value=tensor i64[2] {-1,7}"),
+  EXPECT_NE(printed.find("Clip(%sum, _, %hi: const f32[] {6.0})"), std::string::npos);
+  EXPECT_NE(printed.find("{mode=\"nearest\", scales=[1.0,1.0,1.5]}"), std::string::npos);
+  EXPECT_NE(printed.find("{value=tensor i64[1] {-1}}"), std::string::npos) << printed;
+  EXPECT_NE(printed.find("{activations=[\"Tanh\",\"Relu\"], direction=\"bidirectional\""),
             std::string::npos)
       << printed;
   EXPECT_EQ(reprint(printed), printed);  // a fixed point after one round
@@ -164,6 +169,72 @@ TEST(PassText, InferShapesFillsUnknownShapes) {
             "  %n: i64[3] = Shape(%t)\n"
             "  return %i, %w, %n\n"
             "}\n");
+}
+
+TEST(PassText, InferShapesFollowsEachOpsRule) {
+  EXPECT_EQ(
+      after(passes::infer_shapes,
+            "graph(%x: f32[batch,1,8,8]) {\n"
+            "  %c: f32[*] = Conv(%x, %w: const f32[2,1,2,2] {1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0}) "
+            "{pads=[1,1,1,1], strides=[2,2]}\n"
+            "  %p: f32[*] = MaxPool(%c) {ceil_mode=1, kernel_shape=[3,3], strides=[2,2]}\n"
+            "  %r: f32[*] = Reshape(%p, %s: const i64[2] {0,-1})\n"
+            "  %g: f32[*] = Gather(%r, %i: const i64[2] {0,1}) {axis=1}\n"
+            "  %m: f32[*] = MatMul(%g, %v: const f32[2,4] {1.0,2.0,3.0,4.0,5.0,6.0,7.0,8.0})\n"
+            "  %k: f32[*], %j: f32[*] = TopK(%m, %n: const i64[1] {3}) {axis=-1}\n"
+            "  %d: f32[*] = ReduceMean(%k) {axes=[1], keepdims=0}\n"
+            "  %z: f32[*] = NonZero(%m)\n"
+            "  return %d, %j, %z\n"
+            "}\n"),
+      "graph(%x: f32[batch,1,8,8]) {\n"
+      "  %c: f32[batch,2,5,5] = Conv(%x, %w: const f32[2,1,2,2] {1.0,1.0,1.0,1.0,1.0,1.0,1.0,1.0}) "
+      "{pads=[1,1,1,1], strides=[2,2]}\n"
+      "  %p: f32[batch,2,2,2] = MaxPool(%c) {ceil_mode=1, kernel_shape=[3,3], "
+      "strides=[2,2]}\n"
+      "  %r: f32[batch,?] = Reshape(%p, %s: const i64[2] {0,-1})\n"
+      "  %g: f32[batch,2] = Gather(%r, %i: const i64[2] {0,1}) {axis=1}\n"
+      "  %m: f32[batch,4] = MatMul(%g, %v: const f32[2,4] {1.0,2.0,3.0,4.0,5.0,6.0,7.0,8.0})\n"
+      "  %k: f32[batch,3], %j: i64[batch,3] = TopK(%m, %n: const i64[1] {3}) {axis=-1}\n"
+      "  %d: f32[batch] = ReduceMean(%k) {axes=[1], keepdims=0}\n"
+      "  %z: i64[2,?] = NonZero(%m)\n"
+      "  return %d, %j, %z\n"
+      "}\n");
+}
+
+TEST(PassText, LegalizeMovesASoftmaxAxisLastBeforeOpset13) {
+  passes::PassContext opset11;
+  opset11.opset_version = 11;
+  EXPECT_EQ(after(passes::legalize_onnx_opset,
+                  "graph(%x: f32[2,5,3]) {\n"
+                  "  %y: f32[2,5,3] = Softmax(%x) {axis=1}\n"
+                  "  return %y\n"
+                  "}\n",
+                  opset11),
+            "graph(%x: f32[2,5,3]) {\n"
+            "  %Transpose_1: f32[*] = Transpose(%x) {perm=[0,2,1]}\n"
+            "  %Softmax_2: f32[*] = Softmax(%Transpose_1) {axis=2}\n"
+            "  %y: f32[2,5,3] = Transpose(%Softmax_2) {perm=[0,2,1]}\n"
+            "  return %y\n"
+            "}\n");
+}
+
+TEST(Verifier, ChecksEachNodeAgainstItsRegistryEntry) {
+  auto problems_of = [](const std::string& node) {
+    auto g = parse_graph("graph(%x: f32[2,3]) {\n  " + node + "\n  return %y\n}\n");
+    const auto problems = verify_graph(*g);
+    return problems.empty() ? std::string("(none)") : problems.front();
+  };
+  EXPECT_EQ(problems_of("%y: f32[2,3] = Relu(%x)"), "(none)");
+  EXPECT_EQ(problems_of("%y: f32[2,3] = Relu(%x) {alpha=1}"),
+            "Relu_0 (Relu) has an unknown attribute 'alpha'");
+  EXPECT_EQ(problems_of("%y: f32[2,3] = Frobnicate(%x)"),
+            "Frobnicate_0 (Frobnicate) is not an IR op");
+  EXPECT_EQ(problems_of("%y: f32[2,3] = Add(%x)"), "Add_0 (Add) has 1 inputs, expected 2");
+  EXPECT_EQ(problems_of("%y: f32[2,3] = Transpose(%x) {perm=\"1,0\"}"),
+            "Transpose_0 (Transpose) attribute 'perm' is not of kind ints");
+  EXPECT_EQ(problems_of("%y: f32[2,3] = LeakyRelu(%x) {alpha=2}"), "(none)");  // 2 is 2.0
+  EXPECT_EQ(problems_of("%y: f32[2,3], %z: f32[2,3] = Relu(%x)"),
+            "Relu_0 (Relu) has 2 outputs, expected 1");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string_view>
 
+#include "ir/ops/op_def.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::emit::detail {
@@ -34,84 +35,22 @@ std::string needs(const std::string& what, int needed, int requested) {
          std::to_string(requested) + ")";
 }
 
-// Ops the opset range cares about. The registry of libonnx 1.12 answers for ops up to opset 17;
-// this table also covers newer ops it has never heard of.
-const std::map<std::string, int, std::less<>>& min_opset_table() {
-  static const std::map<std::string, int, std::less<>> table = {
-      {"Celu", 12},
-      {"Einsum", 12},
-      {"GreaterOrEqual", 12},
-      {"LessOrEqual", 12},
-      {"NegativeLogLikelihoodLoss", 12},
-      {"SoftmaxCrossEntropyLoss", 12},
-      {"HardSwish", 14},
-      {"Trilu", 14},
-      {"Bernoulli", 15},
-      {"CastLike", 15},
-      {"Optional", 15},
-      {"OptionalHasElement", 15},
-      {"OptionalGetElement", 15},
-      {"GridSample", 16},
-      {"LayerNormalization", 17},
-      {"DFT", 17},
-      {"STFT", 17},
-      {"BlackmanWindow", 17},
-      {"HannWindow", 17},
-      {"HammingWindow", 17},
-      {"MelWeightMatrix", 17},
-      {"SequenceMap", 17},
-      {"GroupNormalization", 18},
-      {"Mish", 18},
-      {"BitwiseAnd", 18},
-      {"BitwiseOr", 18},
-      {"BitwiseXor", 18},
-      {"BitwiseNot", 18},
-      {"CenterCropPad", 18},
-      {"Col2Im", 18},
-      {"DeformConv", 19},
-      {"Gelu", 20},
-      {"AffineGrid", 20},
-      {"ImageDecoder", 20},
-      {"RegexFullMatch", 20},
-      {"StringConcat", 20},
-      {"StringSplit", 20},
-      {"RMSNormalization", 23},
-      {"RotaryEmbedding", 23},
-      {"Attention", 23},
-      {"Swish", 24},
-  };
-  return table;
-}
-
-// Attributes added to an existing op after opset 11; at older opsets only their default value
-// can be expressed (by leaving them out).
-struct LateAttribute {
-  std::string_view op;
-  std::string_view attr;
-  int since;
-};
-constexpr LateAttribute kLateAttributes[] = {
-    {"ArgMax", "select_last_index", 12},
-    {"ArgMin", "select_last_index", 12},
-    {"GatherND", "batch_dims", 12},
-    {"Reshape", "allowzero", 14},
-    {"BatchNormalization", "training_mode", 14},
-    {"ScatterElements", "reduction", 16},
-    {"ScatterND", "reduction", 16},
-};
-
 bool is_default_value(const ir::Attribute& a) {
   if (auto* i = std::get_if<int64_t>(&a)) return *i == 0;
   if (auto* s = std::get_if<std::string>(&a)) return *s == "none";
   return false;
 }
 
+// The opset from which the IR attribute `key` of `op` is an input of the ONNX op (0: never).
+int input_from(std::string_view op, std::string_view key) {
+  const ir::ops::OpDef* def = ir::ops::find(op);
+  const ir::ops::AttrSpec* spec = def ? def->attr(key) : nullptr;
+  return spec ? spec->onnx_input_from : 0;
+}
+
 // Reduce ops that keep `axes` as an attribute up to opset 17 (ReduceSum moved it at 13).
 bool is_attribute_axes_reduce(std::string_view op) {
-  static constexpr std::string_view kOps[] = {"ReduceMean",   "ReduceMax",       "ReduceMin",
-                                              "ReduceProd",   "ReduceL1",        "ReduceL2",
-                                              "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"};
-  return std::find(std::begin(kOps), std::end(kOps), op) != std::end(kOps);
+  return op != "ReduceSum" && input_from(op, "axes") > kLatestCheckableOpset;
 }
 
 std::vector<double> attr_doubles(const Node& n, const std::string& key) {
@@ -205,11 +144,11 @@ class NodeEmitter {
     const std::string& op = n_.op;
     int opset = w_.opset();
     if (op == "Squeeze" || op == "Unsqueeze") {
-      moved_to_input("axes", 13);
+      moved_to_input("axes", input_from(op, "axes"));
     } else if (op == "ReduceSum") {
       reduce_sum();
     } else if (op == "Split") {
-      moved_to_input("split", 13);
+      moved_to_input("split", input_from(op, "split"));
     } else if (is_attribute_axes_reduce(op)) {
       axes_stay_attribute();
     } else if (op == "Clip") {
@@ -259,14 +198,15 @@ class NodeEmitter {
     return p;
   }
 
+  // An attribute that ONNX added to the op after the target opset: only its default can be
+  // expressed, by leaving it out.
   bool drop_late_attribute(const std::string& key, const ir::Attribute& value) {
-    for (const auto& late : kLateAttributes) {
-      if (late.op != n_.op || late.attr != key || w_.opset() >= late.since) continue;
-      if (is_default_value(value)) return true;
-      throw unsupported(needs(n_.op + " with " + key, late.since, w_.opset()) + " at node " +
-                        n_.name);
-    }
-    return false;
+    const ir::ops::OpDef* def = ir::ops::find(n_.op);
+    const ir::ops::AttrSpec* spec = def ? def->attr(key) : nullptr;
+    if (!spec || spec->onnx_since <= w_.opset()) return false;
+    if (is_default_value(value)) return true;
+    throw unsupported(needs(n_.op + " with " + key, spec->onnx_since, w_.opset()) + " at node " +
+                      n_.name);
   }
 
   std::vector<std::string> input_names(size_t count) {
@@ -451,33 +391,9 @@ class NodeEmitter {
       set_attribute(p->add_attribute(), "axis", int64_t{-1}, schema_);
       return;
     }
-    if (!rank)
-      throw unsupported(
-          needs(n_.op + " over a non-last axis of a tensor of unknown rank", 13, w_.opset()) +
-          " at node " + n_.name);
-    if (axis < 0) axis += *rank;
-    std::vector<int64_t> perm(static_cast<size_t>(*rank));
-    for (int64_t k = 0; k < *rank; ++k) perm[static_cast<size_t>(k)] = k;
-    std::swap(perm[static_cast<size_t>(axis)], perm.back());  // a swap is its own inverse
-
-    const onnx::OpSchema* transpose = onnx::OpSchemaRegistry::Schema("Transpose", w_.opset(), "");
-    std::string moved = w_.fresh(n_.name + "_moved");
-    std::string result = w_.fresh(n_.name + "_result");
-    onnx::NodeProto* before = w_.add_node("Transpose", n_.name + "_to_last");
-    before->add_input(name_of(x));
-    before->add_output(moved);
-    set_attribute(before->add_attribute(), "perm", perm, transpose);
-
-    onnx::NodeProto* p = w_.add_node(n_.op, n_.name);
-    if (!n_.source.empty()) p->set_doc_string(n_.source);
-    p->add_input(moved);
-    p->add_output(result);
-    set_attribute(p->add_attribute(), "axis", int64_t{-1}, schema_);
-
-    onnx::NodeProto* after = w_.add_node("Transpose", n_.name + "_from_last");
-    after->add_input(result);
-    after->add_output(name_of(n_.outputs.at(0)));
-    set_attribute(after->add_attribute(), "perm", perm, transpose);
+    // The legalize-onnx-opset pass moves the axis last first: lowering is done there only.
+    throw unsupported(needs(n_.op + " over a non-last axis", 13, w_.opset()) + " at node " +
+                      n_.name + " (the legalize-onnx-opset pass rewrites it)");
   }
 };
 
@@ -559,9 +475,8 @@ void emit_node(const Node& node, GraphWriter& writer) {
 }
 
 int min_opset_for(const std::string& op) {
-  const auto& table = min_opset_table();
-  if (auto it = table.find(op); it != table.end()) return it->second;
-  // Any other op the registry knows: the first opset that has a schema for it.
+  if (const ir::ops::OpDef* def = ir::ops::find(op)) return def->onnx_since;
+  // An op carried through from an ONNX file: the first opset that libonnx has a schema for.
   if (!onnx::OpSchemaRegistry::Schema(op, kLatestCheckableOpset, "")) return 0;
   for (int v = 1; v <= kLatestCheckableOpset; ++v)
     if (onnx::OpSchemaRegistry::Schema(op, v, "")) return v;

@@ -67,6 +67,7 @@ const std::map<std::string, Translator>& op_table() {
       {"PRelu", translate_prelu},               // PRelu-1
       {"Elu", translate_elu},                   // Elu-1
       {"Selu", translate_selu},                 // Selu-1
+      {"Celu", translate_celu},                 // Maximum-1 + Minimum-1 + Exp-1 (decomposed)
       {"Gelu", translate_gelu},                 // Gelu-7
       {"Softmax", translate_softmax},           // Softmax-8
       {"LogSoftmax", translate_softmax},        // LogSoftmax-5
@@ -94,6 +95,7 @@ const std::map<std::string, Translator>& op_table() {
       {"Unsqueeze", translate_unsqueeze},                // Unsqueeze-1
       {"Shape", translate_shape},                        // ShapeOf-3 (+ Slice-8)
       {"Gather", translate_gather},                      // Gather-8
+      {"Size", translate_size},                          // ShapeOf-3 + ReduceProd-1
       {"GatherElements", translate_gather_elements},     // GatherElements-6
       {"Slice", translate_slice},                        // Slice-8
       {"Expand", translate_expand},                      // Broadcast-3 (bidirectional)
@@ -112,6 +114,7 @@ const std::map<std::string, Translator>& op_table() {
       {"ReduceL2", translate_reduce},         // ReduceL2-4
       {"ReduceSumSquare", translate_reduce},  // Multiply-1 + ReduceSum-1
       {"ReduceLogSumExp", translate_reduce},  // Exp-1 + ReduceSum-1 + Log-1
+      {"ReduceLogSum", translate_reduce},     // ReduceSum-1 + Log-1
       {"ArgMax", translate_arg_extreme},      // TopK-11 (+ Squeeze-1)
       {"ArgMin", translate_arg_extreme},      // TopK-11 (+ Squeeze-1)
       {"CumSum", translate_cumsum},           // CumSum-3

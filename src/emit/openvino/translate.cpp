@@ -2,7 +2,32 @@
 
 #include <cmath>
 
+#include "ir/ops/dims.h"
+#include "ir/ops/infer.h"
+
 namespace mlexport::emit::ov {
+
+ShapeMap resolve_shapes(const ir::Graph& graph) {
+  ShapeMap out;
+  for (const auto& [v, shape] : ir::ops::infer_shapes(graph)) {
+    Dims& d = out[v];
+    for (const ir::Dim& x : shape) d.push_back(x.is_fixed() ? x.size : -1);
+  }
+  return out;
+}
+
+Dims broadcast_dims(const Dims& a, const Dims& b) {
+  ir::Shape sa, sb;
+  for (int64_t d : a) sa.push_back(ir::ops::dim_of(d));
+  for (int64_t d : b) sb.push_back(ir::ops::dim_of(d));
+  Dims out;
+  for (const ir::Dim& d : ir::ops::broadcast(sa, sb)) out.push_back(d.is_fixed() ? d.size : -1);
+  return out;
+}
+
+int64_t normalize_axis(int64_t axis, size_t rank) {
+  return ir::ops::normalize_axis(axis, rank);
+}
 
 namespace {
 

@@ -8,11 +8,20 @@
 
 #include "emit/openvino/openvino_emitter.h"
 #include "emit/openvino/ov_builder.h"
-#include "emit/openvino/ov_shapes.h"
 #include "ir/graph.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::emit::ov {
+
+using ShapeMap = std::map<const ir::Value*, Dims>;
+
+// Dims of every value whose rank the IR knows or its op registry infers (-1: dynamic), since
+// every port of an OpenVINO IR needs them.
+ShapeMap resolve_shapes(const ir::Graph& graph);
+// Numpy broadcasting of two shapes (-1 stays dynamic unless the other side decides it).
+Dims broadcast_dims(const Dims& a, const Dims& b);
+// Axis in [0, rank) from a possibly negative one.
+int64_t normalize_axis(int64_t axis, size_t rank);
 
 class Context {
  public:

@@ -77,6 +77,7 @@ ir::Value* ImportContext::add(const NodeDraft& origin, const std::string& suffix
   node->name = node_name(origin.name + "/" + suffix, op);
   node->attrs = std::move(attrs);
   node->source = origin.source;
+  node->source_op = "onnx::" + origin.op;
   ir::Value* out = graph_.new_value(origin.name + "/" + suffix, dtype, std::move(shape));
   out->producer = node.get();
   node->outputs.push_back(out);
@@ -96,6 +97,7 @@ ir::Node* ImportContext::finish(NodeDraft& draft) {
   node->name = draft.name;
   node->attrs = std::move(draft.attrs);
   node->source = draft.source;
+  node->source_op = "onnx::" + draft.op;
   for (size_t k = 0; k < draft.outputs.size(); ++k) {
     ir::Value* out = draft.outputs[k];
     // An omitted output between present ones still needs a value to hold its place.

@@ -49,6 +49,23 @@ void translate_elu(const ir::Node& n, Context& ctx) {
                                {{"alpha", float_attr(n.f("alpha", 1.0))}}));
 }
 
+// celu(x) = max(0, x) + min(0, alpha * (exp(x / alpha) - 1)); OpenVINO has no Celu layer.
+void translate_celu(const ir::Node& n, Context& ctx) {
+  OutRef x = ctx.in(n, 0);
+  const ir::DType t = ctx.dtype(x);
+  const double alpha = n.f("alpha", 1.0);
+  OutRef a = ctx.scalar(t, alpha, n.name + "/alpha", true);
+  OutRef zero = ctx.scalar(t, 0.0, n.name + "/zero", true);
+  OutRef one = ctx.scalar(t, 1.0, n.name + "/one", true);
+  OutRef e =
+      ctx.unary("Exp", "opset1", n.name + "/exp", ctx.binary("Divide", n.name + "/scaled", x, a));
+  OutRef neg = ctx.binary("Minimum", n.name + "/negative", zero,
+                          ctx.binary("Multiply", n.name + "/times_alpha",
+                                     ctx.binary("Subtract", n.name + "/expm1", e, one), a));
+  OutRef pos = ctx.binary("Maximum", n.name + "/positive", x, zero);
+  ctx.bind_output(n, ctx.binary("Add", n.name, pos, neg));
+}
+
 void translate_selu(const ir::Node& n, Context& ctx) {
   OutRef x = ctx.in(n, 0);
   OutRef alpha =

@@ -25,6 +25,7 @@ void translate_leaky_relu(const ir::Node& n, Context& ctx);
 void translate_prelu(const ir::Node& n, Context& ctx);
 void translate_elu(const ir::Node& n, Context& ctx);
 void translate_selu(const ir::Node& n, Context& ctx);
+void translate_celu(const ir::Node& n, Context& ctx);
 void translate_gelu(const ir::Node& n, Context& ctx);
 void translate_softmax(const ir::Node& n, Context& ctx);  // Softmax, LogSoftmax
 
@@ -54,6 +55,7 @@ void translate_squeeze(const ir::Node& n, Context& ctx);
 void translate_unsqueeze(const ir::Node& n, Context& ctx);
 void translate_shape(const ir::Node& n, Context& ctx);
 void translate_gather(const ir::Node& n, Context& ctx);
+void translate_size(const ir::Node& n, Context& ctx);
 void translate_gather_elements(const ir::Node& n, Context& ctx);
 void translate_slice(const ir::Node& n, Context& ctx);
 void translate_expand(const ir::Node& n, Context& ctx);

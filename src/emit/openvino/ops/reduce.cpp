@@ -12,11 +12,11 @@ struct LayerKind {
 
 const std::map<std::string, LayerKind>& reduce_kinds() {
   static const std::map<std::string, LayerKind> table = {
-      {"ReduceMean", {"ReduceMean", "opset1"}},    {"ReduceSum", {"ReduceSum", "opset1"}},
-      {"ReduceMax", {"ReduceMax", "opset1"}},      {"ReduceMin", {"ReduceMin", "opset1"}},
-      {"ReduceProd", {"ReduceProd", "opset1"}},    {"ReduceL1", {"ReduceL1", "opset4"}},
-      {"ReduceL2", {"ReduceL2", "opset4"}},        {"ReduceSumSquare", {"ReduceSum", "opset1"}},
-      {"ReduceLogSumExp", {"ReduceSum", "opset1"}}};
+      {"ReduceMean", {"ReduceMean", "opset1"}},     {"ReduceSum", {"ReduceSum", "opset1"}},
+      {"ReduceMax", {"ReduceMax", "opset1"}},       {"ReduceMin", {"ReduceMin", "opset1"}},
+      {"ReduceProd", {"ReduceProd", "opset1"}},     {"ReduceL1", {"ReduceL1", "opset4"}},
+      {"ReduceL2", {"ReduceL2", "opset4"}},         {"ReduceSumSquare", {"ReduceSum", "opset1"}},
+      {"ReduceLogSumExp", {"ReduceSum", "opset1"}}, {"ReduceLogSum", {"ReduceSum", "opset1"}}};
   return table;
 }
 
@@ -39,7 +39,7 @@ void translate_reduce(const ir::Node& n, Context& ctx) {
   OutRef src = x;
   if (n.op == "ReduceSumSquare") src = ctx.binary("Multiply", n.name + "/square", x, x);
   if (n.op == "ReduceLogSumExp") src = ctx.unary("Exp", "opset1", n.name + "/exp", x);
-  bool last = n.op != "ReduceLogSumExp";
+  const bool last = n.op != "ReduceLogSumExp" && n.op != "ReduceLogSum";
   OutRef axes_ref = ctx.i64s(axes, n.name + "/axes");
   OutRef y = ctx.b.add1(kind.type, kind.version, last ? n.name : n.name + "/sum", {src, axes_ref},
                         {{"keep_dims", bool_attr(keep)}}, ctx.dtype(x), ctx.dims(n.outputs[0]));

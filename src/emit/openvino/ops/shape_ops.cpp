@@ -141,6 +141,17 @@ void translate_shape(const ir::Node& n, Context& ctx) {
   ctx.bind_output(n, shape);
 }
 
+// The number of elements: ReduceProd over the shape, a 0-d i64.
+void translate_size(const ir::Node& n, Context& ctx) {
+  OutRef x = ctx.in(n, 0);
+  const int64_t rank = static_cast<int64_t>(ctx.rank(n.input(0)));
+  OutRef shape = ctx.b.add1("ShapeOf", "opset3", n.name + "/shape", {x}, {{"output_type", "i64"}},
+                            ir::DType::Int64, {rank});
+  ctx.bind_output(
+      n, ctx.b.add1("ReduceProd", "opset1", n.name, {shape, ctx.i64s({0}, n.name + "/axes")},
+                    {{"keep_dims", "false"}}, ir::DType::Int64, {}));
+}
+
 void translate_gather(const ir::Node& n, Context& ctx) {
   OutRef data = ctx.in(n, 0), idx = ctx.in(n, 1);
   int64_t axis = normalize_axis(n.i("axis", 0), ctx.rank(n.input(0)));

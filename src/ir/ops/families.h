@@ -1,0 +1,33 @@
+// Internal to the registry: each family file contributes its ops' definitions.
+#pragma once
+
+#include <vector>
+
+#include "ir/ops/op_def.h"
+
+namespace mlexport::ir::ops {
+
+std::vector<OpDef> elementwise_ops();  // elementwise.cpp: math, activations, comparisons, Cast
+std::vector<OpDef> tensor_ops();       // tensor.cpp: shape, indexing, scatter, creation
+std::vector<OpDef> nn_ops();           // nn.cpp: convolution, pooling, normalisation, linear
+std::vector<OpDef> reduce_ops();       // reduce.cpp: reductions, arg/top-k, cumulative sums
+std::vector<OpDef> vision_ops();       // vision.cpp: resize, sampling, detection, spectral
+std::vector<OpDef> sequence_ops();     // sequence.cpp: recurrent layers, control flow, quantisation
+
+// Rules shared by several families.
+std::optional<std::vector<Shape>> same_shape(const Node& n, const ShapeEnv& env);
+std::optional<std::vector<Shape>> broadcast_inputs(const Node& n, const ShapeEnv& env);
+
+// Constant evaluators (evaluate.cpp).
+std::optional<Tensor> eval_identity(const Node& n, const std::vector<Tensor>& in);
+std::optional<Tensor> eval_cast(const Node& n, const std::vector<Tensor>& in);
+std::optional<Tensor> eval_arithmetic(const Node& n, const std::vector<Tensor>& in);
+std::optional<Tensor> eval_unary_float(const Node& n, const std::vector<Tensor>& in);
+std::optional<Tensor> eval_transpose(const Node& n, const std::vector<Tensor>& in);
+std::optional<Tensor> eval_reshape(const Node& n, const std::vector<Tensor>& in);
+std::optional<Tensor> eval_flatten(const Node& n, const std::vector<Tensor>& in);
+std::optional<Tensor> eval_squeeze(const Node& n, const std::vector<Tensor>& in);
+std::optional<Tensor> eval_concat(const Node& n, const std::vector<Tensor>& in);
+std::optional<Tensor> eval_gather(const Node& n, const std::vector<Tensor>& in);
+
+}  // namespace mlexport::ir::ops

@@ -1,0 +1,97 @@
+#include "ir/ops/infer.h"
+
+#include "ir/ops/op_def.h"
+
+namespace mlexport::ir::ops {
+namespace {
+
+class MapEnv final : public ShapeEnv {
+ public:
+  explicit MapEnv(const ShapeMap& shapes) : shapes_(shapes) {}
+  const Shape* shape(const Value* v) const override {
+    if (!v) return nullptr;
+    auto it = shapes_.find(v);
+    return it == shapes_.end() ? nullptr : &it->second;
+  }
+
+ private:
+  const ShapeMap& shapes_;
+};
+
+bool has_dynamic_dim(const ShapeMap& shapes) {
+  for (const auto& [v, shape] : shapes)
+    for (const Dim& d : shape)
+      if (!d.is_fixed()) return true;
+  return false;
+}
+
+std::optional<DType> type_by(TypeRule rule, const Node& n) {
+  switch (rule) {
+    case TypeRule::Input0:
+      if (n.input(0)) return n.inputs[0]->dtype;
+      return std::nullopt;
+    case TypeRule::Input1:
+      if (n.input(1)) return n.inputs[1]->dtype;
+      return std::nullopt;
+    case TypeRule::Bool:
+      return DType::Bool;
+    case TypeRule::Int64:
+      return DType::Int64;
+    case TypeRule::FromAttrTo:
+      return static_cast<DType>(n.i("to", 0));
+    case TypeRule::FromValue: {
+      auto it = n.attrs.find("value");
+      if (it == n.attrs.end()) return DType::Float32;
+      if (const auto* t = std::get_if<Tensor>(&it->second)) return t->dtype;
+      return std::nullopt;
+    }
+    case TypeRule::Unknown:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<DType> infer_type(const Node& node, size_t k) {
+  const OpDef* def = find(node.op);
+  if (!def) return std::nullopt;
+  return type_by(k == 0 ? def->type : def->later_outputs, node);
+}
+
+ShapeMap infer_shapes(const Graph& graph) {
+  ShapeMap shapes;
+  for (const Value* v : graph.inputs())
+    if (v->shape) shapes[v] = *v->shape;
+  for (const Value* v : graph.constants()) shapes[v] = fixed_shape(v->constant->shape);
+  const bool dynamic = has_dynamic_dim(shapes);
+  MapEnv env(shapes);
+  for (const auto& n : graph.nodes()) {
+    for (const Value* v : n->inputs)
+      if (v && v->is_constant()) shapes[v] = fixed_shape(v->constant->shape);
+    const OpDef* def = find(n->op);
+    std::optional<std::vector<Shape>> inferred;
+    if (def && def->shape) inferred = def->shape(*n, env);
+    for (size_t k = 0; k < n->outputs.size(); ++k) {
+      const Value* out = n->outputs[k];
+      const Shape* guess = inferred && k < inferred->size() ? &(*inferred)[k] : nullptr;
+      if (!out->shape) {
+        if (guess) shapes[out] = *guess;
+        continue;
+      }
+      Shape recorded = *out->shape;
+      if (guess && guess->size() == recorded.size()) {
+        if (dynamic) {
+          shapes[out] = *guess;
+          continue;
+        }
+        for (size_t d = 0; d < recorded.size(); ++d)
+          if (!recorded[d].is_fixed()) recorded[d] = (*guess)[d];
+      }
+      shapes[out] = recorded;
+    }
+  }
+  return shapes;
+}
+
+}  // namespace mlexport::ir::ops

@@ -1,0 +1,174 @@
+// Convolution, pooling, normalisation and the linear ops.
+#include "ir/ops/dims.h"
+#include "ir/ops/families.h"
+
+namespace mlexport::ir::ops {
+namespace {
+
+using Result = std::optional<std::vector<Shape>>;
+constexpr AttrKind I = AttrKind::Int;
+constexpr AttrKind Is = AttrKind::Ints;
+constexpr AttrKind F = AttrKind::Float;
+constexpr AttrKind S = AttrKind::String;
+
+Dim conv_out(const Dim& in, int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe, bool ceil) {
+  if (!in.is_fixed() || s <= 0) return unknown_dim();
+  const int64_t span = in.size + pb + pe - d * (k - 1) - 1;
+  int64_t out = (ceil ? (span + s - 1) / s : span / s) + 1;
+  // A last window that would start inside the end padding is dropped (PyTorch's ceil rule).
+  if (ceil && (out - 1) * s >= in.size + pb) --out;
+  return Dim::fixed(out);
+}
+
+// Conv, MaxPool and AveragePool.
+Result window_rule(const Node& n, const ShapeEnv& env) {
+  const Shape* x = env.shape(n.input(0));
+  if (!x || x->size() < 3) return std::nullopt;
+  const size_t spatial = x->size() - 2;
+  Shape out = *x;
+  std::vector<int64_t> kernel = n.ints("kernel_shape");
+  if (n.op == "Conv") {
+    const Shape* w = env.shape(n.input(1));
+    if (!w || w->size() != x->size()) return std::nullopt;
+    out[1] = (*w)[0];
+    if (kernel.empty())
+      for (size_t k = 2; k < w->size(); ++k) {
+        if (!(*w)[k].is_fixed()) return std::nullopt;
+        kernel.push_back((*w)[k].size);
+      }
+  }
+  if (kernel.size() != spatial) return std::nullopt;
+  const auto strides = n.ints("strides", std::vector<int64_t>(spatial, 1));
+  const auto dil = n.ints("dilations", std::vector<int64_t>(spatial, 1));
+  const auto pads = n.ints("pads", std::vector<int64_t>(2 * spatial, 0));
+  if (strides.size() != spatial || dil.size() != spatial || pads.size() != 2 * spatial)
+    return std::nullopt;
+  const std::string auto_pad = n.s("auto_pad", "NOTSET");
+  const bool ceil = n.i("ceil_mode", 0) != 0;
+  for (size_t k = 0; k < spatial; ++k) {
+    const Dim& in = (*x)[k + 2];
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER")
+      out[k + 2] = in.is_fixed() && strides[k] > 0
+                       ? Dim::fixed((in.size + strides[k] - 1) / strides[k])
+                       : unknown_dim();
+    else if (auto_pad == "VALID")
+      out[k + 2] = conv_out(in, kernel[k], strides[k], dil[k], 0, 0, false);
+    else
+      out[k + 2] = conv_out(in, kernel[k], strides[k], dil[k], pads[k], pads[k + spatial], ceil);
+  }
+  if (n.op == "MaxPool" && n.outputs.size() > 1) return std::vector<Shape>{out, out};
+  return one(out);
+}
+
+Result conv_transpose_rule(const Node& n, const ShapeEnv& env) {
+  const Shape* x = env.shape(n.input(0));
+  const Shape* w = env.shape(n.input(1));
+  if (!x || !w || x->size() < 3 || w->size() != x->size()) return std::nullopt;
+  const size_t spatial = x->size() - 2;
+  Shape out = *x;
+  out[1] = (*w)[1].is_fixed() ? Dim::fixed((*w)[1].size * n.i("group", 1)) : unknown_dim();
+  const auto strides = n.ints("strides", std::vector<int64_t>(spatial, 1));
+  const auto dil = n.ints("dilations", std::vector<int64_t>(spatial, 1));
+  const auto pads = n.ints("pads", std::vector<int64_t>(2 * spatial, 0));
+  const auto outpad = n.ints("output_padding", std::vector<int64_t>(spatial, 0));
+  if (strides.size() != spatial || dil.size() != spatial || pads.size() != 2 * spatial ||
+      outpad.size() != spatial)
+    return std::nullopt;
+  for (size_t k = 0; k < spatial; ++k) {
+    const Dim& in = (*x)[k + 2];
+    const Dim& kk = (*w)[k + 2];
+    out[k + 2] = in.is_fixed() && kk.is_fixed()
+                     ? Dim::fixed((in.size - 1) * strides[k] - pads[k] - pads[k + spatial] +
+                                  dil[k] * (kk.size - 1) + outpad[k] + 1)
+                     : unknown_dim();
+  }
+  return one(out);
+}
+
+Result global_pool_rule(const Node& n, const ShapeEnv& env) {
+  const Shape* x = env.shape(n.input(0));
+  if (!x) return std::nullopt;
+  Shape out = *x;
+  for (size_t k = 2; k < out.size(); ++k) out[k] = Dim::fixed(1);
+  return one(out);
+}
+
+Result matmul_rule(const Node& n, const ShapeEnv& env) {
+  const Shape* a0 = env.shape(n.input(0));
+  const Shape* b0 = env.shape(n.input(1));
+  if (!a0 || !b0 || a0->empty() || b0->empty()) return std::nullopt;
+  Shape a = *a0, b = *b0;
+  const bool a_vec = a.size() == 1, b_vec = b.size() == 1;
+  if (a_vec) a.insert(a.begin(), Dim::fixed(1));
+  if (b_vec) b.push_back(Dim::fixed(1));
+  Shape out = broadcast(Shape(a.begin(), a.end() - 2), Shape(b.begin(), b.end() - 2));
+  if (!a_vec) out.push_back(a[a.size() - 2]);
+  if (!b_vec) out.push_back(b.back());
+  return one(out);
+}
+
+Result gemm_rule(const Node& n, const ShapeEnv& env) {
+  const Shape* x = env.shape(n.input(0));
+  const Shape* w = env.shape(n.input(1));
+  if (!x || !w || x->size() != 2 || w->size() != 2) return std::nullopt;
+  return one({(*x)[n.i("transA", 0) ? 1 : 0], (*w)[n.i("transB", 0) ? 0 : 1]});
+}
+
+OpDef def(std::string_view name, int in_min, int in_max, std::vector<AttrSpec> attrs,
+          ShapeRule shape, int since = 1) {
+  OpDef d{.name = name, .min_inputs = in_min, .max_inputs = in_max, .attrs = std::move(attrs)};
+  d.onnx_since = since;
+  d.shape = shape;
+  return d;
+}
+
+}  // namespace
+
+std::vector<OpDef> nn_ops() {
+  const std::vector<AttrSpec> conv_attrs = {{"auto_pad", S}, {"dilations", Is},
+                                            {"group", I},    {"kernel_shape", Is},
+                                            {"pads", Is},    {"strides", Is}};
+  std::vector<AttrSpec> transpose_attrs = conv_attrs;
+  transpose_attrs.push_back({"output_padding", Is});
+  transpose_attrs.push_back({"output_shape", Is});
+  std::vector<OpDef> ops = {
+      def("Conv", 2, 3, conv_attrs, window_rule),
+      def("ConvTranspose", 2, 3, transpose_attrs, conv_transpose_rule),
+      def("MaxPool", 1, 1,
+          {{"auto_pad", S},
+           {"ceil_mode", I, 10},
+           {"dilations", Is, 10},
+           {"kernel_shape", Is},
+           {"pads", Is},
+           {"storage_order", I},
+           {"strides", Is}},
+          window_rule),
+      def("AveragePool", 1, 1,
+          {{"auto_pad", S},
+           {"ceil_mode", I, 10},
+           {"count_include_pad", I},
+           {"kernel_shape", Is},
+           {"pads", Is},
+           {"strides", Is}},
+          window_rule),
+      def("GlobalAveragePool", 1, 1, {}, global_pool_rule),
+      def("GlobalMaxPool", 1, 1, {}, global_pool_rule),
+      def("BatchNormalization", 5, 5, {{"epsilon", F}, {"momentum", F}, {"training_mode", I, 14}},
+          same_shape),
+      def("InstanceNormalization", 3, 3, {{"epsilon", F}}, same_shape),
+      def("LayerNormalization", 1, 3, {{"axis", I}, {"epsilon", F}, {"stash_type", I}}, same_shape,
+          17),
+      def("MatMul", 2, 2, {}, matmul_rule),
+      def("Gemm", 2, 3, {{"alpha", F}, {"beta", F}, {"transA", I}, {"transB", I}}, gemm_rule),
+      def("Einsum", 1, kVariadic, {{"equation", S}}, nullptr, 12),
+  };
+  for (OpDef& d : ops) {
+    if (d.name == "MaxPool") d.max_outputs = 2;
+    if (d.name == "BatchNormalization") d.max_outputs = 3;
+    if (d.name == "LayerNormalization") d.max_outputs = 3;
+    if (d.shape == same_shape) d.traits |= kKeepsShapeAndType;
+  }
+  return ops;
+}
+
+}  // namespace mlexport::ir::ops
