@@ -74,10 +74,12 @@ struct SampleInput {
 
 // Every option is optional: one left empty keeps the extra_export_args(format) hook's value,
 // else the library's default (as ExportRequest's); one given wins over the hook, even when it
-// equals the default.
+// equals the default. In a designated initializer a list takes two pairs of braces:
+// {.output_names = {{"action"}}}.
 struct ExportOptions {
-  std::optional<int> opset_version;                      // default 17
-  std::optional<std::vector<std::string>> input_names;   // default: SampleInput names, else input..
+  std::optional<int> opset_version;  // default 17
+  // Default: the SampleInput's names, else input, input_1...
+  std::optional<std::vector<std::string>> input_names;
   std::optional<std::vector<std::string>> output_names;  // default: output, output_1...
   std::optional<bool> dynamic_axes;    // dim 0 of inputs and outputs becomes "batch_size"
   std::optional<bool> validate;        // default true
