@@ -18,12 +18,14 @@
 #include "core/batch.h"
 #include "core/batch_plan.h"
 #include "core/dynamic_axes.h"
+#include "core/export_report.h"
 #include "core/planned_output.h"
 #include "interrupt.h"
 #include "log.h"
 #include "mlexport/error_codes.h"
 #include "mlexport/export.h"
 #include "mlexport/formats.h"
+#include "mlexport/report.h"
 #include "suggest.h"
 
 namespace {
@@ -31,32 +33,30 @@ namespace {
 using mlexport::ExitCode;
 using mlexport::cli::Log;
 
+// The options that map one to one onto the request are bound to it directly; the rest are kept
+// as given and turned into request fields by make_request.
 struct Flags {
+  mlexport::ExportRequest request = cli_defaults();
   std::vector<std::string> sample_inputs;
-  std::string checkpoint_path, pattern, output_path, model, format, onnx_path, runtime,
-      precision = "fp32", quantize;
-  std::vector<std::string> input_shapes, input_dtypes, disabled_passes;
-  std::vector<std::string> ops_libraries;
+  std::string pattern, runtime, precision = "fp32", quantize, compare;
+  std::vector<std::string> input_shapes, input_dtypes;
   std::string input_names, output_names;
-  int64_t num_classes = -1;
-  bool non_strict = false;
   std::optional<int> batch_size;
-  int opset = 14, num_samples = 1, threads = 0, jobs = 1;
+  int jobs = 1;
   std::string dynamic_axes_spec;             // --dynamic_axes SPEC; empty with the bare flag
   std::string shard, report, merge_reports;  // batch parts and their JSON Lines report
   std::optional<int> shard_count;
   bool force = false;
-  bool absolute_bands = false;
-  std::string compare;
-  std::string segmentation_output = "logits", task;
   bool localize = false, no_localize = false;
   std::optional<double> localize_budget_mb;
-  std::vector<std::string> keep_fp32;
-  uint64_t seed = 0;
-  bool dynamic_axes = false, validate = true, validate_only = false, verbose = false, json = false,
-       simplify = true, external_data = false, list_formats = false, fp16_io = false,
-       compress_to_fp16 = false;
-  std::optional<double> atol, rtol;
+  bool json = false, list_formats = false;
+
+  // The CLI's defaults where they differ from the library's: opset 14, as the export guide's.
+  static mlexport::ExportRequest cli_defaults() {
+    mlexport::ExportRequest r;
+    r.opset_version = 14;
+    return r;
+  }
 };
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -88,10 +88,7 @@ std::vector<int64_t> parse_shape(const std::string& text) {
 }
 
 mlexport::ExportRequest make_request(const Flags& f) {
-  mlexport::ExportRequest r;
-  r.model_path = f.checkpoint_path;
-  r.output_path = f.output_path;
-  r.format = f.format;
+  mlexport::ExportRequest r = f.request;
   if (!f.input_dtypes.empty() && f.input_dtypes.size() != f.input_shapes.size() &&
       !(f.input_shapes.empty() && f.input_dtypes.size() == 1))
     throw mlexport::bad_input("give one --input_dtype per --input_shape (" +
@@ -111,53 +108,32 @@ mlexport::ExportRequest make_request(const Flags& f) {
   if (f.batch_size)
     for (auto& spec : r.inputs) spec.shape[0] = *f.batch_size;
   r.batch_size = f.batch_size.value_or(0);
-  r.model = f.model;
-  if (f.num_classes == 0 || f.num_classes < -1)
+  if (r.num_classes == 0 || r.num_classes < -1)
     throw mlexport::bad_input("--num_classes must be positive");
-  r.num_classes = f.num_classes;
-  r.segmentation_output = f.segmentation_output;
-  r.task = f.task;
-  r.non_strict = f.non_strict;
-  r.opset_version = f.opset;
-  r.dynamic_axes = f.dynamic_axes;
   if (!f.dynamic_axes_spec.empty())
     r.dynamic_axes_spec = mlexport::core::parse_dynamic_axes(f.dynamic_axes_spec);
-  r.simplify = f.simplify;
-  r.disabled_passes = f.disabled_passes;
-  r.ops_libraries = f.ops_libraries;
-  r.external_data = f.external_data;
-  r.precision = f.precision;
-  r.fp16_io = f.fp16_io;
-  r.quantize = f.quantize;
-  r.compress_to_fp16 = f.compress_to_fp16;
-  r.keep_fp32 = f.keep_fp32;
+  r.precision = mlexport::parse_precision(f.precision);
+  r.quantize = mlexport::parse_quantization(f.quantize);
   r.input_names = split_list(f.input_names);
   r.output_names = split_list(f.output_names);
-  r.validation.enabled = f.validate;
-  r.validation.seed = f.seed;
-  r.validation.num_samples = f.num_samples;
   if (!f.sample_inputs.empty()) {
     r.validation.sample_input = f.sample_inputs.front();
     r.validation.more_sample_inputs.assign(f.sample_inputs.begin() + 1, f.sample_inputs.end());
   }
   r.validation.runtime = f.runtime.empty() ? "onnxruntime" : f.runtime;
-  r.validation.atol = f.atol;
-  r.validation.rtol = f.rtol;
-  r.validation.absolute_bands = f.absolute_bands;
-  r.validation.compare = f.compare;
+  r.validation.compare = mlexport::parse_compare(f.compare);
   if (f.localize && f.no_localize)
     throw mlexport::bad_input("--localize and --no-localize contradict each other; give one");
-  r.validation.localize = f.localize ? "always" : f.no_localize ? "never" : "auto";
+  r.validation.localize = f.localize      ? mlexport::Localize::kAlways
+                          : f.no_localize ? mlexport::Localize::kNever
+                                          : mlexport::Localize::kAuto;
   if (f.localize_budget_mb) {
     if (!(*f.localize_budget_mb > 0))
       throw mlexport::bad_input("--localize_budget must be a positive number of MB");
     r.validation.localize_budget_bytes = static_cast<uint64_t>(*f.localize_budget_mb * (1 << 20));
   }
-  if (f.absolute_bands && (f.atol || f.rtol))
+  if (r.validation.absolute_bands && (r.validation.atol || r.validation.rtol))
     throw mlexport::bad_input("--absolute_bands and --atol/--rtol are two ways to judge; give one");
-  r.validate_only = f.validate_only;
-  r.onnx_path = f.onnx_path;
-  r.verbose = f.verbose;
   return r;
 }
 
@@ -171,94 +147,6 @@ std::string fixed6(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6f", v);
   return buf;
-}
-
-nlohmann::json metrics_json(const mlexport::OutputMetrics& m) {
-  auto finite = [](double v) {
-    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
-  };
-  nlohmann::json j = {{"name", m.name},
-                      {"shape", m.shape},
-                      {"status", m.status},
-                      {"max_diff", finite(m.max_diff)},
-                      {"scaled_max_diff", finite(m.scaled_max_diff)},
-                      {"mse", finite(m.mse)},
-                      {"cosine_similarity", finite(m.cosine_similarity)},
-                      {"max_abs_reference", finite(m.max_abs_reference)}};
-  if (!m.class_map.empty()) j["class_map"] = m.class_map;
-  return j;
-}
-
-nlohmann::json divergence_json(const mlexport::Divergence& d) {
-  nlohmann::json j = {{"found", d.found},
-                      {"candidates", d.candidates},
-                      {"compared", d.compared},
-                      {"runs", d.runs},
-                      {"seconds", d.seconds}};
-  if (!d.note.empty()) j["note"] = d.note;
-  if (!d.found) return j;
-  j["node"] = d.node;
-  j["op"] = d.op;
-  j["source_op"] = d.source_op;
-  j["scope"] = d.scope;
-  j["location"] = d.location;
-  j["value"] = d.value;
-  j["metrics"] = metrics_json(d.metrics);
-  j["inputs"] = nlohmann::json::array();
-  for (const auto& m : d.inputs) j["inputs"].push_back(metrics_json(m));
-  j["uncompared_nodes"] = d.uncompared_nodes;
-  j["origins"] = d.origins;
-  j["worst_downstream"] = nlohmann::json::array();
-  for (const auto& m : d.worst_downstream) j["worst_downstream"].push_back(metrics_json(m));
-  if (!d.keep_fp32.empty()) j["keep_fp32"] = d.keep_fp32;
-  return j;
-}
-
-nlohmann::json result_json(const mlexport::ExportRequest& request,
-                           const mlexport::ExportResult& r) {
-  nlohmann::json j;
-  j["source_path"] = request.model_path.empty() ? request.onnx_path : request.model_path;
-  j["output_path"] = r.output_path;
-  j["extra_paths"] = r.extra_paths;
-  j["source_kind"] = r.source_kind;
-  if (!r.task.empty()) j["task"] = r.task;
-  if (!r.class_names.empty()) j["class_names"] = r.class_names;
-  j["format"] = r.format;
-  j["file_size"] = r.output_bytes;
-  j["node_count"] = r.node_count;
-  j["opset_version"] = request.opset_version;
-  j["input_names"] = r.input_names;
-  j["output_names"] = r.output_names;
-  j["timings"] = r.timings;
-  const auto& v = r.validation;
-  nlohmann::json val = {{"ran", v.ran}};
-  if (v.ran) {
-    auto finite = [](double x) {
-      return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);
-    };
-    val["passed"] = v.passed;
-    val["status"] = v.status;
-    val["runtime"] = v.runtime;
-    val["method"] = v.method;
-    val["max_diff"] = finite(v.max_diff);
-    val["scaled_max_diff"] = finite(v.scaled_max_diff);
-    val["mse"] = finite(v.mse);
-    val["cosine_similarity"] = finite(v.cosine_similarity);
-    val["seconds"] = v.seconds;
-    val["notes"] = v.notes;
-    if (!v.control_flow.empty()) val["control_flow"] = v.control_flow;
-    if (!v.compare.empty()) val["compare"] = v.compare;
-    if (!v.detections.empty()) val["detections"] = v.detections;
-    val["absolute_status"] = v.absolute_status;
-    val["absolute_bands"] = v.absolute_bands;
-    val["precision"] = v.precision;
-    val["outputs"] = nlohmann::json::array();
-    for (const auto& m : v.outputs) val["outputs"].push_back(metrics_json(m));
-    if (v.divergence.ran) val["divergence"] = divergence_json(v.divergence);
-  }
-  j["validation"] = val;
-  if (request.verbose) j["pass_log"] = r.pass_log;
-  return j;
 }
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -372,34 +260,27 @@ int run(const Flags& flags, Log& log) {
   };
   mlexport::ExportResult result = mlexport::export_model(request);
   mlexport::cli::end_output(mlexport::core::planned_output_path(request));
-  if (flags.verbose) {
+  if (request.verbose) {
     for (const auto& line : result.pass_log) log.info("pass " + line);
     if (!result.ir_text.empty()) std::fprintf(stderr, "%s", result.ir_text.c_str());
   }
+  const mlexport::FormatInfo* format = mlexport::find_format(result.format);
   if (!request.validate_only) {
     char size[64];
     if (result.node_count > 0)
       std::snprintf(size, sizeof size, "%.1f MB, %d %s", result.output_bytes / 1e6,
-                    result.node_count, result.format == "openvino" ? "layers" : "nodes");
+                    result.node_count, format ? format->node_unit.c_str() : "nodes");
     else
       std::snprintf(size, sizeof size, "%.1f MB", result.output_bytes / 1e6);
     log.success("✓ Model exported to: " + result.output_path + " (" + size + ")");
   }
   if (result.validation.ran) {
-    const mlexport::FormatInfo* format = mlexport::find_format(result.format);
     const std::string display = format ? format->display_name : result.format;
     if (!request.validate_only) log.info("Validating " + display + " export...");
     print_validation(log, result.validation, display);
   }
   const bool failed = result.validation.ran && !result.validation.passed;
-  if (flags.json) {
-    nlohmann::json doc = result_json(request, result);
-    if (failed)
-      doc["error"] = {{"code", "validation_failed"},
-                      {"exit_code", static_cast<int>(ExitCode::kValidationFailed)},
-                      {"message", "validation failed (" + result.validation.status + ")"}};
-    std::cout << doc.dump(2) << std::endl;
-  }
+  if (flags.json) std::cout << mlexport::export_report_json(request, result) << std::endl;
   return failed ? static_cast<int>(ExitCode::kValidationFailed) : 0;
 }
 
@@ -414,11 +295,11 @@ void draw_progress(size_t done, size_t total) {
 }
 
 int run_batch(const Flags& flags, Log& log) {
-  if (!flags.output_path.empty())
+  if (!flags.request.output_path.empty())
     throw mlexport::bad_input(
         "--output_path cannot be used with --pattern (each model is "
         "exported beside its checkpoint)");
-  if (flags.validate_only)
+  if (flags.request.validate_only)
     throw mlexport::bad_input("--validate_only cannot be used with --pattern");
   if (flags.jobs < 1) throw mlexport::bad_input("--jobs must be at least 1");
   if (flags.force && flags.report.empty())
@@ -427,7 +308,7 @@ int run_batch(const Flags& flags, Log& log) {
   if (matches.empty()) throw mlexport::bad_input("no files match " + flags.pattern);
   log.info("Found " + std::to_string(matches.size()) + " checkpoints matching pattern");
   Flags one = flags;
-  one.checkpoint_path = matches.front();
+  one.request.model_path = matches.front();
   mlexport::ExportRequest base = make_request(one);
   std::optional<mlexport::core::Shard> shard =
       !flags.shard.empty() ? std::optional(mlexport::core::parse_shard(flags.shard))
@@ -506,8 +387,9 @@ int run_batch(const Flags& flags, Log& log) {
     if (flags.json) {
       mlexport::ExportRequest r = base;
       r.model_path = item.path;
-      nlohmann::json j = item.ok || item.result.validation.ran ? result_json(r, item.result)
-                                                               : nlohmann::json::object();
+      nlohmann::json j = item.ok || item.result.validation.ran
+                             ? mlexport::core::export_report(r, item.result)
+                             : nlohmann::json::object();
       j["source_path"] = item.path;
       j["ok"] = item.ok;
       j["exit_code"] = item.exit_code;
@@ -589,7 +471,7 @@ int main(int argc, char** argv) {
       "ml-export: export PyTorch models to ONNX, OpenVINO, TorchScript or PyTorch checkpoints, "
       "and validate each export against the model"};
   Flags f;
-  auto* single = app.add_option("--checkpoint_path", f.checkpoint_path,
+  auto* single = app.add_option("--checkpoint_path", f.request.model_path,
                                 "TorchScript file, torch.save checkpoint or .safetensors");
   auto* many = app.add_option("--pattern", f.pattern,
                               "Glob of models to export, each beside itself (** for any folders)");
@@ -606,60 +488,70 @@ int main(int argc, char** argv) {
   app.add_flag("--force", f.force, "With --report: export again what passed before");
   app.add_option("--merge_reports", f.merge_reports,
                  "Print the summary of the reports this glob matches (exit 1 if any failed)");
-  app.add_option("--model", f.model, "Architecture for a checkpoint (wins over the file's)");
-  app.add_option("--num_classes", f.num_classes, "Classes of the checkpoint's classifier");
-  app.add_option("--task", f.task,
+  app.add_option("--model", f.request.model,
+                 "Architecture for a checkpoint (wins over the file's)");
+  app.add_option("--num_classes", f.request.num_classes, "Classes of the checkpoint's classifier");
+  app.add_option("--task", f.request.task,
                  "classification, detection, instance_segmentation, segmentation, anomaly or "
                  "regression (default: the checkpoint's, else the architecture's)");
-  app.add_option("--segmentation_output", f.segmentation_output,
+  app.add_option("--segmentation_output", f.request.segmentation_output,
                  "logits (default), probabilities, argmax (int64 class map) or argmax:uint8");
-  app.add_flag("--non_strict", f.non_strict, "Load checkpoints whose keys do not all match");
-  app.add_option("--output_path", f.output_path,
+  app.add_flag("--non_strict", f.request.non_strict,
+               "Load checkpoints whose keys do not all match");
+  app.add_option("--output_path", f.request.output_path,
                  "Output file (default: beside the input, with the format's extension)");
-  app.add_option("--format", f.format,
+  app.add_option("--format", f.request.format,
                  "Output format (see --list_formats; default: from --output_path's extension, "
                  "else onnx)");
   app.add_flag("--list_formats", f.list_formats, "List every format and whether it is available");
   app.add_option("--precision", f.precision, "ONNX weights and compute: fp32 or fp16")
       ->default_val("fp32");
-  app.add_flag("--fp16_io", f.fp16_io, "With --precision fp16: float16 inputs and outputs too");
+  app.add_flag("--fp16_io", f.request.fp16_io,
+               "With --precision fp16: float16 inputs and outputs too");
   app.add_option("--quantize", f.quantize, "ONNX dynamic quantization: int8");
-  app.add_flag("--compress_to_fp16", f.compress_to_fp16,
+  app.add_flag("--compress_to_fp16", f.request.compress_to_fp16,
                "OpenVINO: store float32 weights as float16");
   app.add_option("--input_shape", f.input_shapes, "Input shape, one per input (e.g. 1,3,224,224)");
   app.add_option("--input_dtype", f.input_dtypes,
                  "Input dtype, one per input: float32 float16 float64 int64 int32 bool, or "
                  "complex64 complex128 (the file takes (real, imag) pairs: a trailing dim of 2)");
   app.add_option("--batch_size", f.batch_size, "Batch size (dim 0 of every input; default 1)");
-  app.add_option("--opset_version", f.opset, "ONNX opset (11-17)")->default_val(14);
+  app.add_option("--opset_version", f.request.opset_version, "ONNX opset (11-17)")->default_val(14);
   auto* dynamic = app.add_option(
       "--dynamic_axes", f.dynamic_axes_spec,
       "Alone: dim 0 of inputs/outputs becomes 'batch_size'. With a spec, those axes: "
       "'{\"input\": {\"0\": \"batch\", \"2\": \"height\"}}' or input:0,2,3");
   dynamic->expected(0, 1);
-  app.add_flag("--validate,!--no-validate", f.validate, "Validate the export (default: on)");
-  app.add_flag("--validate_only", f.validate_only, "Only validate --onnx_path against the model");
-  app.add_option("--onnx_path", f.onnx_path,
+  app.add_flag("--validate,!--no-validate", f.request.validation.enabled,
+               "Validate the export (default: on)");
+  app.add_flag("--validate_only", f.request.validate_only,
+               "Only validate --onnx_path against the model");
+  app.add_option("--onnx_path", f.request.onnx_path,
                  "The file --validate_only checks; without a model, an ONNX model to convert");
-  app.add_flag("--simplify,!--no-simplify", f.simplify, "Run the simplifying passes (default: on)");
-  app.add_option("--disable_pass", f.disabled_passes, "Skip a named pass (repeatable)");
-  app.add_option("--ops_library", f.ops_libraries,
+  app.add_flag("--simplify,!--no-simplify", f.request.simplify,
+               "Run the simplifying passes (default: on)");
+  app.add_option("--disable_pass", f.request.disabled_passes, "Skip a named pass (repeatable)");
+  app.add_option("--ops_library", f.request.ops_libraries,
                  "Load a TORCH_LIBRARY operator library before the model (repeatable)");
-  app.add_flag("--external_data", f.external_data,
+  app.add_flag("--external_data", f.request.external_data,
                "Store weights in a .data file beside the model");
   app.add_option("--input_names", f.input_names, "Comma-separated ONNX input names");
   app.add_option("--output_names", f.output_names, "Comma-separated ONNX output names");
-  app.add_option("--seed", f.seed, "Seed of the random validation inputs")->default_val(0);
-  app.add_option("--num_samples", f.num_samples, "Random input samples to validate on")
+  app.add_option("--seed", f.request.validation.seed, "Seed of the random validation inputs")
+      ->default_val(0);
+  app.add_option("--num_samples", f.request.validation.num_samples,
+                 "Random input samples to validate on")
       ->default_val(1);
   app.add_option("--sample_input", f.sample_inputs,
                  "Validate on the arrays of this .npy/.npz (repeatable: the first is also the "
                  "example input; the others are compared too, e.g. to take every branch)")
       ->allow_extra_args(false);
   app.add_option("--runtime", f.runtime, "Runtime for validation: onnxruntime (the only one)");
-  app.add_option("--atol", f.atol, "Absolute tolerance (replaces the PASS/WARN/FAIL bands)");
-  app.add_option("--rtol", f.rtol, "Relative tolerance (replaces the PASS/WARN/FAIL bands)");
-  app.add_flag("--absolute_bands", f.absolute_bands,
+  app.add_option("--atol", f.request.validation.atol,
+                 "Absolute tolerance (replaces the PASS/WARN/FAIL bands)");
+  app.add_option("--rtol", f.request.validation.rtol,
+                 "Relative tolerance (replaces the PASS/WARN/FAIL bands)");
+  app.add_flag("--absolute_bands", f.request.validation.absolute_bands,
                "Judge by the guide's bands on the raw max difference, not the scaled one");
   app.add_option("--compare", f.compare,
                  "How outputs are compared: elementwise, detections (boxes/scores/labels matched "
@@ -673,10 +565,10 @@ int main(int argc, char** argv) {
   app.add_option("--localize_budget", f.localize_budget_mb,
                  "MB of intermediate values compared per run while localising (default 64; "
                  "more are found by bisection)");
-  app.add_option("--keep_fp32", f.keep_fp32,
+  app.add_option("--keep_fp32", f.request.keep_fp32,
                  "With --precision fp16: keep an op type (Pow), a source op (aten::pow) or a "
                  "module scope in float32 (repeatable)");
-  app.add_flag("--verbose", f.verbose, "Print the IR and the pass log");
+  app.add_flag("--verbose", f.request.verbose, "Print the IR and the pass log");
   app.add_flag("--json", f.json, "Print one JSON document with paths, timings and metrics");
   bool json = false;
   for (int k = 1; k < argc; ++k) json = json || std::string(argv[k]) == "--json";
@@ -702,10 +594,10 @@ int main(int argc, char** argv) {
     if (json) print_error_json(ExitCode::kBadInput, e.what());
     return static_cast<int>(ExitCode::kBadInput);
   }
-  f.dynamic_axes = dynamic->count() > 0;
+  f.request.dynamic_axes = dynamic->count() > 0;
   if (f.list_formats) return print_formats(f.json);
   if (!f.merge_reports.empty()) return merge_reports(f.merge_reports, f.json);
-  if (f.checkpoint_path.empty() && f.pattern.empty() && f.onnx_path.empty()) {
+  if (f.request.model_path.empty() && f.pattern.empty() && f.request.onnx_path.empty()) {
     const std::string message = "give --checkpoint_path PATH, --pattern GLOB or --onnx_path PATH";
     std::fprintf(stderr, "error: %s\n", message.c_str());
     if (f.json) print_error_json(ExitCode::kBadInput, message);

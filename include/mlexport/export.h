@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mlexport/diagnostics.h"
+#include "mlexport/option_values.h"
 
 namespace mlexport {
 
@@ -29,13 +30,12 @@ struct ValidationOptions {
   // Judge by the export guide's absolute bands on the raw max difference, not on the difference
   // scaled by the output's magnitude.
   bool absolute_bands = false;
-  // How outputs are compared: "elementwise"; "detections" (boxes/scores/labels matched as sets,
-  // other per-detection outputs through the match); "unordered" (each output's rows as a
-  // multiset). Empty: "detections" when the outputs look like detections, else "elementwise".
-  std::string compare;
-  // Where the export first diverges (see Divergence): "auto" after a WARN or FAIL, "always", or
-  // "never".
-  std::string localize = "auto";
+  // How outputs are compared: elementwise; detections (boxes/scores/labels matched as sets,
+  // other per-detection outputs through the match); unordered (each output's rows as a
+  // multiset). kAuto: detections when the outputs look like detections, else elementwise.
+  Compare compare = Compare::kAuto;
+  // Where the export first diverges (see Divergence): after a WARN or FAIL, always, or never.
+  Localize localize = Localize::kAuto;
   // Bytes of intermediate values exposed per run while localising; more are found by bisection.
   uint64_t localize_budget_bytes = 64ull << 20;
 };
@@ -60,10 +60,10 @@ struct ExportRequest {
   bool simplify = true;
   std::vector<std::string> disabled_passes;
   bool external_data = false;
-  std::string precision = "fp32";  // onnx: "fp16" stores weights and computes in float16
-  bool fp16_io = false;            // with fp16: inputs and outputs in float16 too (else float32)
-  std::string quantize;            // onnx: "int8" for dynamic quantization of MatMul/Gemm/Conv
-  bool compress_to_fp16 = false;   // openvino: float32 weights stored as float16
+  Precision precision = Precision::kFp32;  // onnx: kFp16 stores weights and computes in float16
+  bool fp16_io = false;  // with fp16: inputs and outputs in float16 too (else float32)
+  Quantization quantize = Quantization::kNone;  // onnx: kInt8, dynamic quantization of weights
+  bool compress_to_fp16 = false;                // openvino: float32 weights stored as float16
   // With fp16: ops kept in float32, each an IR op type ("Pow"), a source op ("aten::pow") or a
   // module scope ("encoder.layers.3", matching that module and everything inside it).
   std::vector<std::string> keep_fp32;

@@ -4,15 +4,15 @@
 //     torch::Tensor forward(torch::Tensor x);
 //     mlexport::SampleInput sample_input() { return torch::randn({1, 14}); }
 //   };
-//   policy.to_onnx("policy.onnx", {.opset_version = 14, .output_names = {"action"}});
+//   policy.to_onnx("policy.onnx", {.opset_version = 14, .output_names = {{"action"}}});
 //   policy.export_to("policy.xml");  // format from the extension
 //
 // Hooks the derived class may define (each is optional; the defaults are described):
 //   SampleInput sample_input()                 inputs for tracing and validation (required unless
 //                                              every call passes ExportOptions::input_sample)
 //   ConfigValue config()                       saved by to_torch (default: class name, no args)
-//   ExportOptions extra_export_args(const std::string& format)   per-format defaults; options
-//                                              given to the call win field by field
+//   ExportOptions extra_export_args(const std::string& format)   per-format defaults; each
+//                                              option given to the call wins over the hook's
 //   forward_for_export(...)                    traced instead of forward(...) when present
 //   void prepare_for_export()                  called before export, in eval mode
 //   void restore_after_export()                called afterwards, even when the export fails
@@ -72,27 +72,32 @@ struct SampleInput {
   bool empty() const { return tensors.empty(); }
 };
 
+// Every option is optional: one left empty keeps the extra_export_args(format) hook's value,
+// else the library's default (as ExportRequest's); one given wins over the hook, even when it
+// equals the default. In a designated initializer a list takes two pairs of braces:
+// {.output_names = {{"action"}}}.
 struct ExportOptions {
-  int opset_version = 17;
-  std::vector<std::string> input_names;   // default: SampleInput names, else input, input_1...
-  std::vector<std::string> output_names;  // default: output, output_1...
-  bool dynamic_axes = false;              // dim 0 of inputs and outputs becomes "batch_size"
-  bool validate = true;
-  std::string precision = "fp32";  // onnx: fp16
-  bool fp16_io = false;
-  std::string quantize;           // onnx: int8
-  bool compress_to_fp16 = false;  // openvino
+  std::optional<int> opset_version;  // default 17
+  // Default: the SampleInput's names, else input, input_1...
+  std::optional<std::vector<std::string>> input_names;
+  std::optional<std::vector<std::string>> output_names;  // default: output, output_1...
+  std::optional<bool> dynamic_axes;    // dim 0 of inputs and outputs becomes "batch_size"
+  std::optional<bool> validate;        // default true
+  std::optional<Precision> precision;  // onnx: kFp16
+  std::optional<bool> fp16_io;
+  std::optional<Quantization> quantize;  // onnx: kInt8
+  std::optional<bool> compress_to_fp16;  // openvino
   // The task written into the file's metadata ("classification", "segmentation", "regression"...);
   // empty: none.
-  std::string task;
-  // A segmentation model's output (onnx, openvino): "logits" (empty: the same), "probabilities",
+  std::optional<std::string> task;
+  // A segmentation model's output (onnx, openvino): "logits" (default), "probabilities",
   // "argmax" or "argmax:uint8" (an H x W class map).
-  std::string segmentation_output;
+  std::optional<std::string> segmentation_output;
   std::optional<SampleInput> input_sample;  // overrides the sample_input() hook
-  std::string subnet;                       // export this subnet instead of the whole model
-  uint64_t seed = 0;
-  int num_samples = 1;
-  EventCallback on_event;
+  std::optional<std::string> subnet;        // export this subnet instead of the whole model
+  std::optional<uint64_t> seed;             // default 0
+  std::optional<int> num_samples;           // default 1
+  EventCallback on_event;                   // empty: not given
 };
 
 using TensorList = std::vector<torch::Tensor>;
@@ -171,13 +176,14 @@ struct ModuleExport {
   std::function<void()> prepare, restore;
 };
 
-// Exports in `format` ("" = from the path's extension); `options` already merged. Implemented in
-// the library (src/api).
-ExportResult export_module(const ModuleExport& spec, const std::string& path,
-                           const std::string& format, const ExportOptions& options);
+// The request for `options`: the library's defaults, then every option the hook gives, then
+// every option the call gives. The one place where ExportOptions become an ExportRequest.
+ExportRequest make_request(const ExportOptions& hook, const ExportOptions& given);
 
-// `base` with every field of `given` that differs from a default-constructed ExportOptions.
-ExportOptions overlay_options(const ExportOptions& base, const ExportOptions& given);
+// Exports in `format` ("" = from the path's extension) with `request` (its output path and
+// format are set here). Implemented in the library (src/api).
+ExportResult export_module(const ModuleExport& spec, const std::string& path,
+                           const std::string& format, ExportRequest request);
 
 }  // namespace detail
 
@@ -248,10 +254,14 @@ class Exportable {
     Derived& self = derived();
     const FormatInfo* info = format.empty() ? format_for_path(path) : find_format(format);
     const std::string format_name = info ? info->name : format;
-    ExportOptions options = detail::overlay_options(self.extra_export_args(format_name), given);
+    const ExportOptions hook = self.extra_export_args(format_name);
+    // The options that choose what is traced, rather than how it is exported.
+    const std::optional<std::string>& subnet_name = given.subnet ? given.subnet : hook.subnet;
+    const std::optional<SampleInput>& input_sample =
+        given.input_sample ? given.input_sample : hook.input_sample;
     detail::ModuleExport spec;
-    if (!options.subnet.empty()) {
-      ExportSubnet subnet = self.get_export_subnet(options.subnet);
+    if (subnet_name) {
+      ExportSubnet subnet = self.get_export_subnet(*subnet_name);
       spec.module = subnet.module;
       spec.forward = subnet.forward;
       spec.sample = subnet.sample;
@@ -259,16 +269,16 @@ class Exportable {
       spec.module = &self.module_for_export();
       spec.forward = [&self](const TensorList& in) { return detail::call_forward(self, in); };
       if constexpr (requires { self.sample_input(); }) {
-        if (!options.input_sample) spec.sample = self.sample_input();
+        if (!input_sample) spec.sample = self.sample_input();
       }
     }
-    if (options.input_sample) spec.sample = *options.input_sample;
+    if (input_sample) spec.sample = *input_sample;
     spec.config = self.config();
     if constexpr (requires { self.zoo_architecture(); })
       spec.architecture = self.zoo_architecture();
     spec.prepare = [&self] { self.prepare_for_export(); };
     spec.restore = [&self] { self.restore_after_export(); };
-    return detail::export_module(spec, path, format_name, options);
+    return detail::export_module(spec, path, format_name, detail::make_request(hook, given));
   }
 
   std::map<std::string, std::string> export_config_;

@@ -14,6 +14,7 @@ struct FormatInfo {
   std::string unavailable_reason;  // empty when available
   std::string validated_by;        // the runtime that checks an export in this format
   std::string description;
+  std::string node_unit = "nodes";  // what ExportResult::node_count counts ("layers" in OpenVINO)
 };
 
 // Every format, available or not, in the order they are listed to users.

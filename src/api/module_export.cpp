@@ -66,6 +66,28 @@ class ExportModeGuard {
   std::vector<bool> requires_grad_;
 };
 
+// Sets each request field whose option is given; the fields of options left empty keep their
+// value.
+void apply_given(const ExportOptions& options, ExportRequest& request) {
+  auto set = [](auto& field, const auto& option) {
+    if (option) field = *option;
+  };
+  set(request.opset_version, options.opset_version);
+  set(request.input_names, options.input_names);
+  set(request.output_names, options.output_names);
+  set(request.dynamic_axes, options.dynamic_axes);
+  set(request.validation.enabled, options.validate);
+  set(request.precision, options.precision);
+  set(request.fp16_io, options.fp16_io);
+  set(request.quantize, options.quantize);
+  set(request.compress_to_fp16, options.compress_to_fp16);
+  set(request.task, options.task);
+  set(request.segmentation_output, options.segmentation_output);
+  set(request.validation.seed, options.seed);
+  set(request.validation.num_samples, options.num_samples);
+  if (options.on_event) request.on_event = options.on_event;
+}
+
 }  // namespace
 
 std::string demangle(const char* mangled) {
@@ -76,31 +98,17 @@ std::string demangle(const char* mangled) {
   return name;
 }
 
-ExportOptions overlay_options(const ExportOptions& base, const ExportOptions& given) {
-  const ExportOptions defaults;
-  ExportOptions out = base;
-  if (given.opset_version != defaults.opset_version) out.opset_version = given.opset_version;
-  if (!given.input_names.empty()) out.input_names = given.input_names;
-  if (!given.output_names.empty()) out.output_names = given.output_names;
-  if (given.dynamic_axes != defaults.dynamic_axes) out.dynamic_axes = given.dynamic_axes;
-  if (given.validate != defaults.validate) out.validate = given.validate;
-  if (given.precision != defaults.precision) out.precision = given.precision;
-  if (given.fp16_io != defaults.fp16_io) out.fp16_io = given.fp16_io;
-  if (!given.quantize.empty()) out.quantize = given.quantize;
-  if (given.compress_to_fp16 != defaults.compress_to_fp16)
-    out.compress_to_fp16 = given.compress_to_fp16;
-  if (!given.task.empty()) out.task = given.task;
-  if (!given.segmentation_output.empty()) out.segmentation_output = given.segmentation_output;
-  if (given.input_sample) out.input_sample = given.input_sample;
-  if (!given.subnet.empty()) out.subnet = given.subnet;
-  if (given.seed != defaults.seed) out.seed = given.seed;
-  if (given.num_samples != defaults.num_samples) out.num_samples = given.num_samples;
-  if (given.on_event) out.on_event = given.on_event;
-  return out;
+ExportRequest make_request(const ExportOptions& hook, const ExportOptions& given) {
+  ExportRequest request;
+  apply_given(hook, request);
+  apply_given(given, request);
+  // "" was the documented spelling of the default before the option was optional.
+  if (request.segmentation_output.empty()) request.segmentation_output = "logits";
+  return request;
 }
 
 ExportResult export_module(const ModuleExport& spec, const std::string& path,
-                           const std::string& format, const ExportOptions& options) {
+                           const std::string& format, ExportRequest request) {
   if (!spec.module || !spec.forward) throw bad_input("there is no module to export");
   if (spec.sample.empty())
     throw bad_input(
@@ -110,24 +118,9 @@ ExportResult export_module(const ModuleExport& spec, const std::string& path,
     throw bad_input("the sample input names " + std::to_string(spec.sample.names.size()) +
                     " of its " + std::to_string(spec.sample.tensors.size()) + " tensors");
 
-  ExportRequest request;
   request.output_path = path;
   request.format = format;
-  request.opset_version = options.opset_version;
-  request.input_names = !options.input_names.empty() ? options.input_names : spec.sample.names;
-  request.output_names = options.output_names;
-  request.dynamic_axes = options.dynamic_axes;
-  request.precision = options.precision;
-  request.fp16_io = options.fp16_io;
-  request.quantize = options.quantize;
-  request.compress_to_fp16 = options.compress_to_fp16;
-  request.task = options.task;
-  if (!options.segmentation_output.empty())
-    request.segmentation_output = options.segmentation_output;
-  request.validation.enabled = options.validate;
-  request.validation.seed = options.seed;
-  request.validation.num_samples = options.num_samples;
-  request.on_event = options.on_event;
+  if (request.input_names.empty()) request.input_names = spec.sample.names;
 
   torch::nn::Module& module = *spec.module;
   ExportModeGuard guard(module, spec);

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "core/export_job.h"
+#include "core/file_sha256.h"
 #include "mlexport/diagnostics.h"
 #include "mlexport/formats.h"
 

@@ -122,8 +122,8 @@ std::vector<ReportRecord> read_reports(const std::vector<std::string>& files, in
 std::string options_fingerprint(const ExportRequest& q) {
   std::ostringstream out;
   out << "opset=" << q.opset_version << ";batch=" << q.batch_size << ";dynamic=" << q.dynamic_axes
-      << ";precision=" << q.precision << ";quantize=" << q.quantize << ";fp16_io=" << q.fp16_io
-      << ";compress_fp16=" << q.compress_to_fp16 << ";model=" << q.model
+      << ";precision=" << to_string(q.precision) << ";quantize=" << to_string(q.quantize)
+      << ";fp16_io=" << q.fp16_io << ";compress_fp16=" << q.compress_to_fp16 << ";model=" << q.model
       << ";classes=" << q.num_classes << ";inputs=";
   for (const InputSpec& in : q.inputs) {
     for (int64_t d : in.shape) out << d << 'x';

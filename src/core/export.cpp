@@ -216,21 +216,13 @@ void check_request(const ExportRequest& request, bool in_memory) {
   if ((request.validation.atol && *request.validation.atol < 0) ||
       (request.validation.rtol && *request.validation.rtol < 0))
     throw bad_input("--atol and --rtol must not be negative");
-  if (request.precision != "fp32" && request.precision != "fp16")
-    throw bad_input("--precision must be fp32 or fp16, not '" + request.precision + "'");
-  if (!request.quantize.empty() && request.quantize != "int8")
-    throw bad_input("--quantize supports int8 only, not '" + request.quantize + "'");
-  if (!request.quantize.empty() && request.precision == "fp16")
+  const bool fp16 = request.precision == Precision::kFp16;
+  if (request.quantize != Quantization::kNone && fp16)
     throw bad_input("--quantize int8 and --precision fp16 cannot be combined");
-  if (request.fp16_io && request.precision != "fp16")
-    throw bad_input("--fp16_io needs --precision fp16");
+  if (request.fp16_io && !fp16) throw bad_input("--fp16_io needs --precision fp16");
   core::parse_segmentation_output(request.segmentation_output);
   if (!request.task.empty()) core::check_task(request.task, "--task");
-  if (!request.keep_fp32.empty() && request.precision != "fp16")
-    throw bad_input("--keep_fp32 needs --precision fp16");
-  const std::string& localize = request.validation.localize;
-  if (localize != "auto" && localize != "always" && localize != "never")
-    throw bad_input("localize must be auto, always or never, not '" + localize + "'");
+  if (!request.keep_fp32.empty() && !fp16) throw bad_input("--keep_fp32 needs --precision fp16");
   if (request.validation.localize_budget_bytes == 0)
     throw bad_input("--localize_budget must be positive");
   for (const std::string& name : request.disabled_passes) {
@@ -271,22 +263,8 @@ const core::FormatRow& resolve_format(const ExportRequest& request, bool pytorch
                     "; not available here: " + format_names(false) + ")");
   if (!row->info.available)
     throw bad_input("format '" + name + "' is not available: " + row->info.unavailable_reason);
-  const bool onnx = row->info.name == "onnx";
-  if (!onnx && (request.precision != "fp32" || !request.quantize.empty()))
-    throw bad_input("--precision and --quantize apply to ONNX exports only");
-  if (!request.dynamic_axes_spec.empty() && !onnx)
-    throw bad_input("named --dynamic_axes apply to ONNX exports; " + row->info.display_name +
-                    " takes --dynamic_axes alone (a dynamic batch)");
-  if (!core::parse_segmentation_output(request.segmentation_output).is_logits() &&
-      (row->info.name == "torch" || row->info.name == "torchscript"))
-    throw bad_input("--segmentation_output applies to ONNX and OpenVINO exports; the " +
-                    row->info.display_name + " format keeps the model's logits");
-  if (request.compress_to_fp16 && row->info.name != "openvino")
-    throw bad_input("--compress_to_fp16 applies to OpenVINO exports only");
-  if (!request.validate_only && !pytorch_source &&
-      (row->info.name == "torch" || row->info.name == "torchscript"))
-    throw bad_input("format '" + name + "' needs a PyTorch model; an ONNX file cannot become " +
-                    row->info.display_name);
+  std::string refusal;
+  if (!row->accepts(request, pytorch_source, &refusal)) throw bad_input(refusal);
   return *row;
 }
 
@@ -459,8 +437,9 @@ ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* p
     if (request.validation.enabled) {
       result.validation = format.validate(job);
       job.lap("validate");
-    } else if (!request.dynamic_axes_spec.empty() && format.info.name == "onnx" && job.model) {
-      // Even unvalidated, a file never keeps a named dim that only looks dynamic.
+    } else if (!request.dynamic_axes_spec.empty() && job.model) {
+      // Even unvalidated, a file never keeps a named dim that only looks dynamic (only formats
+      // that take named axes get here).
       format.validate(job);
       job.lap("validate");
     }

@@ -1,4 +1,6 @@
-// One export in progress, shared by the format writers (internal, torch-free).
+// One export in progress, shared by the format writers (internal, torch-free). What a job does
+// lives beside it, one file each: build_ir.h (the IR after the passes), validation_loop.h (the
+// comparison with the source model), tolerance.h, export_metadata.h, file_sha256.h.
 #pragma once
 
 #include <chrono>
@@ -14,7 +16,6 @@
 #include "mlexport/export.h"
 #include "mlexport/formats.h"
 #include "runtime/onnxruntime_runner.h"
-#include "validate/metrics.h"
 
 namespace mlexport::core {
 
@@ -75,27 +76,5 @@ struct ExportJob {
   }
   void lap(const std::string& stage) { result.timings[stage] += watch.lap(); }
 };
-
-// The model's IR after the pass pipeline; records the convert/passes timings, pass log, IR text
-// (verbose) and input/output names in the result.
-std::unique_ptr<ir::Graph> build_ir(ExportJob& job);
-
-// Compares `exported` with the source model on the job's inputs (plus the requested samples and,
-// with dynamic axes, a second batch size) under `tolerance`.
-ValidationResult validate_with(ExportJob& job, const Runner& exported,
-                               const validate::Tolerance& tolerance, const std::string& method);
-
-// The tolerance the request asks for (--atol/--rtol, else the bands for its precision, or for
-// `precision` when given; raw differences with --absolute_bands).
-validate::Tolerance requested_tolerance(const ExportRequest& request,
-                                        const std::string& precision = "");
-
-// JSON describing the export (inputs with shapes/dtypes/dynamic axes, outputs, source file and
-// its SHA-256, architecture, preprocessing): stored inside TorchScript archives as mlexport.json
-// so a later export of that archive needs no --input_shape.
-std::string export_metadata_json(const ExportJob& job);
-
-// Lower-case hex SHA-256 of a file's bytes.
-std::string file_sha256(const std::string& path);
 
 }  // namespace mlexport::core

@@ -77,13 +77,13 @@ std::vector<std::string> keep_fp32_advice(const ir::Graph& graph, const Divergen
 }  // namespace
 
 bool may_localize(const ExportJob& job) {
-  return job.request.validation.enabled && job.request.validation.localize != "never";
+  return job.request.validation.enabled && job.request.validation.localize != Localize::kNever;
 }
 
 void localize(ExportJob& job, const ExposedGraph& exposed, const validate::Tolerance& tolerance,
               ValidationResult& result) {
-  const std::string& mode = job.request.validation.localize;
-  if (mode == "never" || (mode != "always" && result.status == "PASS")) return;
+  const Localize mode = job.request.validation.localize;
+  if (mode == Localize::kNever || (mode == Localize::kAuto && result.status == "PASS")) return;
   Divergence& d = result.divergence;
   if (!job.graph || !job.model) {
     d.ran = true;
@@ -108,7 +108,8 @@ void localize(ExportJob& job, const ExposedGraph& exposed, const validate::Toler
     d.ran = true;
     d.note = "localisation stopped: " + first_line(e.what());
   }
-  if (d.found && job.request.precision == "fp16") d.keep_fp32 = keep_fp32_advice(*job.graph, d);
+  if (d.found && job.request.precision == Precision::kFp16)
+    d.keep_fp32 = keep_fp32_advice(*job.graph, d);
   job.lap("localize");
 }
 

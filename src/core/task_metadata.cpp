@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/export_job.h"
+#include "core/export_metadata.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::core {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "core/onnx_file_info.h"
 #include "frontend/checkpoint/torch_file.h"
 #include "mlexport/exportable.h"
 #include "mlexport/zoo_model.h"
@@ -277,6 +278,46 @@ TEST(Exportable, ZooModelsAreExportable) {
   torch::NoGradGuard no_grad;
   auto x = torch::randn({1, 3, 64, 64});
   EXPECT_TRUE(torch::allclose(model.forward(x), again.forward(x)));
+}
+
+// A hook that asks for opset 13 and no validation, for every format.
+struct Opset13Hook : torch::nn::Module, mlexport::Exportable<Opset13Hook> {
+  Opset13Hook() { fc = register_module("fc", torch::nn::Linear(4, 2)); }
+  torch::Tensor forward(torch::Tensor x) { return fc(x); }
+  SampleInput sample_input() { return torch::randn({1, 4}); }
+  ExportOptions extra_export_args(const std::string& /*format*/) {
+    ExportOptions o;
+    o.opset_version = 13;
+    o.validate = false;
+    return o;
+  }
+  torch::nn::Linear fc{nullptr};
+};
+
+TEST(Exportable, HookOptionsApplyWhenTheCallGivesNone) {
+  Opset13Hook model;
+  auto result = model.to_onnx(out("hook13.onnx"));
+  EXPECT_EQ(mlexport::core::read_onnx_file_info(out("hook13.onnx")).opset, 13);
+  EXPECT_FALSE(result.validation.ran);
+}
+
+TEST(Exportable, GivenOptionEqualToTheDefaultStillOverridesTheHook) {
+  Opset13Hook model;
+  // 17 and true are the library's defaults: given explicitly, they win over the hook's values.
+  auto result = model.to_onnx(out("given17.onnx"), {.opset_version = 17, .validate = true});
+  EXPECT_EQ(mlexport::core::read_onnx_file_info(out("given17.onnx")).opset, 17);
+  EXPECT_TRUE(result.validation.ran);
+  EXPECT_EQ(result.validation.status, "PASS");
+}
+
+TEST(Exportable, DesignatedInitializersNameEveryKindOfOption) {
+  Policy policy;
+  auto result = policy.to_onnx(
+      out("designated.onnx"),
+      {.opset_version = 14, .output_names = {{"action"}}, .precision = mlexport::Precision::kFp16});
+  EXPECT_EQ(result.output_names, (std::vector<std::string>{"action"}));
+  EXPECT_EQ(result.validation.precision, "fp16");
+  EXPECT_EQ(mlexport::core::read_onnx_file_info(out("designated.onnx")).precision, "fp16");
 }
 
 }  // namespace

@@ -2,9 +2,12 @@
 // ONNX Runtime for validation.
 #include <filesystem>
 
+#include "core/build_ir.h"
 #include "core/formats/format_registry.h"
 #include "core/localize_export.h"
 #include "core/task_metadata.h"
+#include "core/tolerance.h"
+#include "core/validation_loop.h"
 #include "emit/onnx/onnx_emitter.h"
 #include "passes/precision.h"
 
@@ -14,7 +17,7 @@ void write_onnx(ExportJob& job) {
   const ExportRequest& request = job.request;
   auto graph = build_ir(job);
   for (const auto& [key, value] : onnx_metadata(job)) graph->metadata[key] = value;
-  if (request.precision == "fp16") {
+  if (request.precision == Precision::kFp16) {
     passes::Fp16Options options;
     options.keep_io_fp32 = !request.fp16_io;
     options.keep_float32 = request.keep_fp32;
@@ -27,7 +30,7 @@ void write_onnx(ExportJob& job) {
                                   " constants, " + std::to_string(report.casts_inserted) +
                                   " casts");
   }
-  if (request.quantize == "int8") {
+  if (request.quantize == Quantization::kInt8) {
     auto report = passes::quantize_dynamic_int8(*graph, passes::QuantizeOptions{});
     job.result.pass_log.push_back("quantize-dynamic-int8: " + std::to_string(report.quantized) +
                                   " quantized, " + std::to_string(report.skipped) +

@@ -3,10 +3,13 @@
 // with an independent reader into ONNX and running that in ONNX Runtime.
 #include <filesystem>
 
+#include "core/build_ir.h"
 #include "core/formats/format_registry.h"
 #include "core/localize_export.h"
 #include "core/task_metadata.h"
 #include "core/temp_dir.h"
+#include "core/tolerance.h"
+#include "core/validation_loop.h"
 #include "emit/onnx/onnx_emitter.h"
 #include "emit/openvino/openvino_check.h"
 #include "emit/openvino/openvino_emitter.h"

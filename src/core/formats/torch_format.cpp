@@ -5,7 +5,10 @@
 #include <filesystem>
 
 #include "core/checkpoint_info.h"
+#include "core/export_metadata.h"
 #include "core/formats/format_registry.h"
+#include "core/tolerance.h"
+#include "core/validation_loop.h"
 #include "emit/torch/config_value.h"
 #include "emit/torch/torch_checkpoint.h"
 #include "frontend/zoo_checkpoint/zoo_source.h"

@@ -3,7 +3,10 @@
 // LibTorch.
 #include <filesystem>
 
+#include "core/export_metadata.h"
 #include "core/formats/format_registry.h"
+#include "core/tolerance.h"
+#include "core/validation_loop.h"
 #include "frontend/torchscript/torchscript_model.h"
 
 namespace mlexport::core {

@@ -1,23 +1,13 @@
-#include "core/export_job.h"
-
-#include <openssl/evp.h>
-
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
+#include "core/validation_loop.h"
 
 #include "core/dynamic_axes.h"
 #include "core/inputs.h"
-#include "core/task_metadata.h"
-#include "ir/printer.h"
-#include "passes/pass.h"
-#include "passes/test_perturbation.h"
+#include "core/tolerance.h"
 #include "validate/class_outputs.h"
 #include "validate/order_free.h"
 
 namespace mlexport::core {
+
 namespace {
 
 // One sample's outputs under the request's comparison (see ValidationOptions::compare).
@@ -28,10 +18,11 @@ void compare_one_sample(ExportJob& job, const std::vector<std::string>& names,
                         const std::vector<ir::Tensor>& reference,
                         const std::vector<ir::Tensor>& got, const validate::Tolerance& tolerance,
                         ValidationResult& result) {
-  const std::string& mode = job.request.validation.compare;
+  const Compare mode = job.request.validation.compare;
   std::optional<validate::DetectionLayout> layout;
-  if (mode.empty() || mode == "detections") layout = validate::find_detection_layout(reference);
-  if (mode == "detections" && !layout)
+  if (mode == Compare::kAuto || mode == Compare::kDetections)
+    layout = validate::find_detection_layout(reference);
+  if (mode == Compare::kDetections && !layout)
     throw bad_input(
         "--compare detections: the model's outputs are not detections (boxes [N,4], scores [N], "
         "labels [N])");
@@ -45,7 +36,7 @@ void compare_one_sample(ExportJob& job, const std::vector<std::string>& names,
     result.outputs.insert(result.outputs.end(), d.outputs.begin(), d.outputs.end());
     return;
   }
-  result.compare = mode.empty() ? "elementwise" : mode;
+  result.compare = mode == Compare::kAuto ? "elementwise" : to_string(mode);
   const bool class_maps = job.segmentation_output.kind == SegmentationOutput::Kind::kArgmax;
   for (size_t k = 0; k < reference.size(); ++k)
     if (class_maps && is_class_scores(scores[k].dtype, scores[k].shape.size()))
@@ -53,7 +44,7 @@ void compare_one_sample(ExportJob& job, const std::vector<std::string>& names,
           validate::compare_class_maps(names[k], scores[k], reference[k], got[k], tolerance));
     else
       result.outputs.push_back(
-          mode == "unordered"
+          mode == Compare::kUnordered
               ? validate::compare_unordered(names[k], reference[k], got[k], tolerance)
               : validate::compare_output(names[k], reference[k], got[k], tolerance));
 }
@@ -178,54 +169,6 @@ void cover_control_flow(ExportJob& job, const Runner& exported,
 
 }  // namespace
 
-std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
-  const ExportRequest& request = job.request;
-  ImportOptions import;
-  const bool dynamic = request.dynamic_axes || !request.dynamic_axes_spec.empty();
-  import.dynamic_batch = dynamic;
-  import.input_names = request.input_names;
-  import.output_names =
-      request.output_names.empty() ? default_output_names(job) : request.output_names;
-  auto graph = job.model->to_ir(job.inputs, import);
-  if (!request.dynamic_axes_spec.empty())
-    apply_dynamic_axes(job, *graph, request.dynamic_axes_spec);
-  else if (request.dynamic_axes)
-    collect_dynamic_axes(job, *graph);
-  append_segmentation_output(*graph, job.segmentation_output);
-  // The IR holds its own copy of the weights; without validation (and without dynamic axes to
-  // check) the model is done with.
-  if (!request.validation.enabled && request.dynamic_axes_spec.empty()) job.model.reset();
-  job.lap("convert");
-
-  passes::PassContext context{request.opset_version, dynamic};
-  passes::PipelineOptions pipeline{request.simplify, request.disabled_passes, false};
-  job.result.pass_log = passes::run_pipeline(*graph, context, pipeline);
-  // Test-only (see passes/test_perturbation.h): a wrong translation for localisation's tests.
-  if (const char* node = std::getenv("MLEXPORT_TEST_PERTURB"); node && *node)
-    passes::perturb_node_for_test(*graph, node);
-  if (request.verbose) job.result.ir_text = ir::print_graph(*graph);
-  job.lap("passes");
-  job.result.input_names.clear();
-  job.result.output_names.clear();
-  for (const ir::Value* v : graph->inputs()) job.result.input_names.push_back(v->name);
-  for (const ir::Value* v : graph->outputs()) job.result.output_names.push_back(v->name);
-  return graph;
-}
-
-validate::Tolerance requested_tolerance(const ExportRequest& request,
-                                        const std::string& precision) {
-  validate::Tolerance tolerance =
-      validate::tolerance_for_precision(!precision.empty()          ? precision
-                                        : !request.quantize.empty() ? request.quantize
-                                                                    : request.precision);
-  tolerance.absolute = request.validation.absolute_bands;
-  tolerance.atol = request.validation.atol;
-  tolerance.rtol = request.validation.rtol;
-  if (tolerance.atol && !tolerance.rtol) tolerance.rtol = 0.0;
-  if (tolerance.rtol && !tolerance.atol) tolerance.atol = 0.0;
-  return tolerance;
-}
-
 ValidationResult validate_with(ExportJob& job, const Runner& exported,
                                const validate::Tolerance& tolerance, const std::string& method) {
   auto start = std::chrono::steady_clock::now();
@@ -257,86 +200,9 @@ ValidationResult validate_with(ExportJob& job, const Runner& exported,
     }
   }
   result.absolute_bands = tolerance.absolute;
-  result.precision = !job.precision.empty()      ? job.precision
-                     : !request.quantize.empty() ? request.quantize
-                                                 : request.precision;
+  result.precision = precision_bands(request, job.precision);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
-}
-
-std::string file_sha256(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return "";
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-  std::vector<char> buffer(1 << 20);
-  while (file) {
-    file.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    if (file.gcount() > 0) EVP_DigestUpdate(ctx, buffer.data(), static_cast<size_t>(file.gcount()));
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx, digest, &length);
-  EVP_MD_CTX_free(ctx);
-  std::string hex;
-  char byte[3];
-  for (unsigned int k = 0; k < length; ++k) {
-    std::snprintf(byte, sizeof byte, "%02x", digest[k]);
-    hex += byte;
-  }
-  return hex;
-}
-
-std::string export_metadata_json(const ExportJob& job) {
-  const ExportRequest& request = job.request;
-  nlohmann::ordered_json meta;
-  meta["format_version"] = 1;
-  meta["producer"] = "mlexport " MLEXPORT_VERSION;
-  nlohmann::ordered_json inputs = nlohmann::ordered_json::array();
-  for (size_t k = 0; k < job.specs.size(); ++k) {
-    nlohmann::ordered_json input;
-    input["name"] = k < request.input_names.size()
-                        ? request.input_names[k]
-                        : (job.specs.size() == 1 ? "input" : "input_" + std::to_string(k));
-    input["shape"] = job.specs[k].second;
-    input["dtype"] = std::string(ir::dtype_name(job.specs[k].first));
-    for (const auto& a : job.dynamic_axes)
-      if (a.input == k) input["dynamic_axes"][std::to_string(a.axis)] = a.symbol;
-    if (request.dynamic_axes && job.dynamic_axes.empty())
-      input["dynamic_axes"] = {{"0", "batch_size"}};
-    inputs.push_back(input);
-  }
-  meta["inputs"] = inputs;
-  if (!request.output_names.empty()) meta["output_names"] = request.output_names;
-  const std::string& task = job.result.task;
-  if (!task.empty()) meta["task"] = task;
-  std::vector<std::string> names = job.result.output_names;
-  if (names.empty()) names = request.output_names;
-  if (names.empty()) names = default_output_names(job);
-  if (names.empty()) names = {"output"};
-  nlohmann::ordered_json outputs = nlohmann::ordered_json::array();
-  for (size_t k = 0; k < names.size(); ++k) {
-    nlohmann::ordered_json output = {{"name", names[k]}};
-    const std::string meaning = output_meaning(task, k, names.size(), job.segmentation_output);
-    if (!meaning.empty()) output["meaning"] = meaning;
-    outputs.push_back(output);
-  }
-  meta["outputs"] = outputs;
-  if (!job.result.class_names.empty()) meta["class_names"] = job.result.class_names;
-  const std::string& source = request.model_path.empty() ? request.onnx_path : request.model_path;
-  meta["source"] = {{"file", std::filesystem::path(source).filename().string()},
-                    {"kind", job.result.source_kind},
-                    {"sha256", source.empty() ? "" : file_sha256(source)}};
-  if (!job.result.architecture.empty()) {
-    meta["architecture"] = job.result.architecture;
-    // The zoo's image classifiers take ImageNet-normalised RGB, as torchvision's weights do.
-    meta["preprocessing"] = {{"color", "RGB"},
-                             {"scale", 1.0 / 255.0},
-                             {"mean", {0.485, 0.456, 0.406}},
-                             {"std", {0.229, 0.224, 0.225}}};
-  }
-  for (const auto& [key, value] : job.result.metadata) meta["checkpoint"][key] = value;
-  return meta.dump(2);
 }
 
 }  // namespace mlexport::core
