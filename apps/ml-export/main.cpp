@@ -531,6 +531,8 @@ int main(int argc, char** argv) {
   app.add_flag("--simplify,!--no-simplify", f.request.simplify,
                "Run the simplifying passes (default: on)");
   app.add_option("--disable_pass", f.request.disabled_passes, "Skip a named pass (repeatable)");
+  app.add_flag("--verify_each", f.request.verify_each,
+               "Check the IR after every pass and stop at the first that leaves it invalid");
   app.add_option("--ops_library", f.request.ops_libraries,
                  "Load a TORCH_LIBRARY operator library before the model (repeatable)");
   app.add_flag("--external_data", f.request.external_data,

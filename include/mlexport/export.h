@@ -59,6 +59,7 @@ struct ExportRequest {
   std::map<std::string, std::map<int64_t, std::string>> dynamic_axes_spec;
   bool simplify = true;
   std::vector<std::string> disabled_passes;
+  bool verify_each = false;  // check the IR after every pass (a conversion's debugging aid)
   bool external_data = false;
   Precision precision = Precision::kFp32;  // onnx: kFp16 stores weights and computes in float16
   bool fp16_io = false;  // with fp16: inputs and outputs in float16 too (else float32)

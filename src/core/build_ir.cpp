@@ -10,7 +10,7 @@
 
 namespace mlexport::core {
 
-std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
+std::unique_ptr<ir::Graph> build_ir(ExportJob& job, passes::Target target) {
   const ExportRequest& request = job.request;
   ImportOptions import;
   const bool dynamic = request.dynamic_axes || !request.dynamic_axes_spec.empty();
@@ -29,10 +29,20 @@ std::unique_ptr<ir::Graph> build_ir(ExportJob& job) {
   if (!request.validation.enabled && request.dynamic_axes_spec.empty()) job.model.reset();
   job.lap("convert");
 
-  passes::PassContext context{request.opset_version, dynamic};
-  passes::PipelineOptions pipeline{request.simplify, request.disabled_passes, false};
+  passes::PassContext context;
+  context.opset_version = request.opset_version;
+  context.dynamic_batch = dynamic;
+  context.target = target;
+  if (request.precision == Precision::kFp16) {
+    context.fp16.emplace();
+    context.fp16->keep_io_fp32 = !request.fp16_io;
+    context.fp16->keep_float32 = request.keep_fp32;
+  }
+  context.quantize_int8 = request.quantize == Quantization::kInt8;
+  passes::PipelineOptions pipeline{request.simplify, request.disabled_passes, request.verify_each};
   job.result.pass_log = passes::run_pipeline(*graph, context, pipeline);
   // Test-only (see passes/test_perturbation.h): a wrong translation for localisation's tests.
+  // (After the precision passes: the node keeps its name through them.)
   if (const char* node = std::getenv("MLEXPORT_TEST_PERTURB"); node && *node)
     passes::perturb_node_for_test(*graph, node);
   if (request.verbose) job.result.ir_text = ir::print_graph(*graph);

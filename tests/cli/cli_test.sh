@@ -857,6 +857,23 @@ case_verbose() {
   no_errors
   expect_line 'pass '
 }
+# The precision passes are steps of the pipeline: logged with their counts, and checked by the
+# verifier after each step with --verify_each.
+case_precision_passes_in_the_pipeline() {
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --verbose \
+    --precision fp16 --verify_each
+  expect_exit 0
+  no_errors
+  expect_line 'pass convert-fp16: changed, .* constants, [0-9]+ casts'
+  expect_no_line 'pass quantize-dynamic-int8'
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/q.onnx" --verbose \
+    --quantize int8 --verify_each
+  expect_exit 0
+  expect_line 'pass quantize-dynamic-int8: .* quantized'
+  run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/m.xml" --verbose
+  expect_exit 0
+  expect_no_line 'pass (legalize-onnx-opset|convert-fp16)'
+}
 case_help() {
   run --help
   expect_exit 0

@@ -1,5 +1,5 @@
-// ONNX: the IR after the pipeline (and the precision passes), checked by ONNX's checker, run in
-// ONNX Runtime for validation.
+// ONNX: the IR after the pipeline (the precision passes included), checked by ONNX's checker, run
+// in ONNX Runtime for validation.
 #include <filesystem>
 
 #include "core/build_ir.h"
@@ -9,35 +9,13 @@
 #include "core/tolerance.h"
 #include "core/validation_loop.h"
 #include "emit/onnx/onnx_emitter.h"
-#include "passes/precision.h"
 
 namespace mlexport::core {
 
 void write_onnx(ExportJob& job) {
   const ExportRequest& request = job.request;
-  auto graph = build_ir(job);
+  auto graph = build_ir(job, passes::Target::kOnnx);
   for (const auto& [key, value] : onnx_metadata(job)) graph->metadata[key] = value;
-  if (request.precision == Precision::kFp16) {
-    passes::Fp16Options options;
-    options.keep_io_fp32 = !request.fp16_io;
-    options.keep_float32 = request.keep_fp32;
-    auto report = passes::convert_to_fp16(*graph, options);
-    for (const std::string& entry : report.unmatched_keep_float32)
-      throw bad_input("--keep_fp32 " + entry +
-                      " names no node of the model (give an IR op type such as Pow, an aten op "
-                      "such as aten::pow, or a module path as the divergence report shows it)");
-    job.result.pass_log.push_back("convert-fp16: " + std::to_string(report.converted_constants) +
-                                  " constants, " + std::to_string(report.casts_inserted) +
-                                  " casts");
-  }
-  if (request.quantize == Quantization::kInt8) {
-    auto report = passes::quantize_dynamic_int8(*graph, passes::QuantizeOptions{});
-    job.result.pass_log.push_back("quantize-dynamic-int8: " + std::to_string(report.quantized) +
-                                  " quantized, " + std::to_string(report.skipped) +
-                                  " kept float, weights " + std::to_string(report.bytes_before) +
-                                  " -> " + std::to_string(report.bytes_after) + " bytes");
-  }
-  job.lap("passes");
   emit::OnnxOptions onnx;
   onnx.opset_version = request.opset_version;
   onnx.external_data = request.external_data;

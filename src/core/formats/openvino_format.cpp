@@ -27,7 +27,7 @@ std::string bin_path_of(const std::string& xml_path) {
 }  // namespace
 
 void write_openvino(ExportJob& job) {
-  auto graph = build_ir(job);
+  auto graph = build_ir(job, passes::Target::kOpenVino);
   graph->metadata = openvino_model_info(job);
   emit::OpenVinoOptions options;
   options.compress_to_fp16 = job.request.compress_to_fp16;
