@@ -17,7 +17,7 @@
 #include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 torch::jit::Module module_from_graph(std::shared_ptr<torch::jit::Graph> graph) {
   auto cu = std::make_shared<torch::jit::CompilationUnit>();
@@ -112,4 +112,4 @@ std::vector<std::pair<std::string, ir::Tensor>> module_state(const torch::jit::M
   return out;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript
