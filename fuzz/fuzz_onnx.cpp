@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // One input bit picks the option, so both paths see every shape of file.
   options.dynamic_batch = size > 0 && (data[size - 1] & 1);
   try {
-    (void)mlexport::frontend::import_onnx(path, options);
+    (void)mlexport::frontend::onnx::import_onnx(path, options);
   } catch (const mlexport::Error&) {
   }
   return 0;

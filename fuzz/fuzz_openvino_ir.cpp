@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::write_scratch("model.bin", data + bin, size - bin);
   }
   try {
-    (void)mlexport::frontend::read_openvino_ir(xml);
+    (void)mlexport::frontend::openvino_ir::read_openvino_ir(xml);
   } catch (const mlexport::Error&) {
   }
   return 0;

@@ -12,7 +12,7 @@
 #include "mlexport/diagnostics.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace mlexport::checkpoint;
+  using namespace mlexport::frontend::checkpoint;
   constexpr uint64_t kMaxFakeStorage = 1 << 20;
   try {
     auto result =

@@ -8,7 +8,7 @@
 #include "mlexport/diagnostics.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace mlexport::checkpoint;
+  using namespace mlexport::frontend::checkpoint;
   try {
     std::map<std::string, std::string> metadata;
     (void)load_safetensors_bytes(data, size, "fuzz.safetensors", &metadata);

@@ -15,7 +15,7 @@
 namespace mlexport::detail {
 namespace {
 
-checkpoint::ValuePtr to_value(const ConfigValue& v) {
+frontend::checkpoint::ValuePtr to_value(const ConfigValue& v) {
   namespace config = emit::config;
   if (v.is_none()) return config::none();
   if (v.is_bool()) return config::boolean(v.as_bool());
@@ -23,11 +23,11 @@ checkpoint::ValuePtr to_value(const ConfigValue& v) {
   if (v.is_double()) return config::real(v.as_double());
   if (v.is_string()) return config::string(v.as_string());
   if (v.is_list()) {
-    std::vector<checkpoint::ValuePtr> items;
+    std::vector<frontend::checkpoint::ValuePtr> items;
     for (const auto& item : v.as_list()) items.push_back(to_value(item));
     return config::list(items);
   }
-  std::vector<std::pair<std::string, checkpoint::ValuePtr>> entries;
+  std::vector<std::pair<std::string, frontend::checkpoint::ValuePtr>> entries;
   for (const auto& [key, item] : v.as_dict()) entries.emplace_back(key, to_value(item));
   return config::dict(entries);
 }
@@ -129,7 +129,8 @@ ExportResult export_module(const ModuleExport& spec, const std::string& path,
   std::vector<std::vector<int64_t>> shapes;
   for (const auto& t : spec.sample.tensors) {
     if (!t.defined()) throw bad_input("the sample input holds an undefined tensor");
-    source.example_inputs.push_back(torchscript::to_ir_tensor(t.detach().cpu().contiguous()));
+    source.example_inputs.push_back(
+        frontend::torchscript::to_ir_tensor(t.detach().cpu().contiguous()));
     shapes.push_back(t.sizes().vec());
   }
   const ConfigValue config = spec.config;
@@ -137,12 +138,12 @@ ExportResult export_module(const ModuleExport& spec, const std::string& path,
   auto state = [state_module, config]() -> std::optional<TorchState> {
     TorchState out;
     for (const auto& [key, tensor] : zoo::named_state(*state_module))
-      out.tensors.emplace_back(key, torchscript::to_ir_tensor(tensor));
+      out.tensors.emplace_back(key, frontend::torchscript::to_ir_tensor(tensor));
     out.config = to_value(config);
     return out;
   };
   auto forward = spec.forward;
-  source.model = torchscript::make_traced_source(
+  source.model = frontend::torchscript::make_traced_source(
       [forward](const std::vector<at::Tensor>& in) { return forward(in); },
       spec.sample.tensors.size(), nullptr, shapes, state);
   source.architecture = spec.architecture;

@@ -24,8 +24,9 @@ ZooModel ZooModel::from_checkpoint(const std::string& path, const std::string& a
   core::CheckpointInfo info = core::read_checkpoint(path, kind);
   const std::string name = arch.empty() ? info.arch : arch;
   if (name.empty()) throw bad_input(path + ": the checkpoint does not name its architecture");
-  zoo::StateReport report;
-  zoo::ZooModel built = zoo::load_zoo_model(name, info.num_classes, info.state, true, &report);
+  frontend::zoo_checkpoint::StateReport report;
+  zoo::ZooModel built =
+      frontend::zoo_checkpoint::load_zoo_model(name, info.num_classes, info.state, true, &report);
   ZooModel model;
   model.module_ = built.module;
   model.forward_ = built.forward;

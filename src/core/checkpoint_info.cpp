@@ -15,7 +15,7 @@ namespace mlexport::core {
 namespace {
 
 namespace fs = std::filesystem;
-using checkpoint::Value;
+using frontend::checkpoint::Value;
 
 const char* const kStateKeys[] = {"state_dict", "model_state_dict", "model", "net", "weights"};
 
@@ -121,12 +121,12 @@ void read_conventions(const Value& root, CheckpointInfo& info) {
     }
   // The weights: a bare state dict, or one under a conventional key.
   if (all_tensors(root)) {
-    info.state = checkpoint::tensors_of(root);
+    info.state = frontend::checkpoint::tensors_of(root);
   } else {
     for (const char* key : kStateKeys) {
       const Value* v = lookup(&root, key);
       if (v && v->is_dict_like()) {
-        info.state = checkpoint::tensors_of(*v);
+        info.state = frontend::checkpoint::tensors_of(*v);
         if (!info.state.empty()) break;
       }
     }
@@ -169,12 +169,12 @@ SourceKind detect_source_kind(const std::string& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw bad_input(path + ": no such file");
   if (fs::is_directory(path, ec)) throw bad_input(path + ": is a directory");
-  checkpoint::MappedFile file(path);
+  frontend::checkpoint::MappedFile file(path);
   const auto* data = file.data();
   const size_t size = file.size();
   if (size == 0) throw bad_input(path + ": the file is empty");
-  if (checkpoint::looks_like_zip(data, size)) {
-    checkpoint::ZipReader zip(data, size, path);
+  if (frontend::checkpoint::looks_like_zip(data, size)) {
+    frontend::checkpoint::ZipReader zip(data, size, path);
     for (const auto& entry : zip.entries()) {
       const std::string& n = entry.name;
       if (n.size() >= 13 && n.compare(n.size() - 13, 13, "constants.pkl") == 0)
@@ -195,7 +195,7 @@ CheckpointInfo read_checkpoint(const std::string& path, SourceKind kind) {
   CheckpointInfo info;
   if (kind == SourceKind::kSafetensors) {
     std::map<std::string, std::string> meta;
-    info.state = checkpoint::load_safetensors(path, &meta);
+    info.state = frontend::checkpoint::load_safetensors(path, &meta);
     for (const auto& [key, value] : meta) {
       info.metadata[key] = value;
       if ((key == "model_name" || key == "arch" || key == "architecture") && info.arch.empty()) {
@@ -206,7 +206,7 @@ CheckpointInfo read_checkpoint(const std::string& path, SourceKind kind) {
     read_config_json(path, info);
     return info;
   }
-  checkpoint::ValuePtr root = checkpoint::load_torch_file(path);
+  frontend::checkpoint::ValuePtr root = frontend::checkpoint::load_torch_file(path);
   if (!root->is_dict_like())
     throw bad_input(path + ": the checkpoint holds a " + std::string(Value::kind_name(root->kind)) +
                     ", not a state dict or a dict with one");

@@ -125,13 +125,13 @@ std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportRes
   if (request.model_path.empty()) {
     result.source_kind = "onnx";
     emit_event(request, "INFO", "Loading ONNX model from " + request.onnx_path);
-    return frontend::open_onnx_source(request.onnx_path);
+    return frontend::onnx::open_onnx_source(request.onnx_path);
   }
   const core::SourceKind kind = core::detect_source_kind(request.model_path);
   if (kind == core::SourceKind::kTorchScript) {
     result.source_kind = "torchscript";
     emit_event(request, "INFO", "Loading model from " + request.model_path);
-    return torchscript::TorchScriptModel::load(request.model_path);
+    return frontend::torchscript::TorchScriptModel::load(request.model_path);
   }
   result.source_kind = kind == core::SourceKind::kSafetensors ? "safetensors" : "checkpoint";
   emit_event(request, "INFO", "Loading checkpoint from " + request.model_path);
@@ -157,8 +157,9 @@ std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportRes
   const int64_t head = request.num_classes > 0                        ? request.num_classes
                        : task == "regression" && info.num_outputs > 0 ? info.num_outputs
                                                                       : info.num_classes;
-  zoo::StateReport report;
-  auto source = zoo::make_zoo_source(arch, head, info.state, !request.non_strict, &report);
+  frontend::zoo_checkpoint::StateReport report;
+  auto source = frontend::zoo_checkpoint::make_zoo_source(arch, head, info.state,
+                                                          !request.non_strict, &report);
   const std::string family = zoo::model_family(arch);
   const std::string variant =
       task == "classification" ? (family == "custom" ? "custom" : "base") : task;
@@ -342,7 +343,8 @@ void adopt_file_inputs(core::ExportJob& job, const std::string& path) {
 ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* prepared,
                            ExportResult& result, fs::path& created_folder) {
   check_request(request, prepared != nullptr);
-  torchscript::load_operator_libraries(request.ops_libraries);  // before any model is read
+  frontend::torchscript::load_operator_libraries(
+      request.ops_libraries);  // before any model is read
   const core::FormatRow& format =
       resolve_format(request, prepared != nullptr || !request.model_path.empty());
   result.format = format.info.name;

@@ -37,12 +37,11 @@ bool is_quantization_op(const std::string& op) {
 }  // namespace
 
 OnnxFileInfo read_onnx_file_info(const std::string& path) {
-  const frontend::detail::ModelFile file = frontend::detail::load_model_file(path);
+  const frontend::onnx::ModelFile file = frontend::onnx::load_model_file(path);
   const onnx::GraphProto& graph = file.proto.graph();
   OnnxFileInfo info;
   for (const auto& op : file.proto.opset_import())
-    if (frontend::detail::is_default_domain(op.domain()))
-      info.opset = static_cast<int>(op.version());
+    if (frontend::onnx::is_default_domain(op.domain())) info.opset = static_cast<int>(op.version());
   std::set<std::string> initializers;
   size_t float32_weights = 0, float16_weights = 0;
   for (const auto& t : graph.initializer()) {

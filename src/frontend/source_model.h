@@ -48,7 +48,7 @@ struct ControlFlowCoverage {
 // What the torch format saves: the state dict and the model's configuration.
 struct TorchState {
   std::vector<std::pair<std::string, ir::Tensor>> tensors;  // in the model's state-dict order
-  checkpoint::ValuePtr config;  // {"class_path": ..., "init_args": {...}}, or null
+  frontend::checkpoint::ValuePtr config;  // {"class_path": ..., "init_args": {...}}, or null
 };
 
 class SourceModel {

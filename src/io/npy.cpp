@@ -6,7 +6,6 @@
 #include <zip.h>
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
 #include <cctype>
 #include <cerrno>
@@ -18,6 +17,7 @@
 #include <optional>
 #include <string_view>
 
+#include "io/atomic_file.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::io {
@@ -375,39 +375,12 @@ std::string errno_text() {
   return std::strerror(errno);
 }
 
-// Writes `parts` into a temporary file beside `path` and renames it into place.
-void write_file_atomic(const std::string& path, const std::vector<std::string_view>& parts) {
-  static std::atomic<unsigned> counter{0};
-  std::string tmp;
-  int fd = -1;
-  for (int attempt = 0; attempt < 100 && fd < 0; ++attempt) {
-    tmp = path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
-    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0 && errno != EEXIST) break;
-  }
-  if (fd < 0) throw bad_input(path + ": cannot write: " + errno_text());
-  auto give_up = [&](const std::string& reason) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return bad_input(path + ": cannot write: " + reason);
-  };
-  for (std::string_view part : parts) {
-    while (!part.empty()) {
-      ssize_t n = ::write(fd, part.data(), part.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw give_up(errno_text());
-      part.remove_prefix(static_cast<size_t>(n));
-    }
-  }
-  if (::close(fd) != 0) {
-    std::string reason = errno_text();
-    ::unlink(tmp.c_str());
-    throw bad_input(path + ": cannot write: " + reason);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string reason = errno_text();
-    ::unlink(tmp.c_str());
-    throw bad_input(path + ": cannot write: " + reason);
+// Writes `parts` atomically (io/atomic_file.h); every failed step is the same bad input.
+void write_whole_file(const std::string& path, const std::vector<std::string_view>& parts) {
+  try {
+    io::write_file_atomic(fs::path(path), parts);
+  } catch (const AtomicWriteError& e) {
+    throw bad_input(path + ": cannot write: " + std::strerror(e.error()));
   }
 }
 
@@ -520,8 +493,8 @@ std::string npy_bytes(const ir::Tensor& tensor) {
 
 void write_npy(const std::string& path, const ir::Tensor& tensor) {
   std::string header = npy_header(tensor);
-  write_file_atomic(path, {header, std::string_view(reinterpret_cast<const char*>(tensor.raw()),
-                                                    tensor.nbytes())});
+  write_whole_file(path, {header, std::string_view(reinterpret_cast<const char*>(tensor.raw()),
+                                                   tensor.nbytes())});
 }
 
 NamedTensors read_npz(const std::string& path) {
@@ -574,7 +547,7 @@ void write_npz(const std::string& path, const NamedTensors& tensors, bool compre
     // libzip deletes an archive with no members instead of writing one; numpy writes the bare
     // end-of-central-directory record, so do the same.
     static constexpr char kEmptyZip[22] = {'P', 'K', 5, 6};
-    write_file_atomic(path, {std::string_view(kEmptyZip, sizeof(kEmptyZip))});
+    write_whole_file(path, {std::string_view(kEmptyZip, sizeof(kEmptyZip))});
     return;
   }
   // Headers first, so a tensor npy cannot represent fails before any file is touched.

@@ -1,5 +1,5 @@
-// Files that are either the old or the new content, never half of either: temp file in the same
-// folder, fsync, rename, fsync of the folder.
+// Files that are either the old or the new content, never half of either (io/atomic_file.h),
+// with the store's error messages.
 #pragma once
 
 #include <filesystem>

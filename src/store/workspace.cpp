@@ -21,7 +21,7 @@ void require_id(const std::string& id, const std::string& field) {
 }
 
 // Whether the checkpoint reader finds at least one tensor in the file.
-bool holds_tensors(const checkpoint::Value& value, int depth = 0) {
+bool holds_tensors(const frontend::checkpoint::Value& value, int depth = 0) {
   if (value.is_tensor()) return true;
   if (depth > 4) return false;
   for (const auto& [key, item] : value.entries)
@@ -154,7 +154,7 @@ fs::path Workspace::checkpoint(const std::string& project_id, const std::string&
   if (!fs::is_regular_file(resolved, ec))
     throw not_found("checkpoint " + which + " of " + experiment_id, "checkpoint");
   try {
-    checkpoint::ValuePtr value = checkpoint::load_torch_file(resolved.string());
+    frontend::checkpoint::ValuePtr value = frontend::checkpoint::load_torch_file(resolved.string());
     if (!value || !holds_tensors(*value))
       throw RequestError(400, "invalid_checkpoint",
                          "checkpoint " + which + " of " + experiment_id + " holds no tensors",

@@ -2,12 +2,9 @@
 
 #include <zip.h>
 
-#include <cstdio>
 #include <stdexcept>
 
-#include <unistd.h>
-
-#include "store/atomic_file.h"
+#include "io/atomic_file.h"
 
 namespace mlexport::store {
 
@@ -41,12 +38,12 @@ void write_zip_atomic(const std::filesystem::path& path, const std::vector<ZipMe
     throw std::runtime_error("cannot write " + path.string());
   }
   // zip_close wrote and closed the temp file; flush it and move it into place.
-  FILE* file = std::fopen(temp.c_str(), "rb");
-  if (file) {
-    fsync(fileno(file));
-    std::fclose(file);
+  try {
+    io::commit_file(temp, path);
+  } catch (const io::AtomicWriteError& e) {
+    throw std::filesystem::filesystem_error("cannot rename", temp, path,
+                                            std::error_code(e.error(), std::generic_category()));
   }
-  std::filesystem::rename(temp, path);
 }
 
 }  // namespace mlexport::store

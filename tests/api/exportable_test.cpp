@@ -191,14 +191,14 @@ TEST(Exportable, ConfigHookIsSavedByToTorch) {
   TwoInputs model;
   auto result = model.to_torch(out("two.pth"));
   EXPECT_EQ(result.format, "torch");
-  auto root = mlexport::checkpoint::load_torch_file(out("two.pth"));
+  auto root = mlexport::frontend::checkpoint::load_torch_file(out("two.pth"));
   const auto* config = root->get("config");
   ASSERT_NE(config, nullptr);
   EXPECT_EQ(config->get("class_path")->s, "policies.TwoInputs");
   const auto* args = config->get("init_args");
   EXPECT_EQ(args->get("hidden")->i, 8);
   EXPECT_EQ(args->get("mode")->s, "FAST");
-  EXPECT_EQ(args->get("shape")->kind, mlexport::checkpoint::Value::Kind::List);
+  EXPECT_EQ(args->get("shape")->kind, mlexport::frontend::checkpoint::Value::Kind::List);
   const auto* state = root->get("state_dict");
   ASSERT_NE(state, nullptr);
   EXPECT_NE(state->get("fc.weight"), nullptr);

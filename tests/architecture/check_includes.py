@@ -1,6 +1,11 @@
 #!/usr/bin/python3
 """Fails when an #include crosses modules in a way docs/architecture.md does not allow.
 
+The build already fails on an include of a module that is not linked (each library's headers come
+only through its own include root); this adds what the build cannot see: whether a link is an
+allowed edge at all, includes that climb out of their folder ("../") past the include roots, and
+LibTorch headers (installed in /usr/include, so on every target's path) outside the torch modules.
+
 usage: check_includes.py REPO_ROOT
 """
 import os
@@ -38,8 +43,20 @@ def allowed_edges():
     return allowed
 
 
+def torch_modules():
+    text = open(os.path.join(ROOT, "docs", "architecture.md")).read()
+    block = re.search(r"```torch-modules\n(.*?)```", text, re.S)
+    if not block:
+        sys.exit("docs/architecture.md has no torch-modules block")
+    return set(block.group(1).split())
+
+
+TORCH_INCLUDE = re.compile(r"\s*#\s*include\s+<(torch|ATen|c10|caffe2)/")
+
+
 def main():
     allowed = allowed_edges()
+    with_torch = torch_modules()
     problems = []
     for top in ("src", "apps", "include"):
         for dirpath, _, files in os.walk(os.path.join(ROOT, top)):
@@ -54,7 +71,15 @@ def main():
                     problems.append("%s: module %s is not in docs/architecture.md" % (path, source))
                     continue
                 for n, line in enumerate(open(os.path.join(ROOT, path), errors="replace"), 1):
+                    if TORCH_INCLUDE.match(line) and source not in with_torch:
+                        problems.append("%s:%d includes LibTorch: %s is not a torch module" %
+                                        (path, n, source))
+                        continue
                     m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+                    if m and ".." in m.group(1).split("/"):
+                        problems.append("%s:%d includes %s: no \"..\" in includes (the include "
+                                        "roots decide what a module sees)" % (path, n, m.group(1)))
+                        continue
                     if not m or "/" not in m.group(1):
                         continue  # a header beside the file
                     target = m.group(1)

@@ -25,14 +25,14 @@ int main(int argc, char** argv) {
   size_t tensors = 0;
   // The result is kept until after the clock stops: freeing it is not part of reading.
   std::vector<std::pair<std::string, mlexport::ir::Tensor>> kept;
-  mlexport::checkpoint::ValuePtr root;
+  mlexport::frontend::checkpoint::ValuePtr root;
   auto load = [&] {
     if (safetensors) {
-      kept = mlexport::checkpoint::load_safetensors(path);
+      kept = mlexport::frontend::checkpoint::load_safetensors(path);
       tensors = kept.size();
     } else {
-      root = mlexport::checkpoint::load_torch_file(path);
-      tensors = mlexport::checkpoint::tensors_of(*root).size();
+      root = mlexport::frontend::checkpoint::load_torch_file(path);
+      tensors = mlexport::frontend::checkpoint::tensors_of(*root).size();
     }
   };
   try {

@@ -24,12 +24,12 @@ namespace fs = std::filesystem;
 using namespace std::string_literals;
 using mlexport::Error;
 using mlexport::ExitCode;
-using mlexport::checkpoint::load_pickle_bytes;
-using mlexport::checkpoint::load_safetensors;
-using mlexport::checkpoint::load_torch_file;
-using mlexport::checkpoint::tensors_of;
-using mlexport::checkpoint::Value;
-using mlexport::checkpoint::ValuePtr;
+using mlexport::frontend::checkpoint::load_pickle_bytes;
+using mlexport::frontend::checkpoint::load_safetensors;
+using mlexport::frontend::checkpoint::load_torch_file;
+using mlexport::frontend::checkpoint::tensors_of;
+using mlexport::frontend::checkpoint::Value;
+using mlexport::frontend::checkpoint::ValuePtr;
 using Kind = Value::Kind;
 using NamedTensors = std::vector<std::pair<std::string, mlexport::ir::Tensor>>;
 
@@ -340,7 +340,7 @@ TEST(TorchFile, EveryTruncationFailsCleanly) {
     const std::string data = read_all(fixture_dir() / name);
     for (size_t cut = 0; cut < data.size(); cut += 7) {
       try {
-        mlexport::checkpoint::load_torch_bytes(data.data(), cut, name);
+        mlexport::frontend::checkpoint::load_torch_bytes(data.data(), cut, name);
         ADD_FAILURE() << name << " truncated to " << cut << " bytes loaded";
       } catch (const Error& e) {
         EXPECT_EQ(e.code(), ExitCode::kBadInput);

@@ -23,10 +23,10 @@ namespace config = mlexport::emit::config;
 namespace ir = mlexport::ir;
 using mlexport::Error;
 using mlexport::ExitCode;
-using mlexport::checkpoint::Value;
-using mlexport::checkpoint::ValuePtr;
 using mlexport::emit::TorchCheckpoint;
 using mlexport::emit::torchsave::pickle_for_torch_save;
+using mlexport::frontend::checkpoint::Value;
+using mlexport::frontend::checkpoint::ValuePtr;
 using Kind = Value::Kind;
 
 std::string to_hex(const std::string& s) {
@@ -165,7 +165,7 @@ TEST(PickleWriter, MatchesPythonPickleByteForByte) {
   }
 }
 
-std::string member_text(mlexport::checkpoint::ZipReader& zip, const std::string& name) {
+std::string member_text(mlexport::frontend::checkpoint::ZipReader& zip, const std::string& name) {
   const auto* e = zip.find(name);
   if (!e) return "<missing " + name + ">";
   const auto bytes = zip.read(*e, true);
@@ -206,10 +206,10 @@ TEST(PickleWriter, MatchesTorchSaveByteForByte) {
 
   const std::string theirs_file = read_file(python["path"].get<std::string>());
   const std::string ours_file = read_file(ours_path);
-  mlexport::checkpoint::ZipReader theirs(reinterpret_cast<const std::byte*>(theirs_file.data()),
-                                         theirs_file.size(), "torch.save");
-  mlexport::checkpoint::ZipReader ours(reinterpret_cast<const std::byte*>(ours_file.data()),
-                                       ours_file.size(), "ours");
+  mlexport::frontend::checkpoint::ZipReader theirs(
+      reinterpret_cast<const std::byte*>(theirs_file.data()), theirs_file.size(), "torch.save");
+  mlexport::frontend::checkpoint::ZipReader ours(
+      reinterpret_cast<const std::byte*>(ours_file.data()), ours_file.size(), "ours");
   // The same members in the same order; torch 1.13 writes no byteorder record, we do (newer
   // torch.save does, and torch 1.13 ignores it).
   std::vector<std::string> want = python["members"].get<std::vector<std::string>>();

@@ -23,12 +23,12 @@ namespace ir = mlexport::ir;
 namespace torchsave = mlexport::emit::torchsave;
 using mlexport::Error;
 using mlexport::ExitCode;
-using mlexport::checkpoint::Value;
-using mlexport::checkpoint::ValuePtr;
 using mlexport::emit::emit_torch_checkpoint;
 using mlexport::emit::torch_checkpoint_value;
 using mlexport::emit::TorchCheckpoint;
 using mlexport::emit::verify_torch_checkpoint;
+using mlexport::frontend::checkpoint::Value;
+using mlexport::frontend::checkpoint::ValuePtr;
 using DT = ir::DType;
 
 ir::Tensor pattern_tensor(DT dtype, std::vector<int64_t> shape, int seed) {
@@ -189,7 +189,7 @@ void expect_loads_back(const std::string& path, const TorchCheckpoint& c,
     ADD_FAILURE() << "torch.load gives something else than was written; JSON patch from ours to "
                      "torch's:\n"
                   << json::diff(want, got).dump(1).substr(0, 4000);
-  const ValuePtr ours = mlexport::checkpoint::load_torch_file(path);
+  const ValuePtr ours = mlexport::frontend::checkpoint::load_torch_file(path);
   const json own = canonical(*ours, false);
   if (own != canonical(*written, false))
     ADD_FAILURE() << "mlexport's reader gives something else than was written:\n"
@@ -251,8 +251,8 @@ TEST(Emit, ArchiveLayoutIsTorchSaves) {
     c.state_dict.emplace_back("t" + std::to_string(k), pattern_tensor(DT::Int16, {k + 1}, k));
   emit_torch_checkpoint(c, dir.file("resnet18.v2.pt"));
   const std::string file = read_file(dir.file("resnet18.v2.pt"));
-  mlexport::checkpoint::ZipReader zip(reinterpret_cast<const std::byte*>(file.data()), file.size(),
-                                      "layout");
+  mlexport::frontend::checkpoint::ZipReader zip(reinterpret_cast<const std::byte*>(file.data()),
+                                                file.size(), "layout");
   std::vector<std::string> names;
   for (const auto& e : zip.entries()) {
     names.push_back(e.name);

@@ -16,9 +16,9 @@ namespace {
 using namespace emit_torch_test;
 using mlexport::Error;
 using mlexport::ExitCode;
-using mlexport::checkpoint::ZipReader;
 using mlexport::emit::torchsave::ZipWriter;
 using mlexport::emit::torchsave::ZipWriterOptions;
+using mlexport::frontend::checkpoint::ZipReader;
 
 std::string pattern(size_t n, int seed) {
   std::string s(n, '\0');

@@ -10,7 +10,7 @@
 #include "mlexport/diagnostics.h"
 #include "support.h"
 
-namespace mlexport::frontend {
+namespace mlexport::frontend::onnx {
 namespace {
 
 namespace fs = std::filesystem;
@@ -181,4 +181,4 @@ TEST(Unsupported, SourceModelRefusesAtOpen) {
 }
 
 }  // namespace
-}  // namespace mlexport::frontend
+}  // namespace mlexport::frontend::onnx

@@ -7,7 +7,7 @@
 #include "mlexport/diagnostics.h"
 #include "support.h"
 
-namespace mlexport::frontend {
+namespace mlexport::frontend::onnx {
 namespace {
 
 using testing::fixture;
@@ -416,4 +416,4 @@ TEST(Source, OpenOnnxSourceGivesASourceModel) {
 }
 
 }  // namespace
-}  // namespace mlexport::frontend
+}  // namespace mlexport::frontend::onnx

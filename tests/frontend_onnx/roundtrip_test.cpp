@@ -12,7 +12,7 @@
 #include "runtime/onnxruntime_runner.h"
 #include "support.h"
 
-namespace mlexport::frontend {
+namespace mlexport::frontend::onnx {
 namespace {
 
 namespace fs = std::filesystem;
@@ -221,4 +221,4 @@ TEST(DynamicBatch, FixedBatchFileRunsAtAnotherBatchSize) {
 }
 
 }  // namespace
-}  // namespace mlexport::frontend
+}  // namespace mlexport::frontend::onnx

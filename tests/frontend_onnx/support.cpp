@@ -10,7 +10,7 @@
 
 #include <unistd.h>
 
-namespace mlexport::frontend::testing {
+namespace mlexport::frontend::onnx::testing {
 
 namespace fs = std::filesystem;
 
@@ -76,4 +76,4 @@ std::string scratch_dir(const std::string& name) {
   return dir.string();
 }
 
-}  // namespace mlexport::frontend::testing
+}  // namespace mlexport::frontend::onnx::testing

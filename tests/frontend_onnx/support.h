@@ -7,7 +7,7 @@
 
 #include "ir/tensor.h"
 
-namespace mlexport::frontend::testing {
+namespace mlexport::frontend::onnx::testing {
 
 // $MLEXPORT_ONNX_FIXTURES (set by CMakeLists.txt; make_fixtures.py writes it), or "".
 std::string fixture_dir();
@@ -23,4 +23,4 @@ double max_abs_diff(const ir::Tensor& a, const ir::Tensor& b);
 // A fresh empty directory under the system temp folder, for emitted files.
 std::string scratch_dir(const std::string& name);
 
-}  // namespace mlexport::frontend::testing
+}  // namespace mlexport::frontend::onnx::testing

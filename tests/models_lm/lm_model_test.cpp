@@ -176,7 +176,7 @@ TEST_P(LanguageModel, DynamicBatchAndSequenceOnnx) {
   make_sequence_dynamic(onnx, f.meta["inputs"]);
   if (HasFatalFailure()) return;
 
-  auto eager = torchscript::TorchScriptModel::load(f.pt.string());
+  auto eager = frontend::torchscript::TorchScriptModel::load(f.pt.string());
   for (const fs::path& set : {f.inputs_a, f.inputs_b}) {
     std::vector<ir::Tensor> inputs = read_inputs(set);
     std::vector<ir::Tensor> want = eager->run(inputs);

@@ -40,7 +40,7 @@ ExitCode read_back_edited(const Graph& g, const std::function<std::string(std::s
   emit::emit_openvino(g, dir.file("m.xml"), {});
   write_text(dir.file("m.xml"), edit(read_text(dir.file("m.xml"))));
   try {
-    frontend::read_openvino_ir(dir.file("m.xml"));
+    frontend::openvino_ir::read_openvino_ir(dir.file("m.xml"));
   } catch (const Error& e) {
     return e.code();
   }

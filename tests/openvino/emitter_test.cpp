@@ -140,7 +140,7 @@ TEST(OpenVinoEmitter, Fp16CompressionKeepsTheInterfaceFp32) {
   EXPECT_NE(xml.find("destination_type=\"f32\""), std::string::npos);
   EXPECT_NE(xml.find("name=\"decompression\""), std::string::npos);
   EXPECT_EQ(r.bin_bytes, 12u);
-  auto back = frontend::read_openvino_ir(dir.file("m.xml"));
+  auto back = frontend::openvino_ir::read_openvino_ir(dir.file("m.xml"));
   ASSERT_EQ(back->inputs().size(), 1u);
   EXPECT_EQ(back->inputs()[0]->dtype, DType::Float32);
   EXPECT_EQ(back->outputs()[0]->dtype, DType::Float32);
@@ -197,7 +197,7 @@ TEST(OpenVinoReader, UnknownLayerTypesAreReportedTogether) {
   }
   std::ofstream(dir.file("m.xml"), std::ios::trunc) << xml;
   try {
-    frontend::read_openvino_ir(dir.file("m.xml"));
+    frontend::openvino_ir::read_openvino_ir(dir.file("m.xml"));
     FAIL() << "no error";
   } catch (const UnsupportedOpsError& e) {
     ASSERT_EQ(e.ops().size(), 2u);
@@ -210,7 +210,7 @@ TEST(OpenVinoReader, UnknownLayerTypesAreReportedTogether) {
 
 TEST(OpenVinoReader, MissingFileIsBadInput) {
   try {
-    frontend::read_openvino_ir("/nonexistent/model.xml");
+    frontend::openvino_ir::read_openvino_ir("/nonexistent/model.xml");
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kBadInput);
@@ -224,7 +224,7 @@ TEST(OpenVinoReader, ConstOutsideTheBinIsBadInput) {
   emit::emit_openvino(g, dir.file("m.xml"), {});
   fs::resize_file(dir.file("m.bin"), 4);
   try {
-    frontend::read_openvino_ir(dir.file("m.xml"));
+    frontend::openvino_ir::read_openvino_ir(dir.file("m.xml"));
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ExitCode::kBadInput);

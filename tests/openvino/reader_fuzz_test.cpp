@@ -12,7 +12,7 @@
 #include "frontend/openvino_ir/openvino_reader.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::frontend {
+namespace mlexport::frontend::openvino_ir {
 namespace {
 
 namespace fs = std::filesystem;
@@ -64,4 +64,4 @@ TEST(OpenVinoReaderFuzz, LayerWithoutItsInputPort) {
 }
 
 }  // namespace
-}  // namespace mlexport::frontend
+}  // namespace mlexport::frontend::openvino_ir

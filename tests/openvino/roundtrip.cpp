@@ -99,7 +99,7 @@ RoundTrip round_trip(const ir::Graph& g, const std::vector<ir::Tensor>& inputs,
     rt.layers = written.layer_count;
     rt.xml = read_text(dir.file("model.xml"));
     emit::check_openvino_ir(dir.file("model.xml"));
-    auto back = frontend::read_openvino_ir(dir.file("model.xml"));
+    auto back = frontend::openvino_ir::read_openvino_ir(dir.file("model.xml"));
     emit::emit_onnx(*back, dir.file("readback.onnx"), {});
     rt.direct = runtime::run_onnxruntime(dir.file("direct.onnx"), inputs).outputs;
     rt.through_openvino = runtime::run_onnxruntime(dir.file("readback.onnx"), inputs).outputs;

@@ -466,7 +466,7 @@ CaseResult run_case(const CaseInfo& c, const RunOptions& options, const fs::path
       std::vector<Tensor> eager;
       {
         Timer timer(timings.eager_s);
-        eager = torchscript::TorchScriptModel::load(request.model_path)->run(inputs2);
+        eager = frontend::torchscript::TorchScriptModel::load(request.model_path)->run(inputs2);
       }
       runtime::RunResult run;
       {

@@ -1,12 +1,17 @@
 // Zoo tests: registry API, state-dict loading, and numerical parity with torchvision.
 //
-// ZooApi.*         registry contents, stable keys of our own models, load_state_dict reports,
-//                  legacy DenseNet keys, tracing.
-// ZooParity.<name> reads $MLEXPORT_ZOO_REF_DIR/<name>.pt (make_reference.py: torchvision 0.14 with
-//                  num_classes=10, randomized BatchNorm state), requires the C++ model's state-dict
-//                  keys to equal torchvision's (names and order), loads the state dict strictly,
-//                  compares the eval forward with the eager output (max|a-b| / max(1, max|a|) <=
-//                  1e-5), then traces the model and runs the traced graph on a second input.
+// ZooApi.*, ZooApiB.*, ZooApiSeg.*   no Python: registry contents, stable keys of our own models,
+//     load_state_dict reports, legacy DenseNet keys, tracing (ZooApi); head size, free input
+//     size, ViT image size, normalization eps, stochastic depth (ZooApiB: mobilenet_v3,
+//     efficientnet, vit, convnext); segmentation rows, output at the input's size, aux_classifier
+//     keys only when asked, the dilated trunks (ZooApiSeg).
+// Zoo/ZooParity.Torchvision/<name>   one test per row of kParityCases: reads
+//     $MLEXPORT_ZOO_REF_DIR/<name>.pt (make_reference.py: torchvision 0.14, randomized
+//     normalization state and biases; "<model>_aux" built with aux_loss=True), requires the C++
+//     model's state-dict keys to equal torchvision's (names and order), loads the state dict
+//     strictly, compares the eval forward with the eager output (segmentation: result["out"];
+//     max|a-b| / max(1, max|a|) <= 1e-5), then traces the model and runs the traced graph on a
+//     second input.
 #include <gtest/gtest.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/frontend/tracer.h>
@@ -17,6 +22,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -24,9 +30,71 @@
 #include "zoo/zoo.h"
 #include "zoo/zoo_torch.h"
 
+namespace mlexport::zoo {
+// vit.cpp: a ViT variant for another image size (the registry builds image_size 224).
+ZooModel build_vit(const std::string& name, int64_t num_classes, int64_t image_size);
+}  // namespace mlexport::zoo
+
 namespace zoo = mlexport::zoo;
 
 namespace {
+
+// The parity rows: the reference (and test) name, and the classes the reference was built with
+// (make_reference.py's MODELS: the same names). ctest picks one row per test (tests/zoo/
+// CMakeLists.txt: the default run and the compat run).
+struct ParityCase {
+  const char* name;
+  int64_t num_classes;
+};
+
+const ParityCase kParityCases[] = {
+    // Classification (src/zoo/{resnet,vgg,densenet,mobilenet_v2,custom}.cpp).
+    {"resnet18", 10},
+    {"resnet34", 10},
+    {"resnet50", 10},
+    {"resnet101", 10},
+    {"resnet152", 10},
+    {"vgg11", 10},
+    {"vgg13", 10},
+    {"vgg16", 10},
+    {"vgg19", 10},
+    {"densenet121", 10},
+    {"densenet161", 10},
+    {"densenet169", 10},
+    {"densenet201", 10},
+    {"mobilenet_v2", 10},
+    {"simple_cnn", 10},
+    {"tiny_net", 10},
+    // mobilenet_v3, efficientnet, vit, convnext.
+    {"mobilenet_v3_small", 10},
+    {"mobilenet_v3_large", 10},
+    {"efficientnet_b0", 10},
+    {"efficientnet_b1", 10},
+    {"efficientnet_b2", 10},
+    {"efficientnet_b3", 10},
+    {"vit_b_16", 10},
+    {"vit_b_32", 10},
+    {"vit_l_16", 10},
+    {"convnext_tiny", 10},
+    {"convnext_small", 10},
+    {"convnext_base", 10},
+    // Segmentation (src/zoo/segmentation.cpp); "_aux": built with aux_loss=True.
+    {"fcn_resnet50", 5},
+    {"fcn_resnet101", 5},
+    {"deeplabv3_resnet50", 5},
+    {"deeplabv3_resnet101", 5},
+    {"deeplabv3_mobilenet_v3_large", 5},
+    {"lraspp_mobilenet_v3_large", 5},
+    {"fcn_resnet50_aux", 5},
+    {"deeplabv3_mobilenet_v3_large_aux", 5},
+};
+
+const std::vector<std::string> kSegmentation = {"fcn_resnet50",
+                                                "fcn_resnet101",
+                                                "deeplabv3_resnet50",
+                                                "deeplabv3_resnet101",
+                                                "deeplabv3_mobilenet_v3_large",
+                                                "lraspp_mobilenet_v3_large"};
 
 using Clock = std::chrono::steady_clock;
 
@@ -51,13 +119,9 @@ struct Reference {
 Reference read_reference(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw std::runtime_error("cannot open " + path);
-  file.seekg(0, std::ios::end);
-  std::vector<char> bytes(static_cast<size_t>(file.tellg()));
-  file.seekg(0, std::ios::beg);
-  if (!file.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) {
-    throw std::runtime_error("cannot read " + path);
-  }
+  std::vector<char> bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   const auto record = torch::pickle_load(bytes).toGenericDict();
+  bytes = {};  // the big models' references are hundreds of MB
   Reference ref;
   for (const auto& key : record.at("keys").toListRef()) ref.keys.push_back(key.toStringRef());
   for (const auto& item : record.at("state").toGenericDict()) {
@@ -84,7 +148,13 @@ torch::Tensor run_graph(const std::shared_ptr<torch::jit::Graph>& graph, const t
   return function({x}).toTensor();
 }
 
-void check_parity(const std::string& name) {
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void check_parity(const ParityCase& row) {
+  const std::string name = row.name;
   const char* dir = std::getenv("MLEXPORT_ZOO_REF_DIR");
   if (!dir) GTEST_SKIP() << "MLEXPORT_ZOO_REF_DIR is not set (ctest sets it)";
   auto start = Clock::now();
@@ -92,13 +162,17 @@ void check_parity(const std::string& name) {
   const double read_s = seconds_since(start);
 
   start = Clock::now();
-  auto model = zoo::create_zoo_model(name, 10);
+  const bool aux = ends_with(name, "_aux");
+  auto model =
+      zoo::create_zoo_model(aux ? name.substr(0, name.size() - 4) : name, row.num_classes, aux);
   const double build_s = seconds_since(start);
 
   // Names and order, exactly as torchvision's state_dict().
   const auto keys = zoo::state_dict_keys(*model.module);
+  for (size_t i = 0; i < std::min(keys.size(), ref.keys.size()); ++i) {
+    ASSERT_EQ(keys[i], ref.keys[i]) << name << " key " << i;
+  }
   ASSERT_EQ(keys.size(), ref.keys.size()) << name;
-  for (size_t i = 0; i < keys.size(); ++i) ASSERT_EQ(keys[i], ref.keys[i]) << name << " key " << i;
 
   start = Clock::now();
   std::vector<std::string> missing, unexpected, mismatched;
@@ -135,6 +209,27 @@ void check_parity(const std::string& name) {
             << "s load=" << load_s << "s forward=" << forward_s << "s trace+run=" << trace_s << "s"
             << std::endl;
   ::testing::Test::RecordProperty("max_scaled_diff", std::to_string(diff));
+}
+
+// Models built once per process (building initialises every weight: seconds for the big ones).
+// In eval mode, parameters not requiring grad; tests that switch to training build their own.
+const zoo::ZooModel& shared_model(const std::string& name, int64_t num_classes = 10) {
+  static std::map<std::pair<std::string, int64_t>, zoo::ZooModel> models;
+  auto it = models.find({name, num_classes});
+  if (it == models.end()) {
+    it = models.emplace(std::make_pair(name, num_classes), zoo::create_zoo_model(name, num_classes))
+             .first;
+  }
+  return it->second;
+}
+
+bool has_key(const std::vector<std::string>& keys, const std::string& key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+bool has_prefix(const std::vector<std::string>& keys, const std::string& prefix) {
+  return std::any_of(keys.begin(), keys.end(),
+                     [&](const std::string& k) { return k.rfind(prefix, 0) == 0; });
 }
 
 }  // namespace
@@ -262,26 +357,224 @@ TEST(ZooApi, TracedGraphMatchesEager) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Parity with torchvision (one test per model; ctest runs each with its own reference fixture).
+// mobilenet_v3, efficientnet, vit and convnext: registry and model properties (no Python)
 
-#define ZOO_PARITY(name)  \
-  TEST(ZooParity, name) { \
-    check_parity(#name);  \
+TEST(ZooApiB, RegistryListsTheFamilies) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> families = {
+      {"mobilenet_v3", {"mobilenet_v3_small", "mobilenet_v3_large"}},
+      {"efficientnet",
+       {"efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3"}},
+      {"vit", {"vit_b_16", "vit_b_32", "vit_l_16"}},
+      {"convnext", {"convnext_tiny", "convnext_small", "convnext_base"}},
+  };
+  for (const auto& [family, names] : families) {
+    for (const auto& name : names) {
+      ASSERT_TRUE(zoo::has_model(name)) << name;
+      EXPECT_EQ(zoo::model_family(name), family) << name;
+      EXPECT_EQ(zoo::default_input_shape(name), (std::vector<int64_t>{3, 224, 224})) << name;
+    }
   }
+}
 
-ZOO_PARITY(resnet18)
-ZOO_PARITY(resnet34)
-ZOO_PARITY(resnet50)
-ZOO_PARITY(resnet101)
-ZOO_PARITY(resnet152)
-ZOO_PARITY(vgg11)
-ZOO_PARITY(vgg13)
-ZOO_PARITY(vgg16)
-ZOO_PARITY(vgg19)
-ZOO_PARITY(densenet121)
-ZOO_PARITY(densenet161)
-ZOO_PARITY(densenet169)
-ZOO_PARITY(densenet201)
-ZOO_PARITY(mobilenet_v2)
-ZOO_PARITY(simple_cnn)
-ZOO_PARITY(tiny_net)
+TEST(ZooApiB, HeadFollowsNumClassesAndInputSizeIsFree) {
+  torch::NoGradGuard no_grad;
+  for (const char* name : {"mobilenet_v3_small", "efficientnet_b0", "convnext_tiny"}) {
+    const auto& model = shared_model(name, 7);
+    for (int64_t side : {32, 97}) {
+      EXPECT_EQ(model.forward(torch::randn({2, 3, side, side})).sizes(), (at::IntArrayRef{2, 7}))
+          << name << " " << side;
+    }
+  }
+}
+
+TEST(ZooApiB, ViTImageSizeIsAConstructorParameter) {
+  torch::NoGradGuard no_grad;
+  auto model = zoo::build_vit("vit_b_32", 5, 96);
+  zoo::prepare_for_inference(*model.module);
+  const auto named = model.module->named_parameters();
+  EXPECT_EQ(named["encoder.pos_embedding"].sizes(), (at::IntArrayRef{1, 10, 768}));  // 3x3 + 1
+  EXPECT_EQ(named["class_token"].sizes(), (at::IntArrayRef{1, 1, 768}));
+  EXPECT_EQ(named["conv_proj.weight"].sizes(), (at::IntArrayRef{768, 3, 32, 32}));
+  EXPECT_EQ(named["heads.head.weight"].sizes(), (at::IntArrayRef{5, 768}));
+  EXPECT_EQ(model.forward(torch::randn({2, 3, 96, 96})).sizes(), (at::IntArrayRef{2, 5}));
+  EXPECT_THROW(model.forward(torch::randn({1, 3, 224, 224})), c10::Error);
+  EXPECT_THROW(zoo::build_vit("vit_b_16", 5, 100), c10::Error);  // not a multiple of 16
+  EXPECT_THROW(zoo::build_vit("vit_h_14", 5, 224), std::out_of_range);
+}
+
+TEST(ZooApiB, KeysFollowTorchvision) {
+  const auto mnv3 = zoo::state_dict_keys(*shared_model("mobilenet_v3_small").module);
+  for (const char* key : {"features.0.0.weight", "features.0.1.running_var",
+                          "features.1.block.0.0.weight", "features.1.block.1.fc1.weight",
+                          "features.1.block.1.fc2.bias", "features.4.block.2.fc1.bias",
+                          "features.12.0.weight", "classifier.0.weight", "classifier.3.bias"}) {
+    EXPECT_TRUE(has_key(mnv3, key)) << key;
+  }
+  const auto eff = zoo::state_dict_keys(*shared_model("efficientnet_b0").module);
+  for (const char* key : {"features.0.0.weight", "features.1.0.block.0.0.weight",
+                          "features.1.0.block.1.fc1.weight", "features.2.1.block.2.fc2.bias",
+                          "features.8.1.num_batches_tracked", "classifier.1.weight"}) {
+    EXPECT_TRUE(has_key(eff, key)) << key;
+  }
+  const auto vit = zoo::state_dict_keys(*shared_model("vit_b_32").module);
+  for (const char* key :
+       {"class_token", "conv_proj.weight", "encoder.pos_embedding",
+        "encoder.layers.encoder_layer_0.ln_1.weight",
+        "encoder.layers.encoder_layer_0.self_attention.in_proj_weight",
+        "encoder.layers.encoder_layer_0.self_attention.in_proj_bias",
+        "encoder.layers.encoder_layer_0.self_attention.out_proj.weight",
+        "encoder.layers.encoder_layer_11.mlp.0.weight",
+        "encoder.layers.encoder_layer_11.mlp.3.bias", "encoder.ln.bias", "heads.head.weight"}) {
+    EXPECT_TRUE(has_key(vit, key)) << key;
+  }
+  const auto cnx = zoo::state_dict_keys(*shared_model("convnext_tiny").module);
+  for (const char* key :
+       {"features.0.0.weight", "features.0.1.bias", "features.1.0.layer_scale",
+        "features.1.0.block.0.weight", "features.1.0.block.2.weight", "features.1.0.block.3.weight",
+        "features.1.0.block.5.bias", "features.2.0.weight", "features.2.1.weight",
+        "features.7.2.layer_scale", "classifier.0.weight", "classifier.2.bias"}) {
+    EXPECT_TRUE(has_key(cnx, key)) << key;
+  }
+}
+
+TEST(ZooApiB, NormalizationEpsFollowsTorchvision) {
+  // torchvision: MobileNetV3 BatchNorm2d(eps=1e-3, momentum=0.01); EfficientNet B0-B4 the default
+  // BatchNorm2d (eps=1e-5, momentum=0.1).
+  auto bn_options = [](const std::string& name) {
+    std::vector<std::pair<double, double>> found;
+    for (const auto& m : shared_model(name).module->modules()) {
+      if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+        found.emplace_back(bn->options.eps(), bn->options.momentum().value());
+      }
+    }
+    return found;
+  };
+  const auto mnv3 = bn_options("mobilenet_v3_small");
+  ASSERT_FALSE(mnv3.empty());
+  for (const auto& [eps, momentum] : mnv3) {
+    EXPECT_DOUBLE_EQ(eps, 1e-3);
+    EXPECT_DOUBLE_EQ(momentum, 0.01);
+  }
+  const auto eff = bn_options("efficientnet_b0");
+  ASSERT_FALSE(eff.empty());
+  for (const auto& [eps, momentum] : eff) {
+    EXPECT_DOUBLE_EQ(eps, 1e-5);
+    EXPECT_DOUBLE_EQ(momentum, 0.1);
+  }
+  size_t layer_norms = 0;
+  for (const auto& m : shared_model("vit_b_32").module->modules()) {
+    if (auto* ln = m->as<torch::nn::LayerNorm>()) {
+      EXPECT_DOUBLE_EQ(ln->options.eps(), 1e-6);
+      ++layer_norms;
+    }
+  }
+  EXPECT_EQ(layer_norms, 2u * 12u + 1u);
+}
+
+TEST(ZooApiB, StochasticDepthIsIdentityInEvalOnly) {
+  // ConvNeXt has no BatchNorm and no Dropout: in training mode only stochastic depth
+  // (stochastic_depth_prob 0.1 for convnext_tiny) makes the forward random.
+  torch::manual_seed(0);
+  const auto& model = shared_model("convnext_tiny");
+  const auto x = torch::randn({4, 3, 32, 32});
+  torch::NoGradGuard no_grad;
+  const auto a = model.forward(x);
+  EXPECT_TRUE(torch::equal(a, model.forward(x))) << "eval forward must be deterministic";
+  model.module->train();
+  bool differs = false;
+  // ConvNeXt's layer scale starts at 1e-6, so a dropped branch moves the output by about that
+  // much: any difference counts, a tolerance would hide it.
+  for (int i = 0; i < 5 && !differs; ++i) differs = !torch::equal(model.forward(x), a);
+  model.module->eval();
+  EXPECT_TRUE(differs) << "training forward should drop residual branches";
+  EXPECT_TRUE(torch::equal(a, model.forward(x)));
+}
+
+TEST(ZooApiB, TracedGraphsMatchEager) {
+  torch::NoGradGuard no_grad;
+  for (const char* name : {"mobilenet_v3_small", "efficientnet_b0", "convnext_tiny"}) {
+    const auto& model = shared_model(name);
+    auto graph = trace(model, torch::randn({1, 3, 48, 48}));
+    const auto x = torch::randn({1, 3, 48, 48});
+    EXPECT_LE(scaled_diff(run_graph(graph, x), model.forward(x)), 1e-6) << name;
+  }
+  auto vit = zoo::build_vit("vit_b_32", 10, 64);
+  zoo::prepare_for_inference(*vit.module);
+  auto graph = trace(vit, torch::randn({2, 3, 64, 64}));
+  size_t softmax = 0;
+  for (const auto* node : graph->nodes()) {
+    if (node->kind().toQualString() == std::string("aten::softmax")) ++softmax;
+  }
+  EXPECT_EQ(softmax, 12u);
+  const auto x = torch::randn({2, 3, 64, 64});
+  EXPECT_LE(scaled_diff(run_graph(graph, x), vit.forward(x)), 1e-6);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segmentation: registry and model properties (no Python)
+
+TEST(ZooApiSeg, RegistryRows) {
+  for (const auto& name : kSegmentation) {
+    ASSERT_TRUE(zoo::has_model(name)) << name;
+    EXPECT_EQ(zoo::model_task(name), "segmentation") << name;
+    EXPECT_EQ(zoo::default_input_shape(name), (std::vector<int64_t>{3, 520, 520})) << name;
+    EXPECT_EQ(zoo::has_aux_classifier(name), name != "lraspp_mobilenet_v3_large") << name;
+  }
+  EXPECT_EQ(zoo::model_task("resnet18"), "classification");
+  EXPECT_FALSE(zoo::has_aux_classifier("resnet18"));
+  EXPECT_THROW(zoo::create_zoo_model("resnet18", 10, true), std::invalid_argument);
+}
+
+TEST(ZooApiSeg, OutputHasTheInputsSizeAndTheClasses) {
+  torch::NoGradGuard no_grad;
+  for (const char* name : {"lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large"}) {
+    auto model = zoo::create_zoo_model(name, 3);
+    for (auto [h, w] : std::vector<std::pair<int64_t, int64_t>>{{33, 47}, {64, 64}})
+      EXPECT_EQ(model.forward(torch::randn({2, 3, h, w})).sizes(), (at::IntArrayRef{2, 3, h, w}))
+          << name << " " << h << "x" << w;
+  }
+}
+
+TEST(ZooApiSeg, AuxClassifierOnlyWhenAsked) {
+  auto plain =
+      zoo::state_dict_keys(*zoo::create_zoo_model("deeplabv3_mobilenet_v3_large", 4).module);
+  auto with =
+      zoo::state_dict_keys(*zoo::create_zoo_model("deeplabv3_mobilenet_v3_large", 4, true).module);
+  EXPECT_FALSE(has_prefix(plain, "aux_classifier."));
+  EXPECT_TRUE(has_prefix(with, "aux_classifier.4.weight"));
+  EXPECT_EQ(with.size(), plain.size() + 8);  // conv, BatchNorm (5 entries), conv weight + bias
+  // The backbone keeps features 0..16 under "backbone." (IntermediateLayerGetter), no classifier
+  // of the classification model.
+  EXPECT_TRUE(has_prefix(plain, "backbone.16.0.weight"));
+  EXPECT_FALSE(has_prefix(plain, "backbone.17"));
+  EXPECT_FALSE(has_prefix(plain, "backbone.classifier"));
+}
+
+TEST(ZooApiSeg, DilatedResNetTrunkKeepsOutputStride8) {
+  torch::NoGradGuard no_grad;
+  auto model = zoo::create_zoo_model("fcn_resnet50", 2);
+  const auto named = model.module->named_parameters();
+  // layer4's first block: stride 1 (dilation replaces it), a 1x1 downsample without stride.
+  EXPECT_TRUE(named.contains("backbone.layer4.0.downsample.0.weight"));
+  EXPECT_FALSE(named.contains("backbone.fc.weight"));
+  auto* conv = model.module->named_modules()["backbone.layer4.1.conv2"]->as<torch::nn::Conv2d>();
+  ASSERT_NE(conv, nullptr);
+  EXPECT_EQ(conv->options.dilation()->at(0), 4);
+  EXPECT_EQ(conv->options.stride()->at(0), 1);
+  auto* first = model.module->named_modules()["backbone.layer3.0.conv2"]->as<torch::nn::Conv2d>();
+  EXPECT_EQ(first->options.dilation()->at(0), 1);  // the first block keeps the previous dilation
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parity with torchvision (one test per row; ctest runs each with its own reference fixture).
+
+class ZooParity : public ::testing::TestWithParam<ParityCase> {};
+
+TEST_P(ZooParity, Torchvision) {
+  check_parity(GetParam());
+}
+
+INSTANTIATE_TEST_SUITE_P(Zoo, ZooParity, ::testing::ValuesIn(kParityCases),
+                         [](const ::testing::TestParamInfo<ParityCase>& info) {
+                           return std::string(info.param.name);
+                         });

@@ -43,8 +43,8 @@ void write_openvino(ExportJob& job) {
 ValidationResult validate_openvino(ExportJob& job) {
   // A file this run wrote was checked by the emitter; one given to --validate_only is checked here.
   if (job.request.validate_only) emit::check_openvino_ir(job.output_path);
-  frontend::PortValues port_values;
-  auto graph = frontend::read_openvino_ir(job.output_path, &port_values);
+  frontend::openvino_ir::PortValues port_values;
+  auto graph = frontend::openvino_ir::read_openvino_ir(job.output_path, &port_values);
   TempDir temp("mlexport-ov-");
   const std::string onnx_path = (temp.path / "read_back.onnx").string();
   emit::OnnxOptions onnx;

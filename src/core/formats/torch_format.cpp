@@ -27,8 +27,8 @@ emit::TorchCheckpoint checkpoint_of(ExportJob& job) {
   // The keys the export guide's checkpoints use, so the file exports again with ml-export.
   if (!job.result.architecture.empty()) {
     out.extra.emplace_back("model_name", emit::config::string(job.result.architecture));
-    const checkpoint::Value* args = out.config ? out.config->get("init_args") : nullptr;
-    const checkpoint::Value* classes = args ? args->get("num_classes") : nullptr;
+    const frontend::checkpoint::Value* args = out.config ? out.config->get("init_args") : nullptr;
+    const frontend::checkpoint::Value* classes = args ? args->get("num_classes") : nullptr;
     if (classes) out.extra.emplace_back("num_classes", emit::config::integer(classes->i));
   }
   out.extra.emplace_back("mlexport", emit::config::string(export_metadata_json(job)));
@@ -58,8 +58,8 @@ ValidationResult validate_torch(ExportJob& job) {
     return result;
   }
   CheckpointInfo info = read_checkpoint(job.output_path, SourceKind::kTorchCheckpoint);
-  std::shared_ptr<SourceModel> rebuilt(
-      zoo::make_zoo_source(job.result.architecture, info.num_classes, info.state, true, nullptr));
+  std::shared_ptr<SourceModel> rebuilt(frontend::zoo_checkpoint::make_zoo_source(
+      job.result.architecture, info.num_classes, info.state, true, nullptr));
   Runner run = [rebuilt](const std::vector<ir::Tensor>& inputs) {
     runtime::RunResult result;
     result.outputs = rebuilt->run(inputs);

@@ -20,12 +20,12 @@ void write_torchscript(ExportJob& job) {
 }
 
 ValidationResult validate_torchscript(ExportJob& job) {
-  std::shared_ptr<torchscript::TorchScriptModel> loaded =
-      torchscript::TorchScriptModel::load(job.output_path);
+  std::shared_ptr<frontend::torchscript::TorchScriptModel> loaded =
+      frontend::torchscript::TorchScriptModel::load(job.output_path);
   Runner run = [loaded](const std::vector<ir::Tensor>& inputs) {
     runtime::RunResult result;
     result.outputs = loaded->run(inputs);
-    result.runtime = "LibTorch " + torchscript::libtorch_version();
+    result.runtime = "LibTorch " + frontend::torchscript::libtorch_version();
     return result;
   };
   return validate_with(job, run, requested_tolerance(job.request),

@@ -12,12 +12,14 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 
 #include "emit/onnx/opset_adapt.h"
+#include "io/atomic_file.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::emit {
@@ -241,11 +243,11 @@ Error io_error(const std::string& what, const std::string& path, int err) {
   return Error(ExitCode::kInternal, what + " " + path + ": " + std::strerror(err));
 }
 
+// A file inside the private folder of emit_with_external_data (renamed into place from there).
 class FileWriter {
  public:
-  // `fd` already open (mkstemp), or -1 to create `path`.
-  explicit FileWriter(const std::string& path, int fd = -1) : path_(path), fd_(fd) {
-    if (fd_ < 0) fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  explicit FileWriter(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd_ < 0) throw io_error("cannot create", path, errno);
   }
   FileWriter(const FileWriter&) = delete;
@@ -279,18 +281,29 @@ class FileWriter {
 
  private:
   std::string path_;
-  int fd_;
+  int fd_ = -1;
   uint64_t written_ = 0;
 };
 
-// Removes what it holds unless released: a failed export leaves nothing behind.
-struct TempCleanup {
-  std::vector<fs::path> paths;
-  ~TempCleanup() {
-    std::error_code ec;
-    for (auto it = paths.rbegin(); it != paths.rend(); ++it) fs::remove_all(*it, ec);
+// The emitter's messages for a failed step of io/atomic_file.h: a failed rename reads as
+// std::filesystem::rename's error, which emit_onnx reports.
+Error atomic_error(const io::AtomicWriteError& e, const std::string& dir, const char* temp_kind) {
+  switch (e.step()) {
+    case io::AtomicStep::kCreate:
+      return io_error(std::string("cannot create a temporary ") + temp_kind + " in", dir,
+                      e.error());
+    case io::AtomicStep::kWrite:
+      return io_error("cannot write", e.path().string(), e.error());
+    case io::AtomicStep::kSync:
+      return io_error("cannot sync", e.path().string(), e.error());
+    case io::AtomicStep::kClose:
+      return io_error("cannot close", e.path().string(), e.error());
+    case io::AtomicStep::kRename:
+      break;
   }
-};
+  throw fs::filesystem_error("cannot rename", e.source(), e.path(),
+                             std::error_code(e.error(), std::generic_category()));
+}
 
 struct Target {
   fs::path path;
@@ -318,22 +331,20 @@ uint64_t write_model_atomically(const Target& target, const onnx::ModelProto& mo
   if (model.ByteSizeLong() > kProtobufLimit)
     throw Error(ExitCode::kInternal,
                 "the ONNX model is over protobuf's 2 GB limit; write it with external data");
-  std::string tmpl = (target.dir / ("." + target.filename + ".tmp-XXXXXX")).string();
-  int fd = ::mkstemp(tmpl.data());
-  if (fd < 0) throw io_error("cannot create a temporary file in", target.dir.string(), errno);
-  TempCleanup cleanup{{fs::path(tmpl)}};
-  ::fchmod(fd, 0644);  // mkstemp makes it 0600
-  const uint64_t size = model.ByteSizeLong();
-  {
-    google::protobuf::io::FileOutputStream stream(fd, 1 << 20);
-    if (!model.SerializeToZeroCopyStream(&stream) || !stream.Flush())
-      throw io_error("cannot write", tmpl, stream.GetErrno() ? stream.GetErrno() : EIO);
+  try {
+    io::AtomicFile file(target.path);
+    const uint64_t size = model.ByteSizeLong();
+    {
+      google::protobuf::io::FileOutputStream stream(file.fd(), 1 << 20);
+      if (!model.SerializeToZeroCopyStream(&stream) || !stream.Flush())
+        throw io::AtomicWriteError(io::AtomicStep::kWrite, file.temp_path(),
+                                   stream.GetErrno() ? stream.GetErrno() : EIO);
+    }
+    file.commit();
+    return size;
+  } catch (const io::AtomicWriteError& e) {
+    throw atomic_error(e, target.dir.string(), "file");
   }
-  FileWriter closer(tmpl, fd);
-  closer.close();
-  fs::rename(tmpl, target.path);
-  cleanup.paths.clear();
-  return size;
 }
 
 // Moves the bytes of every initializer of at least 1 KiB into `data_path`, 4 KiB aligned so
@@ -365,13 +376,14 @@ OnnxEmitResult emit_with_external_data(onnx::ModelProto& model, const Target& ta
   std::string data_name = target.filename + ".data";
   // Both files are written and checked in a private directory beside the target, then
   // renamed into place: data first, so the model never names a file that is not there.
-  std::string tmpl = (target.dir / ("." + target.filename + ".tmp-XXXXXX")).string();
-  if (!::mkdtemp(tmpl.data()))
-    throw io_error("cannot create a temporary directory in", target.dir.string(), errno);
-  fs::path tmp_dir(tmpl);
-  TempCleanup cleanup{{tmp_dir}};
-  fs::path tmp_model = tmp_dir / target.filename;
-  fs::path tmp_data = tmp_dir / data_name;
+  std::optional<io::AtomicFolder> tmp;
+  try {
+    tmp.emplace(target.path);
+  } catch (const io::AtomicWriteError& e) {
+    throw atomic_error(e, target.dir.string(), "directory");
+  }
+  fs::path tmp_model = tmp->path() / target.filename;
+  fs::path tmp_data = tmp->path() / data_name;
 
   uint64_t data_bytes = write_external_data(model, tmp_data, data_name);
   if (has_output_without_shape(model)) fill_output_shapes(model, {&model});
@@ -389,13 +401,17 @@ OnnxEmitResult emit_with_external_data(onnx::ModelProto& model, const Target& ta
   strict_shape_inference(model);  // bytes are already serialized; inference may annotate
 
   fs::path final_data = target.dir / data_name;
-  fs::rename(tmp_data, final_data);
   try {
-    fs::rename(tmp_model, target.path);
-  } catch (...) {
+    tmp->commit(data_name, final_data);
+  } catch (const io::AtomicWriteError& e) {
+    throw atomic_error(e, target.dir.string(), "directory");
+  }
+  try {
+    tmp->commit(target.filename, target.path);
+  } catch (const io::AtomicWriteError& e) {
     std::error_code ec;
     fs::remove(final_data, ec);
-    throw;
+    throw atomic_error(e, target.dir.string(), "directory");
   }
   OnnxEmitResult result;
   result.bytes = bytes.size() + data_bytes;

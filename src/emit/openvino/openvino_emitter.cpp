@@ -8,9 +8,11 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "emit/openvino/openvino_check.h"
 #include "emit/openvino/translate.h"
+#include "io/atomic_file.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::emit {
@@ -78,15 +80,6 @@ void write_file(const fs::path& path, const std::string& bytes) {
   if (!out) throw io_error("cannot write", path.string(), errno);
 }
 
-// Removes the temporary directory (and whatever is left in it) unless released.
-struct TempDir {
-  fs::path path;
-  ~TempDir() {
-    std::error_code ec;
-    if (!path.empty()) fs::remove_all(path, ec);
-  }
-};
-
 }  // namespace
 
 std::vector<std::string> openvino_supported_ops() {
@@ -113,23 +106,28 @@ OpenVinoEmitResult emit_openvino(const ir::Graph& graph, const std::string& xml_
 
   // Both files are written and checked in a private directory beside the target, then renamed:
   // the .bin first, so the .xml never names weights that are not there.
-  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-  if (!::mkdtemp(tmpl.data()))
-    throw io_error("cannot create a temporary directory in", dir.string(), errno);
-  TempDir tmp{fs::path(tmpl)};
-  fs::path tmp_xml = tmp.path / target.filename();
-  fs::path tmp_bin = tmp.path / bin_target.filename();
+  std::optional<io::AtomicFolder> tmp;
+  try {
+    tmp.emplace(target);
+  } catch (const io::AtomicWriteError& e) {
+    throw io_error("cannot create a temporary directory in", dir.string(), e.error());
+  }
+  fs::path tmp_xml = tmp->path() / target.filename();
+  fs::path tmp_bin = tmp->path() / bin_target.filename();
   write_file(tmp_xml, xml);
   write_file(tmp_bin, b.blob());
   check_openvino_ir(tmp_xml.string());
-  fs::rename(tmp_bin, bin_target, ec);
-  if (ec)
-    throw Error(ExitCode::kInternal, "cannot write " + bin_target.string() + ": " + ec.message());
-  fs::rename(tmp_xml, target, ec);
-  if (ec) {
+  try {
+    tmp->commit(bin_target.filename().string(), bin_target);
+  } catch (const io::AtomicWriteError& e) {
+    throw io_error("cannot write", bin_target.string(), e.error());
+  }
+  try {
+    tmp->commit(target.filename().string(), target);
+  } catch (const io::AtomicWriteError& e) {
     std::error_code ignored;
     fs::remove(bin_target, ignored);
-    throw Error(ExitCode::kInternal, "cannot write " + target.string() + ": " + ec.message());
+    throw io_error("cannot write", target.string(), e.error());
   }
 
   OpenVinoEmitResult result;

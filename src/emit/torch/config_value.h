@@ -1,4 +1,5 @@
-// Small builders for checkpoint::Value trees, so configs can be written in C++ without pain:
+// Small builders for frontend::checkpoint::Value trees, so configs can be written in C++ without
+// pain:
 //
 //   using namespace mlexport::emit;
 //   auto cfg = config::class_config("mypkg.models.ResNetConfig",
@@ -27,8 +28,8 @@
 
 namespace mlexport::emit::config {
 
-using checkpoint::Value;
-using checkpoint::ValuePtr;
+using frontend::checkpoint::Value;
+using frontend::checkpoint::ValuePtr;
 
 ValuePtr none();
 ValuePtr boolean(bool b);

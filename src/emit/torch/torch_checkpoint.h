@@ -33,8 +33,9 @@ namespace mlexport::emit {
 
 struct TorchCheckpoint {
   std::vector<std::pair<std::string, ir::Tensor>> state_dict;  // saved as collections.OrderedDict
-  checkpoint::ValuePtr config;  // may be null (then saved as None); saved under "config"
-  std::vector<std::pair<std::string, checkpoint::ValuePtr>> extra;  // more top-level keys, in order
+  frontend::checkpoint::ValuePtr config;  // may be null (then saved as None); saved under "config"
+  std::vector<std::pair<std::string, frontend::checkpoint::ValuePtr>>
+      extra;  // more top-level keys, in order
 };
 
 struct TorchEmitResult {
@@ -48,7 +49,7 @@ TorchEmitResult emit_torch_checkpoint(const TorchCheckpoint& checkpoint, const s
 
 // The object emit_torch_checkpoint pickles (the top-level dict), e.g. to compare with what a
 // reader gives back.
-checkpoint::ValuePtr torch_checkpoint_value(const TorchCheckpoint& checkpoint);
+frontend::checkpoint::ValuePtr torch_checkpoint_value(const TorchCheckpoint& checkpoint);
 
 // Reads `path` back with mlexport's own reader (frontend/checkpoint/torch_file.h) and checks it
 // against `expected`: the top-level keys in order, the state dict an OrderedDict with the same

@@ -12,7 +12,7 @@ namespace mlexport::emit {
 
 namespace {
 
-using checkpoint::Value;
+using frontend::checkpoint::Value;
 using Kind = Value::Kind;
 
 struct Tally {
@@ -114,8 +114,8 @@ std::optional<std::string> difference(const Value& want, const Value& got, Tally
 }  // namespace
 
 std::string verify_torch_checkpoint(const std::string& path, const TorchCheckpoint& expected) {
-  const checkpoint::ValuePtr want = torch_checkpoint_value(expected);
-  const checkpoint::ValuePtr got = checkpoint::load_torch_file(path);
+  const frontend::checkpoint::ValuePtr want = torch_checkpoint_value(expected);
+  const frontend::checkpoint::ValuePtr got = frontend::checkpoint::load_torch_file(path);
   Tally tally;
   if (auto d = difference(*want, *got, tally))
     throw Error(ExitCode::kInternal, path + ": the written checkpoint does not read back: " + *d);

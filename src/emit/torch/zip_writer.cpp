@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "io/atomic_file.h"
 #include "io/zip_format.h"
 #include "mlexport/diagnostics.h"
 
@@ -72,18 +73,18 @@ ZipWriter::ZipWriter(const std::string& path, ZipWriterOptions options)
                     (fs::exists(dir, ec) ? dir.string() + " is not a directory"
                                          : "directory " + dir.string() + " does not exist"));
   if (fs::is_directory(target, ec)) throw bad_input("cannot write " + path + ": it is a directory");
-  temp_path_ = (dir / ("." + filename + ".tmp-XXXXXX")).string();
-  fd_ = ::mkstemp(temp_path_.data());
-  if (fd_ < 0)
+  try {
+    file_ = std::make_unique<io::AtomicFile>(target);
+  } catch (const io::AtomicWriteError& e) {
     throw bad_input("cannot write " + path + ": cannot create a file in " + dir.string() + ": " +
-                    std::strerror(errno));
-  ::fchmod(fd_, 0644);  // mkstemp makes it 0600
+                    std::strerror(e.error()));
+  }
+  fd_ = file_->fd();
   buffer_.reserve(kBufferSize);
 }
 
 ZipWriter::~ZipWriter() {
-  if (fd_ >= 0) ::close(fd_);
-  if (!finished_ && !temp_path_.empty()) ::unlink(temp_path_.c_str());
+  // file_ closes and removes the temporary file unless finish() committed it.
 }
 
 void ZipWriter::fail_io(const std::string& what, int err) const {
@@ -294,13 +295,15 @@ uint64_t ZipWriter::finish() {
   flush();
 
   // Flushed to disk before the rename makes the file visible under its real name.
-  if (::fsync(fd_) != 0) fail_io("sync", errno);
-  const int fd = fd_;
   fd_ = -1;
-  if (::close(fd) != 0) fail_io("close", errno);
-  std::error_code ec;
-  fs::rename(temp_path_, path_, ec);
-  if (ec) throw Error(ExitCode::kInternal, "cannot rename into " + path_ + ": " + ec.message());
+  try {
+    file_->commit();
+  } catch (const io::AtomicWriteError& e) {
+    if (e.step() == io::AtomicStep::kRename)
+      throw Error(ExitCode::kInternal,
+                  "cannot rename into " + path_ + ": " + std::strerror(e.error()));
+    fail_io(e.step() == io::AtomicStep::kSync ? "sync" : "close", e.error());
+  }
   finished_ = true;
   return position_;
 }

@@ -6,18 +6,23 @@
 // the end of the archive) to ZIP64. Member bytes go straight to the file: nothing but one small
 // buffer is held in memory. Timestamps are fixed (1980-01-01), so equal input gives equal files.
 //
-// The archive is written to a temporary file beside `path` and renamed onto `path` by finish();
-// if finish() is never reached (an exception, a size mismatch) the temporary file is removed and
-// `path` is left as it was.
+// The archive is written to a temporary file beside `path` and renamed onto `path` by finish()
+// (io/atomic_file.h); if finish() is never reached (an exception, a size mismatch) the temporary
+// file is removed and `path` is left as it was.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
+
+namespace mlexport::io {
+class AtomicFile;
+}  // namespace mlexport::io
 
 namespace mlexport::emit::torchsave {
 
@@ -63,9 +68,9 @@ class ZipWriter {
   [[noreturn]] void fail_io(const std::string& what, int err) const;
 
   std::string path_;
-  std::string temp_path_;
   ZipWriterOptions options_;
-  int fd_ = -1;
+  std::unique_ptr<io::AtomicFile> file_;
+  int fd_ = -1;  // file_'s, until finish()
   bool finished_ = false;
   uint64_t position_ = 0;  // bytes handed to put() so far
   uint64_t flushed_ = 0;   // bytes already in the file

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 
 namespace {
 
@@ -39,4 +39,4 @@ std::shared_ptr<std::vector<std::byte>> zeroed(size_t n) {
   return v;
 }
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

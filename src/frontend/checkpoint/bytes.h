@@ -8,11 +8,11 @@
 #include <memory>
 #include <vector>
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 
 // A vector holding a copy of [src, src + n): one memcpy, no zero-fill first.
 std::shared_ptr<std::vector<std::byte>> copy_of(const std::byte* src, size_t n);
 // A zero-filled vector of n bytes (for strided copies).
 std::shared_ptr<std::vector<std::byte>> zeroed(size_t n);
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

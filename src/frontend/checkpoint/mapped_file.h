@@ -4,7 +4,7 @@
 #include <cstddef>
 #include <string>
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 class MappedFile {
  public:
@@ -23,4 +23,4 @@ class MappedFile {
   size_t size_ = 0;
 };
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

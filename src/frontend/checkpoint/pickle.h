@@ -80,7 +80,7 @@
 #include "frontend/checkpoint/value.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 // The bad_input error for a pickle that asks to run code (policy 1 and 2 above). Callers that try
 // several readings of a file (torch_file.cpp's legacy probe) never turn it into another message.
@@ -154,4 +154,4 @@ bool is_unreadable_tensor_builder(std::string_view name);
 // tests and fuzzing; `name` prefixes errors.
 ValuePtr load_pickle_bytes(const void* data, size_t size, const std::string& name);
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

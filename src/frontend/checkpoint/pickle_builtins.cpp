@@ -5,7 +5,7 @@
 // table allows, such as datetime, pathlib and argparse.Namespace.
 #include "frontend/checkpoint/pickle_machine.h"
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 
 MPtr Unpickler::record(const std::string& name, const std::vector<ValuePtr>& args) {
   auto obj = make_object(name);
@@ -97,4 +97,4 @@ MPtr Unpickler::copyreg_newobj_ex(const std::string&, const std::vector<ValuePtr
   return obj;
 }
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

@@ -7,7 +7,7 @@
 
 #include "frontend/checkpoint/pickle_machine.h"
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 namespace {
 
 // Decimal digits of a little-endian two's complement integer (LONG1/LONG4 beyond int64).
@@ -222,4 +222,4 @@ MPtr Unpickler::encode_latin1(const std::string& text, const std::string& encodi
   return make_string(Kind::Bytes, out);
 }
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

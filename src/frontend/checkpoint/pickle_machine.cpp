@@ -12,7 +12,7 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 static_assert(std::endian::native == std::endian::little,
               "checkpoint storages are copied as little-endian bytes");
@@ -552,4 +552,4 @@ ValuePtr load_pickle_bytes(const void* data, size_t size, const std::string& nam
   return result.root;
 }
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

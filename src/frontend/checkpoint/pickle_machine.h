@@ -19,7 +19,7 @@
 
 #include "frontend/checkpoint/pickle.h"
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 
 using Kind = Value::Kind;
 using MPtr = std::shared_ptr<Value>;  // a node while the unpickler still fills it in
@@ -161,4 +161,4 @@ class Unpickler {
   std::unordered_set<const Value*> reachable_tensors_;
 };
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

@@ -11,7 +11,7 @@
 #include "frontend/checkpoint/size_math.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 namespace {
 
 template <size_t N>
@@ -135,4 +135,4 @@ void materialize(std::vector<PendingTensor>& tensors, const StorageLookup& looku
   }
 }
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 
 // Copies the view (sizes, strides, offset in elements) of the elements at `base` into `out` in
 // row-major order.
@@ -14,4 +14,4 @@ void copy_strided(const std::byte* base, size_t itemsize, int64_t offset,
                   const std::vector<int64_t>& sizes, const std::vector<int64_t>& strides,
                   std::byte* out);
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

@@ -9,7 +9,7 @@
 #include "frontend/checkpoint/pickle_materialize.h"
 #include "frontend/checkpoint/size_math.h"
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 namespace {
 
 // numpy dtype strings as numpy.dtype(...) receives them ("f4", "<f8", "b1", ...).
@@ -124,4 +124,4 @@ MPtr Unpickler::numpy_frombuffer(const std::string& name, const std::vector<Valu
                       args[0]->s, "numpy array");
 }
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

@@ -6,7 +6,7 @@
 
 #include "frontend/checkpoint/pickle_machine.h"
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 namespace {
 
 constexpr int kMaxKeyDepth = 32;  // tuple nesting considered when comparing dict keys
@@ -193,4 +193,4 @@ void Unpickler::build(Value& target, MPtr state) {
   }
 }
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

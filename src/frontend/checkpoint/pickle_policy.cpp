@@ -7,7 +7,7 @@
 
 #include "frontend/checkpoint/pickle_machine.h"
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 namespace {
 
 constexpr bool starts_with_module(std::string_view module, std::string_view prefix) {
@@ -263,4 +263,4 @@ bool is_unreadable_tensor_builder(std::string_view name) {
   return rule && rule->builds == Unpickler::Builds::kUnreadable;
 }
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

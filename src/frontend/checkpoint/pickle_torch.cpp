@@ -7,7 +7,7 @@
 #include "frontend/checkpoint/size_math.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 namespace {
 
 std::optional<DType> storage_dtype(std::string_view name) {
@@ -222,4 +222,4 @@ MPtr Unpickler::first_argument(const std::string& name, const std::vector<ValueP
   return std::const_pointer_cast<Value>(args[0]);
 }
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

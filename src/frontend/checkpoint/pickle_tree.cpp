@@ -7,7 +7,7 @@
 
 #include "frontend/checkpoint/pickle_machine.h"
 
-namespace mlexport::checkpoint::detail {
+namespace mlexport::frontend::checkpoint::detail {
 namespace {
 
 void clear_children(Value& v) {
@@ -108,4 +108,4 @@ void Unpickler::break_references() {
   containers_.clear();
 }
 
-}  // namespace mlexport::checkpoint::detail
+}  // namespace mlexport::frontend::checkpoint::detail

@@ -10,7 +10,7 @@
 #include "frontend/checkpoint/mapped_file.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 static_assert(std::endian::native == std::endian::little,
               "safetensors data is little-endian and copied as is");
@@ -170,4 +170,4 @@ std::vector<std::pair<std::string, ir::Tensor>> load_safetensors(
   return load_safetensors_bytes(file.data(), file.size(), path, metadata);
 }
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

@@ -19,7 +19,7 @@
 
 #include "ir/tensor.h"
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 // Tensors in header order; `metadata`, when given, receives __metadata__.
 std::vector<std::pair<std::string, ir::Tensor>> load_safetensors(
@@ -28,4 +28,4 @@ std::vector<std::pair<std::string, ir::Tensor>> load_safetensors_bytes(
     const void* data, size_t size, const std::string& name,
     std::map<std::string, std::string>* metadata = nullptr);
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

@@ -8,7 +8,7 @@
 #include "frontend/checkpoint/zip_reader.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 namespace {
 
@@ -172,4 +172,4 @@ ValuePtr load_torch_file(const std::string& path) {
   return load_torch_bytes(file.data(), file.size(), path);
 }
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

@@ -21,10 +21,10 @@
 
 #include "frontend/checkpoint/value.h"
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 ValuePtr load_torch_file(const std::string& path);
 // The same from memory (fuzzing, embedded data); `name` stands in for the path in messages.
 ValuePtr load_torch_bytes(const void* data, size_t size, const std::string& name);
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

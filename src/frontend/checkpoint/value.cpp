@@ -7,7 +7,7 @@
 #include "frontend/checkpoint/pickle.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 using Kind = Value::Kind;
 
@@ -253,4 +253,4 @@ std::vector<std::pair<std::string, ir::Tensor>> tensors_of(const Value& dict) {
   return out;
 }
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

@@ -18,7 +18,7 @@
 
 #include "ir/tensor.h"
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 struct Value;
 using ValuePtr = std::shared_ptr<const Value>;
@@ -82,4 +82,4 @@ struct Value {
 // Object of class "torch._utils._rebuild_qtensor" etc.) throws bad_input naming the entry.
 std::vector<std::pair<std::string, ir::Tensor>> tensors_of(const Value& dict);
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

@@ -9,7 +9,7 @@
 #include "io/zip_format.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 namespace {
 
@@ -238,4 +238,4 @@ std::span<const std::byte> ZipReader::read(const ZipEntry& entry, bool verify_cr
   return {out.data(), out.size()};
 }
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

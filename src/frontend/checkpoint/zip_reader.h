@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace mlexport::checkpoint {
+namespace mlexport::frontend::checkpoint {
 
 struct ZipEntry {
   std::string name;
@@ -54,4 +54,4 @@ class ZipReader {
   std::deque<std::vector<std::byte>> inflated_;
 };
 
-}  // namespace mlexport::checkpoint
+}  // namespace mlexport::frontend::checkpoint

@@ -2,11 +2,11 @@
 
 #include "frontend/onnx/tensors.h"
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 namespace {
 
-using AP = onnx::AttributeProto;
+using AP = ::onnx::AttributeProto;
 
 // Files written before `type` was required say what they hold only by the field they fill.
 AP::AttributeType kind_of(const AP& a) {
@@ -63,4 +63,4 @@ std::optional<ir::Attribute> attribute_from_proto(const AP& a, const ExternalDat
   }
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

@@ -2,7 +2,7 @@
 
 #include <map>
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 namespace {
 
@@ -29,7 +29,7 @@ class BatchSymbols {
   std::map<int64_t, std::string> by_size_;
 };
 
-onnx::TensorShapeProto_Dimension* fixed_dim0(onnx::ValueInfoProto& vi) {
+::onnx::TensorShapeProto_Dimension* fixed_dim0(::onnx::ValueInfoProto& vi) {
   if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape()) return nullptr;
   auto* shape = vi.mutable_type()->mutable_tensor_type()->mutable_shape();
   if (shape->dim_size() == 0 || !shape->dim(0).has_dim_value()) return nullptr;
@@ -38,7 +38,7 @@ onnx::TensorShapeProto_Dimension* fixed_dim0(onnx::ValueInfoProto& vi) {
 
 }  // namespace
 
-void make_batch_dynamic(onnx::GraphProto& g, const std::set<std::string>& initializers) {
+void make_batch_dynamic(::onnx::GraphProto& g, const std::set<std::string>& initializers) {
   BatchSymbols symbols;
   size_t k = 0;
   for (auto& vi : *g.mutable_input()) {
@@ -52,4 +52,4 @@ void make_batch_dynamic(onnx::GraphProto& g, const std::set<std::string>& initia
   g.clear_value_info();
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

@@ -6,7 +6,7 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 namespace fs = std::filesystem;
 
@@ -26,7 +26,7 @@ uint64_t parse_count(const std::string& text, const std::string& key, const std:
   return value;
 }
 
-Entry parse_entry(const onnx::TensorProto& t, const std::string& what) {
+Entry parse_entry(const ::onnx::TensorProto& t, const std::string& what) {
   Entry e;
   for (const auto& kv : t.external_data()) {
     if (kv.key() == "location")
@@ -70,7 +70,7 @@ fs::path safe_location(const fs::path& folder, const std::string& location,
 
 ExternalData::ExternalData(fs::path model_folder) : folder_(std::move(model_folder)) {}
 
-ExternalData::Range ExternalData::locate(const onnx::TensorProto& t, size_t bytes,
+ExternalData::Range ExternalData::locate(const ::onnx::TensorProto& t, size_t bytes,
                                          const std::string& what) const {
   const Entry e = parse_entry(t, what);
   const fs::path file = safe_location(folder_, e.location, what);
@@ -96,4 +96,4 @@ void ExternalData::read(const Range& range, std::byte* out, const std::string& w
   if (!in) throw bad_input(what + ": cannot read external data " + range.location);
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 class ExternalData {
  public:
@@ -25,11 +25,11 @@ class ExternalData {
   // Where the `bytes` bytes of the external tensor `t` are. Throws mlexport::Error kBadInput
   // naming `what` when the location is unsafe, the file is missing or the range given by
   // offset/length does not fit the file or the tensor. Checked before anything is allocated.
-  Range locate(const onnx::TensorProto& t, size_t bytes, const std::string& what) const;
+  Range locate(const ::onnx::TensorProto& t, size_t bytes, const std::string& what) const;
   void read(const Range& range, std::byte* out, const std::string& what) const;
 
  private:
   std::filesystem::path folder_;
 };
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 namespace {
 
@@ -109,4 +109,4 @@ ir::Node* ImportContext::finish(NodeDraft& draft) {
   return graph_.insert_node(graph_.nodes().size(), std::move(node));
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

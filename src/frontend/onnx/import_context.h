@@ -11,7 +11,7 @@
 #include "ir/graph.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 // One ONNX node on its way into the IR: op rules rewrite it, then it becomes one ir::Node.
 struct NodeDraft {
@@ -71,4 +71,4 @@ class ImportContext {
   std::set<std::string> node_names_;
 };
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

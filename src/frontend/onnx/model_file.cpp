@@ -12,7 +12,7 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 namespace fs = std::filesystem;
 
@@ -86,4 +86,4 @@ int default_opset(const ModelFile& file) {
   return opset;
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

@@ -7,10 +7,10 @@
 #include <filesystem>
 #include <string>
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 struct ModelFile {
-  onnx::ModelProto proto;
+  ::onnx::ModelProto proto;
   std::filesystem::path path;
   std::filesystem::path folder;  // where external data files are looked for
 };
@@ -27,4 +27,4 @@ inline bool is_default_domain(const std::string& domain) {
   return domain.empty() || domain == "ai.onnx";
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

@@ -17,11 +17,9 @@
 #include "ir/verifier.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::frontend {
+namespace mlexport::frontend::onnx {
 
 namespace {
-
-using namespace detail;
 
 constexpr int kIrOpset = 17;  // the IR's operator semantics
 // Initializers up to this size stay in the proto during shape inference, so that data
@@ -34,7 +32,7 @@ class Importer {
       : file_(file), path_(file.path.string()), ctx_(graph, opset), external_(file.folder) {}
 
   void run(const ImportOptions& options) {
-    onnx::GraphProto& g = *file_.proto.mutable_graph();
+    ::onnx::GraphProto& g = *file_.proto.mutable_graph();
     for (const auto& t : g.initializer()) initializer_names_.insert(t.name());
     if (options.dynamic_batch) make_batch_dynamic(g, initializer_names_);
     read_initializers(g);
@@ -65,7 +63,7 @@ class Importer {
 
   ir::Graph& graph() { return ctx_.graph(); }
 
-  void read_initializers(onnx::GraphProto& g) {
+  void read_initializers(::onnx::GraphProto& g) {
     for (auto& t : *g.mutable_initializer()) {
       try {
         const std::string what = path_ + ": initializer '" + t.name() + "'";
@@ -84,7 +82,7 @@ class Importer {
   // libonnx 1.12's shape inference dereferences the type of a node input that nothing defines
   // (a missing initializer, a cycle, nodes out of order) or that has no type: such a file is
   // refused before it runs.
-  void check_names_defined(const onnx::GraphProto& g) const {
+  void check_names_defined(const ::onnx::GraphProto& g) const {
     std::set<std::string> defined = initializer_names_;
     for (const auto& vi : g.input()) defined.insert(vi.name());
     for (const auto& node : g.node()) {
@@ -105,7 +103,7 @@ class Importer {
     return name.size() > 80 ? out + "..." : out;
   }
 
-  Error undefined_input(const onnx::NodeProto& node, const std::string& name) const {
+  Error undefined_input(const ::onnx::NodeProto& node, const std::string& name) const {
     return bad_input(path_ + ": " + where(node) + " reads '" + printable(name) +
                      "', which no input, initializer or earlier node defines");
   }
@@ -121,7 +119,7 @@ class Importer {
   // Values for every name of the model, created before any helper value so that each keeps
   // its ONNX name.
   void create_values() {
-    const onnx::GraphProto& g = file_.proto.graph();
+    const ::onnx::GraphProto& g = file_.proto.graph();
     std::set<std::string> input_names;
     for (const auto& vi : g.input()) {
       if (!input_names.insert(vi.name()).second)
@@ -156,7 +154,7 @@ class Importer {
   }
 
   void mark_uses() {
-    const onnx::GraphProto& g = file_.proto.graph();
+    const ::onnx::GraphProto& g = file_.proto.graph();
     for (const auto& node : g.node())
       for (const auto& name : node.input())
         if (auto it = values_.find(name); it != values_.end()) ctx_.mark_used(it->second);
@@ -164,12 +162,12 @@ class Importer {
       if (auto it = values_.find(vi.name()); it != values_.end()) ctx_.mark_used(it->second);
   }
 
-  std::string where(const onnx::NodeProto& node) const {
+  std::string where(const ::onnx::NodeProto& node) const {
     if (node.name().empty()) return "an unnamed " + printable(node.op_type()) + " node";
     return "node '" + printable(node.name()) + "' (" + printable(node.op_type()) + ")";
   }
 
-  NodeDraft draft_of(const onnx::NodeProto& node) {
+  NodeDraft draft_of(const ::onnx::NodeProto& node) {
     NodeDraft d;
     d.op = node.op_type();
     d.name = ctx_.node_name(node.name(), node.op_type());
@@ -192,7 +190,7 @@ class Importer {
   }
 
   // False (and reported) when an output is a sequence, a map or a dtype the IR lacks.
-  bool outputs_are_tensors(const onnx::NodeProto& node, const NodeDraft& d) {
+  bool outputs_are_tensors(const ::onnx::NodeProto& node, const NodeDraft& d) {
     for (const auto& name : node.output()) {
       if (name.empty()) continue;
       const ValueType& t = types_[name];
@@ -200,7 +198,7 @@ class Importer {
         ctx_.unsupported(d, "output '" + name + "' is not a tensor");
         return false;
       }
-      if (t.is_tensor && !t.dtype && t.elem_type != onnx::TensorProto::UNDEFINED) {
+      if (t.is_tensor && !t.dtype && t.elem_type != ::onnx::TensorProto::UNDEFINED) {
         ctx_.unsupported(d, "output '" + name + "' is a " + onnx_dtype_name(t.elem_type) +
                                 " tensor, which has no IR dtype");
         return false;
@@ -209,7 +207,7 @@ class Importer {
     return true;
   }
 
-  bool convert_attributes(const onnx::NodeProto& node, NodeDraft& d) {
+  bool convert_attributes(const ::onnx::NodeProto& node, NodeDraft& d) {
     for (const auto& a : node.attribute()) {
       std::string why;
       std::optional<ir::Attribute> value;
@@ -228,7 +226,7 @@ class Importer {
     return true;
   }
 
-  void import_node(const onnx::NodeProto& node) {
+  void import_node(const ::onnx::NodeProto& node) {
     NodeDraft d = draft_of(node);
     if (!is_default_domain(node.domain())) {
       const bool ml = node.domain() == "ai.onnx.ml";
@@ -238,14 +236,14 @@ class Importer {
       return;
     }
     if (const char* why = unrepresentable_op(d.op)) return ctx_.unsupported(d, why);
-    const onnx::OpSchema* schema = onnx::OpSchemaRegistry::Schema(d.op, ctx_.opset(), "");
+    const ::onnx::OpSchema* schema = ::onnx::OpSchemaRegistry::Schema(d.op, ctx_.opset(), "");
     if (!schema)
       return ctx_.unsupported(d, "not an operator of ONNX opset " + std::to_string(ctx_.opset()));
     check_arity(node, *schema);
     if (!convert_attributes(node, d) || !outputs_are_tensors(node, d)) return;
     if (d.op == "Constant") return constant_node(d);
     if (!apply_op_rule(d, ctx_)) return;
-    const onnx::OpSchema* latest = onnx::OpSchemaRegistry::Schema(d.op, kIrOpset, "");
+    const ::onnx::OpSchema* latest = ::onnx::OpSchemaRegistry::Schema(d.op, kIrOpset, "");
     if (!latest)
       return ctx_.unsupported(d, "no opset-" + std::to_string(kIrOpset) + " form of " + d.op);
     for (const auto& [key, value] : d.attrs)
@@ -255,7 +253,7 @@ class Importer {
   }
 
   // Input and output counts within the schema's, required inputs present: the op rules rely on it.
-  void check_arity(const onnx::NodeProto& node, const onnx::OpSchema& schema) const {
+  void check_arity(const ::onnx::NodeProto& node, const ::onnx::OpSchema& schema) const {
     auto refuse = [&](const std::string& what, int count, int low, int high) {
       return bad_input(path_ + ": " + where(node) + " has " + std::to_string(count) + " " + what +
                        "; " + node.op_type() + "-" + std::to_string(schema.since_version()) +
@@ -271,7 +269,7 @@ class Importer {
     const auto& formal = schema.inputs();
     for (int k = 0; k < node.input_size() && k < static_cast<int>(formal.size()); ++k)
       if (node.input(k).empty() && formal[static_cast<size_t>(k)].GetOption() ==
-                                       onnx::OpSchema::FormalParameterOption::Single)
+                                       ::onnx::OpSchema::FormalParameterOption::Single)
         throw bad_input(path_ + ": " + where(node) + " leaves its required input '" +
                         formal[static_cast<size_t>(k)].GetName() + "' empty");
   }
@@ -304,7 +302,7 @@ class Importer {
   }
 
   void mark_outputs(bool dynamic_batch) {
-    const onnx::GraphProto& g = file_.proto.graph();
+    const ::onnx::GraphProto& g = file_.proto.graph();
     std::set<ir::Value*> marked;
     for (int k = 0; k < g.output_size(); ++k) {
       const std::string& name = g.output(k).name();
@@ -387,4 +385,4 @@ OnnxImport import_onnx(const std::string& path, const ImportOptions& options) {
   return result;
 }
 
-}  // namespace mlexport::frontend
+}  // namespace mlexport::frontend::onnx

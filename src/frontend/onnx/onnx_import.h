@@ -11,7 +11,7 @@
 #include "frontend/source_model.h"
 #include "ir/graph.h"
 
-namespace mlexport::frontend {
+namespace mlexport::frontend::onnx {
 
 struct OnnxImport {
   std::unique_ptr<ir::Graph> graph;
@@ -31,4 +31,4 @@ struct OnnxImport {
 // the IR cannot represent; kUnsupportedOps for opsets outside 7..17.
 OnnxImport import_onnx(const std::string& path, const ImportOptions& options);
 
-}  // namespace mlexport::frontend
+}  // namespace mlexport::frontend::onnx

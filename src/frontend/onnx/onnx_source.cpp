@@ -5,7 +5,7 @@
 #include "mlexport/diagnostics.h"
 #include "runtime/onnxruntime_runner.h"
 
-namespace mlexport::frontend {
+namespace mlexport::frontend::onnx {
 
 OnnxSourceModel::OnnxSourceModel(std::string path) : path_(std::move(path)) {
   OnnxImport imported = import_onnx(path_, ImportOptions{});
@@ -135,4 +135,4 @@ std::unique_ptr<SourceModel> open_onnx_source(const std::string& path) {
   return std::make_unique<OnnxSourceModel>(path);
 }
 
-}  // namespace mlexport::frontend
+}  // namespace mlexport::frontend::onnx

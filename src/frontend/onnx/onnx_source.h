@@ -10,7 +10,7 @@
 #include "frontend/onnx/onnx_import.h"
 #include "frontend/source_model.h"
 
-namespace mlexport::frontend {
+namespace mlexport::frontend::onnx {
 
 class OnnxSourceModel : public SourceModel {
  public:
@@ -59,4 +59,4 @@ class OnnxSourceModel : public SourceModel {
 // Opens an ONNX file as a SourceModel (throws as import_onnx does).
 std::unique_ptr<SourceModel> open_onnx_source(const std::string& path);
 
-}  // namespace mlexport::frontend
+}  // namespace mlexport::frontend::onnx

@@ -24,7 +24,7 @@
 
 #include "frontend/onnx/op/rules.h"
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 namespace {
 
@@ -81,4 +81,4 @@ const char* unrepresentable_op(std::string_view op) {
   return nullptr;
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

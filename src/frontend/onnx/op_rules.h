@@ -7,7 +7,7 @@
 
 #include "frontend/onnx/import_context.h"
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 // Rewrites `node` in place. Returns false when the node needs nothing more: its rule added the IR
 // nodes itself, or reported it unsupported through `ctx`.
@@ -20,4 +20,4 @@ bool is_ir_attribute(std::string_view op, std::string_view key);
 // Why the IR cannot hold `op` at all (sequence and optional ops), or nullptr.
 const char* unrepresentable_op(std::string_view op);
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

@@ -8,14 +8,14 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 static_assert(std::endian::native == std::endian::little,
               "raw_data is little-endian and is copied into IR tensors as it is");
 
 namespace {
 
-using TP = onnx::TensorProto;
+using TP = ::onnx::TensorProto;
 
 // Number of values in the typed field that holds `t`'s dtype.
 int64_t typed_field_size(const TP& t) {
@@ -168,9 +168,9 @@ void release_tensor_data(TP& t, size_t keep_below) {
   entry->set_value("(held by mlexport)");
 }
 
-ValueType value_type(const onnx::TypeProto& type) {
+ValueType value_type(const ::onnx::TypeProto& type) {
   ValueType v;
-  if (type.value_case() == onnx::TypeProto::VALUE_NOT_SET) return v;
+  if (type.value_case() == ::onnx::TypeProto::VALUE_NOT_SET) return v;
   v.known = true;
   if (!type.has_tensor_type()) return v;
   v.is_tensor = true;
@@ -191,4 +191,4 @@ ValueType value_type(const onnx::TypeProto& type) {
   return v;
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

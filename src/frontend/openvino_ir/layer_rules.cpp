@@ -2,7 +2,7 @@
 // l.version where they differ (BatchNormInference's input order).
 #include "frontend/openvino_ir/rules.h"
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 const std::map<std::string, Rule>& layer_rules() {
   static const std::map<std::string, Rule> table = {
@@ -121,4 +121,4 @@ const std::map<std::string, Rule>& layer_rules() {
   return table;
 }
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

@@ -7,22 +7,20 @@
 #include "frontend/openvino_ir/reader_context.h"
 #include "frontend/openvino_ir/rules.h"
 
-namespace mlexport::frontend {
+namespace mlexport::frontend::openvino_ir {
 
 namespace {
-
-using ovir::LayerDesc;
 
 std::string first_name(const LayerDesc& l) {
   if (!l.outputs.empty() && !l.outputs[0].names.empty()) return l.outputs[0].names.front();
   return l.name;
 }
 
-void reject_unsupported(const ovir::Document& doc) {
+void reject_unsupported(const Document& doc) {
   std::vector<UnsupportedOp> missing;
   for (const auto& [id, l] : doc.layers) {
     if (l.type == "Parameter" || l.type == "Const" || l.type == "Result") continue;
-    if (ovir::layer_rules().count(l.type)) continue;
+    if (layer_rules().count(l.type)) continue;
     std::string kind = l.type + "-" + l.version;
     auto it = std::find_if(missing.begin(), missing.end(),
                            [&](const UnsupportedOp& u) { return u.kind == kind; });
@@ -36,15 +34,15 @@ void reject_unsupported(const ovir::Document& doc) {
   if (!missing.empty()) throw UnsupportedOpsError(std::move(missing));
 }
 
-ir::Value* read_parameter(ovir::Reader& r, const LayerDesc& l) {
-  auto dtype = ovir::dtype_of_element_type(r.required(l, "element_type"));
+ir::Value* read_parameter(Reader& r, const LayerDesc& l) {
+  auto dtype = dtype_of_element_type(r.required(l, "element_type"));
   if (!dtype) throw r.unsupported(l, "element_type " + r.required(l, "element_type"));
   if (l.outputs.size() != 1) throw r.malformed(l, "a Parameter needs one output port");
   return r.g.add_input(first_name(l), *dtype, r.port_shape(l.outputs[0]));
 }
 
-ir::Value* read_const(ovir::Reader& r, const LayerDesc& l, const std::string& blob) {
-  auto dtype = ovir::dtype_of_element_type(r.required(l, "element_type"));
+ir::Value* read_const(Reader& r, const LayerDesc& l, const std::string& blob) {
+  auto dtype = dtype_of_element_type(r.required(l, "element_type"));
   if (!dtype) throw r.unsupported(l, "element_type " + r.required(l, "element_type"));
   std::vector<int64_t> shape = r.ints_attr(l, "shape");
   int64_t offset = r.int_attr(l, "offset", -1), size = r.int_attr(l, "size", -1);
@@ -73,10 +71,10 @@ ir::Value* read_const(ovir::Reader& r, const LayerDesc& l, const std::string& bl
 }  // namespace
 
 std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path, PortValues* port_values) {
-  ovir::Document doc = ovir::load_document(xml_path);
+  Document doc = load_document(xml_path);
   reject_unsupported(doc);
   auto graph = std::make_unique<ir::Graph>();
-  ovir::Reader r(doc, *graph);
+  Reader r(doc, *graph);
   r.port_values = port_values;
   std::vector<std::pair<int, ir::Value*>> results;
   for (int id : doc.order) {
@@ -90,7 +88,7 @@ std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path, PortVal
     } else if (l.type == "Result") {
       results.emplace_back(id, r.input(l, 0));
     } else {
-      ovir::layer_rules().at(l.type)(r, l);
+      layer_rules().at(l.type)(r, l);
     }
   }
   if (results.empty()) throw bad_input("OpenVINO IR " + xml_path + " has no Result layer");
@@ -111,4 +109,4 @@ std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path, PortVal
   return graph;
 }
 
-}  // namespace mlexport::frontend
+}  // namespace mlexport::frontend::openvino_ir

@@ -10,7 +10,7 @@
 
 #include "ir/graph.h"
 
-namespace mlexport::frontend {
+namespace mlexport::frontend::openvino_ir {
 
 // Reads `xml_path` and the .bin beside it. Layers without a rule are reported together in one
 // mlexport::UnsupportedOpsError; a missing or malformed file is kBadInput.
@@ -22,4 +22,4 @@ using PortValues = std::map<std::string, ir::Value*>;
 std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path,
                                             PortValues* port_values = nullptr);
 
-}  // namespace mlexport::frontend
+}  // namespace mlexport::frontend::openvino_ir

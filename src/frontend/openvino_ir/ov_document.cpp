@@ -8,7 +8,7 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 namespace {
 
@@ -132,4 +132,4 @@ Document load_document(const std::string& xml_path) {
   return doc;
 }
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 struct PortDesc {
   int id = 0;
@@ -38,4 +38,4 @@ struct Document {
 // Parses the files; throws kBadInput naming what is wrong.
 Document load_document(const std::string& xml_path);
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 std::optional<ir::DType> dtype_of_precision(const std::string& p) {
   static const std::map<std::string, ir::DType> table = {
@@ -194,4 +194,4 @@ bool Reader::bool_attr(const LayerDesc& l, const std::string& key, bool fallback
   throw malformed(l, "attribute '" + key + "' = '" + it->second + "' is not a boolean");
 }
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

@@ -11,7 +11,7 @@
 #include "ir/graph.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 std::optional<ir::DType> dtype_of_precision(const std::string& precision);
 std::optional<ir::DType> dtype_of_element_type(const std::string& element_type);
@@ -78,4 +78,4 @@ using Rule = void (*)(Reader& r, const LayerDesc& l);
 // The explicit table: OpenVINO layer type -> rule.
 const std::map<std::string, Rule>& layer_rules();
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

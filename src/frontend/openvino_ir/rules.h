@@ -3,7 +3,7 @@
 
 #include "frontend/openvino_ir/reader_context.h"
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 // rules_math.cpp
 void rule_unary(Reader& r, const LayerDesc& l);
@@ -72,4 +72,4 @@ void rule_interpolate(Reader& r, const LayerDesc& l);  // Interpolate-4/11 -> Re
 // rules_recurrent.cpp
 void rule_recurrent_sequence(Reader& r, const LayerDesc& l);  // LSTM/GRU/RNNSequence
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

@@ -3,7 +3,7 @@
 // are refused, so a validation never passes on a guess.
 #include "frontend/openvino_ir/rules.h"
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 namespace {
 
@@ -176,4 +176,4 @@ void rule_bitwise_shift(Reader& r, const LayerDesc& l) {
                    ->outputs[0]);
 }
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

@@ -3,7 +3,7 @@
 
 #include "frontend/openvino_ir/rules.h"
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 namespace {
 
@@ -286,4 +286,4 @@ void rule_mvn(Reader& r, const LayerDesc& l) {
   r.set_output(l, 0, r.node(l, "Div", {centered, denom})->outputs[0]);
 }
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

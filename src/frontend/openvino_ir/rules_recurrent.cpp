@@ -5,7 +5,7 @@
 // (fp16-compressed weights are a Convert of a Const).
 #include "frontend/openvino_ir/rules.h"
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 namespace {
 
@@ -137,4 +137,4 @@ void rule_recurrent_sequence(Reader& r, const LayerDesc& l) {
     r.set_output(l, k, transpose(r, l, n->outputs[k], {1, 0, 2}, r.port_shape(l.outputs[k])));
 }
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

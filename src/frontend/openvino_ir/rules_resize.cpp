@@ -5,7 +5,7 @@
 
 #include "frontend/openvino_ir/rules.h"
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 namespace {
 
 std::string resize_mode(Reader& r, const LayerDesc& l) {
@@ -79,4 +79,4 @@ void rule_interpolate(Reader& r, const LayerDesc& l) {
   r.set_output(l, 0, r.node(l, "Resize", inputs, attrs)->outputs[0]);
 }
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

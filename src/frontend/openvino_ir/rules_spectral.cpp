@@ -3,7 +3,7 @@
 // axis 0 is a batch dim, so a transform along axis 0 is refused, as is a signal_size input.
 #include "frontend/openvino_ir/rules.h"
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 namespace {
 
@@ -58,4 +58,4 @@ void rule_rdft(Reader& r, const LayerDesc& l) {
   r.set_output(l, 0, y);
 }
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

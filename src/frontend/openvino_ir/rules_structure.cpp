@@ -4,7 +4,7 @@
 
 #include "frontend/openvino_ir/rules.h"
 
-namespace mlexport::frontend::ovir {
+namespace mlexport::frontend::openvino_ir {
 
 namespace {
 
@@ -351,4 +351,4 @@ void rule_einsum(Reader& r, const LayerDesc& l) {
                r.node(l, "Einsum", ins, {{"equation", r.required(l, "equation")}})->outputs[0]);
 }
 
-}  // namespace mlexport::frontend::ovir
+}  // namespace mlexport::frontend::openvino_ir

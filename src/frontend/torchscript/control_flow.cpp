@@ -8,7 +8,7 @@
 
 #include "frontend/torchscript/graph_walker.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using torch::jit::Block;
@@ -375,4 +375,4 @@ void GraphWalker::execute_node(const JitNode* node) {
     ctx_.record(node->output(k), stack[stack.size() - n_out + k], false);
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

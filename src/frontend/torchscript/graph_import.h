@@ -9,7 +9,7 @@
 #include "frontend/torchscript/torchscript_model.h"
 #include "ir/graph.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 // `control_flow`, when given, receives the data-dependent If/Loop sites and what the example
 // inputs took at each.
@@ -24,4 +24,4 @@ ControlFlowCoverage run_control_flow(const std::shared_ptr<torch::jit::Graph>& g
                                      const std::vector<at::Tensor>& inputs,
                                      const ControlFlowCoverage& sites);
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

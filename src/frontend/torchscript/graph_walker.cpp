@@ -7,7 +7,7 @@
 #include "frontend/torchscript/shape_only.h"
 #include "frontend/torchscript/view_writes.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using torch::jit::Block;
@@ -347,4 +347,4 @@ void GraphWalker::run_operation(const JitNode* node, torch::jit::Stack& stack) {
   }
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -13,7 +13,7 @@
 #include "frontend/torchscript/translate_context.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 std::string describe_source(const JitNode* node);
 
@@ -97,4 +97,4 @@ class GraphWalker {
   ControlFlowCoverage coverage_;
 };
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

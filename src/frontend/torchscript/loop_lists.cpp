@@ -3,7 +3,7 @@
 #include "frontend/torchscript/graph_walker.h"
 #include "frontend/torchscript/tensor_convert.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 bool GraphWalker::translate_list_use(const JitNode* node) {
   if (node->kind() == c10::aten::append &&
@@ -103,4 +103,4 @@ void GraphWalker::translate_stacked_use(const JitNode* node, ir::Value* stacked)
   }
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

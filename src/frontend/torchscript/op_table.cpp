@@ -3,15 +3,15 @@
 #include <set>
 #include <unordered_map>
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 const std::vector<OpRule>& op_rules() {
   static const std::vector<OpRule> rules = [] {
     std::vector<OpRule> all;
-    for (auto family : {plumbing_rules, elementwise_rules, activation_rules, linear_rules,
-                        convolution_rules, normalization_rules, pooling_rules, shape_rules,
-                        reduction_rules, resize_rules, creation_rules, attention_rules,
-                        recurrent_rules, mask_rules, nested_rules}) {
+    for (auto family :
+         {plumbing_rules, elementwise_rules, activation_rules, linear_rules, convolution_rules,
+          normalization_rules, pooling_rules, shape_rules, reduction_rules, resize_rules,
+          creation_rules, attention_rules, recurrent_rules, mask_rules, nested_rules}) {
       auto rows = family();
       all.insert(all.end(), rows.begin(), rows.end());
     }
@@ -79,4 +79,4 @@ const KnownGap* find_known_gap(std::string_view kind) {
   return nullptr;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

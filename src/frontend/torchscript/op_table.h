@@ -6,7 +6,7 @@
 
 #include "frontend/torchscript/translate_context.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 struct OpRule {
   const char* kind;  // "aten::relu"
@@ -60,4 +60,4 @@ const std::vector<KnownGap>& known_gaps();
 const KnownGap* find_known_gap(std::string_view kind);
 std::vector<KnownGap> detection_gaps();  // ps_roi_align, ps_roi_pool, deform_conv2d
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -8,7 +8,7 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 // Where Debian's python3-torchvision puts its C++ operator library (it links LibTorch only, not
@@ -72,4 +72,4 @@ std::string load_default_operator_libraries() {
   return path;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -7,7 +7,7 @@
 #include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 std::map<std::string, ir::Tensor> capture_values(const std::shared_ptr<torch::jit::Graph>& graph,
                                                  const c10::IValue& self,
@@ -64,4 +64,4 @@ std::map<std::string, ir::Tensor> capture_values(const std::shared_ptr<torch::ji
   return out;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 std::vector<int64_t> expand(const c10::IValue& v, size_t n) {
@@ -76,4 +76,4 @@ std::optional<std::vector<c10::IValue>> run_shape_only(const torch::jit::Node* n
   return std::nullopt;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

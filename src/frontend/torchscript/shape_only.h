@@ -10,11 +10,11 @@
 
 #include <optional>
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 // The node's outputs as zero tensors of the right shape and dtype, or nullopt when the node
 // is not one of the shape-only ops (then it runs normally).
 std::optional<std::vector<c10::IValue>> run_shape_only(const torch::jit::Node* node,
                                                        const torch::jit::Stack& inputs);
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

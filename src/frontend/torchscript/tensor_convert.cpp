@@ -4,7 +4,7 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 ir::DType to_ir_dtype(c10::ScalarType type) {
   switch (type) {
@@ -76,4 +76,4 @@ at::Tensor to_torch_tensor(const ir::Tensor& tensor) {
   return t;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

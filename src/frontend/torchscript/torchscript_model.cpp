@@ -22,7 +22,7 @@
 #include "frontend/torchscript/torchscript_save.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 // Name of the archive entry where mlexport keeps the export metadata (input shapes, names...).
 constexpr const char* kMetadataFile = "mlexport.json";
@@ -225,4 +225,4 @@ void set_torch_threads(int threads) {
   if (threads > 0) at::set_num_threads(threads);
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -11,7 +11,7 @@
 #include "ir/graph.h"
 #include "ir/tensor.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 using mlexport::ImportOptions;
 
@@ -67,4 +67,4 @@ std::string libtorch_version();
 // Sets LibTorch's intra-op thread count (0 leaves the default).
 void set_torch_threads(int threads);
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -3,21 +3,14 @@
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/passes/dead_code_elimination.h>
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
 #include <cstring>
-#include <filesystem>
-#include <random>
 #include <sstream>
-#include <string_view>
 
 #include "frontend/torchscript/tensor_convert.h"
+#include "io/atomic_file.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 torch::jit::Module module_from_graph(std::shared_ptr<torch::jit::Graph> graph) {
   auto cu = std::make_shared<torch::jit::CompilationUnit>();
@@ -42,34 +35,8 @@ torch::jit::Module module_from_graph(std::shared_ptr<torch::jit::Graph> graph) {
   return module;
 }
 
-namespace {
-
-// Writes all of `bytes` to a new file; false with errno set when the system refuses.
-bool write_whole_file(const std::string& path, std::string_view bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), std::min<size_t>(bytes.size(), size_t{1} << 30));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      errno = err;
-      return false;
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return ::close(fd) == 0;
-}
-
-}  // namespace
-
 void save_module_atomically(const torch::jit::Module& module, const std::string& path,
                             const std::map<std::string, std::string>& extra_files) {
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path temp = target.parent_path() / ("." + target.filename().string() + ".tmp" +
-                                                std::to_string(std::random_device{}() % 1000000));
   torch::jit::ExtraFilesMap extra(extra_files.begin(), extra_files.end());
   // Serialized in memory first: when a write to a file fails (a full disk, a file-size limit),
   // LibTorch 1.13's stream writer throws again from its destructor and the process aborts.
@@ -79,16 +46,13 @@ void save_module_atomically(const torch::jit::Module& module, const std::string&
   } catch (const std::exception& e) {
     throw Error(ExitCode::kInternal, "saving TorchScript failed: " + first_line(e.what()));
   }
-  std::error_code ec;
-  if (!write_whole_file(temp.string(), bytes.view())) {
-    const std::string why = std::strerror(errno);
-    fs::remove(temp, ec);
-    throw Error(ExitCode::kInternal, "cannot write " + temp.string() + ": " + why);
-  }
-  fs::rename(temp, target, ec);
-  if (ec) {
-    fs::remove(temp, ec);
-    throw Error(ExitCode::kBadInput, "cannot write " + path + ": " + ec.message());
+  try {
+    io::write_file_atomic(path, bytes.view());
+  } catch (const io::AtomicWriteError& e) {
+    if (e.step() == io::AtomicStep::kRename)
+      throw Error(ExitCode::kBadInput, "cannot write " + path + ": " + std::strerror(e.error()));
+    throw Error(ExitCode::kInternal,
+                "cannot write " + e.path().string() + ": " + std::strerror(e.error()));
   }
 }
 
@@ -112,4 +76,4 @@ std::vector<std::pair<std::string, ir::Tensor>> module_state(const torch::jit::M
   return out;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -11,7 +11,7 @@
 
 #include "ir/tensor.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 // A module whose forward is `graph` (a tracer graph: tensors in, tensors out, weights baked in as
 // constants), in eval mode, as torch.jit.trace followed by torch.jit.freeze would give.
@@ -26,4 +26,4 @@ void save_module_atomically(const torch::jit::Module& module, const std::string&
 // buffers, then each child), before freezing turns them into constants.
 std::vector<std::pair<std::string, ir::Tensor>> module_state(const torch::jit::Module& module);
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -11,7 +11,7 @@
 #include "frontend/torchscript/torchscript_save.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 class TracedSource : public SourceModel {
@@ -127,4 +127,4 @@ std::unique_ptr<SourceModel> make_traced_source(TensorFunction forward, size_t n
                                         std::move(default_shapes), std::move(state));
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

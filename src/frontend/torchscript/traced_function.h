@@ -9,7 +9,7 @@
 
 #include "frontend/source_model.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 using TensorFunction = std::function<std::vector<at::Tensor>(const std::vector<at::Tensor>&)>;
 
@@ -23,4 +23,4 @@ std::unique_ptr<SourceModel> make_traced_source(TensorFunction forward, size_t n
                                                 std::vector<std::vector<int64_t>> default_shapes,
                                                 StateFunction state = {});
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -3,7 +3,7 @@
 #include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 std::string what_value(const JitValue* v) {
@@ -401,4 +401,4 @@ ir::Value* TranslateContext::local_at(ir::Value* v, size_t depth) {
   return inner;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -14,7 +14,7 @@
 
 #include "ir/graph.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 using JitValue = torch::jit::Value;
 using JitNode = torch::jit::Node;
@@ -164,4 +164,4 @@ class TranslateContext {
 // A translator turns one TorchScript node into IR nodes via the context.
 using Translator = void (*)(TranslateContext& ctx, const JitNode* node);
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

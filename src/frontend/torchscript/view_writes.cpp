@@ -10,7 +10,7 @@
 #include "frontend/torchscript/op_table.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using ir::DType;
@@ -292,4 +292,4 @@ void write_back_through_views(TranslateContext& ctx, const JitNode* node) {
   for (const JitValue* v : chain) refresh_views(ctx, v, node, written);
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

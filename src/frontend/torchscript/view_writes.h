@@ -9,7 +9,7 @@
 
 #include "frontend/torchscript/translate_context.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 // A TorchScript op whose output may share memory with its first input.
 bool is_view_op(const JitNode* node);
@@ -21,4 +21,4 @@ bool writes_into_first_input(const JitNode* node);
 // later. Throws Error(kUnsupportedOps) with the reason when a view cannot be written back through.
 void write_back_through_views(TranslateContext& ctx, const JitNode* node);
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

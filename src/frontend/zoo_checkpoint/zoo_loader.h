@@ -5,16 +5,16 @@
 #include "frontend/zoo_checkpoint/zoo_source.h"
 #include "zoo/zoo_torch.h"
 
-namespace mlexport::zoo {
+namespace mlexport::frontend::zoo_checkpoint {
 
 // Builds `arch` and loads `state` into it, as make_zoo_source() does (same rules and errors), in
 // eval mode with parameters that do not require grad.
-ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const NamedTensors& state,
-                        bool strict, StateReport* report);
+zoo::ZooModel load_zoo_model(const std::string& arch, int64_t num_classes,
+                             const NamedTensors& state, bool strict, StateReport* report);
 
 // {"class_path": "torchvision.models.<arch>", "init_args": {"num_classes": n}}; segmentation
 // models: "torchvision.models.segmentation.<arch>" with "aux_loss" too.
 checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes,
                                 bool with_aux = false);
 
-}  // namespace mlexport::zoo
+}  // namespace mlexport::frontend::zoo_checkpoint

@@ -11,7 +11,7 @@
 #include "mlexport/diagnostics.h"
 #include "zoo/zoo_torch.h"
 
-namespace mlexport::zoo {
+namespace mlexport::frontend::zoo_checkpoint {
 namespace {
 
 const std::vector<std::string> kPrefixes = {
@@ -50,9 +50,9 @@ std::string best_prefix(const std::vector<std::string>& expected_keys, const Nam
 // convolution), else the module's last 2-D weight, looked up in the state.
 int64_t classes_in_state(const std::string& arch, const torch::nn::Module& module,
                          const NamedTensors& state, const std::string& prefix) {
-  std::string head = find_entry(arch).classes_key;
+  std::string head = zoo::find_entry(arch).classes_key;
   if (head.empty())
-    for (const auto& [key, tensor] : named_state(module))
+    for (const auto& [key, tensor] : zoo::named_state(module))
       if (tensor.dim() == 2 && key.size() > 7 && key.substr(key.size() - 7) == ".weight")
         head = key;
   for (const auto& [key, tensor] : state)
@@ -71,36 +71,37 @@ bool state_has_aux(const NamedTensors& state, const std::string& prefix) {
 
 checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes, bool with_aux) {
   const std::string module =
-      model_family(arch) == "custom" || model_task(arch) == "anomaly" ? "mlexport.zoo."
-      : model_task(arch) == "segmentation" ? "torchvision.models.segmentation."
-                                           : "torchvision.models.";
+      zoo::model_family(arch) == "custom" || zoo::model_task(arch) == "anomaly" ? "mlexport.zoo."
+      : zoo::model_task(arch) == "segmentation" ? "torchvision.models.segmentation."
+                                                : "torchvision.models.";
   std::vector<std::pair<std::string, checkpoint::ValuePtr>> args;
-  if (model_task(arch) != "anomaly")  // an anomaly model has statistics, not classes
+  if (zoo::model_task(arch) != "anomaly")  // an anomaly model has statistics, not classes
     args.emplace_back("num_classes", emit::config::integer(num_classes));
-  if (has_aux_classifier(arch)) args.emplace_back("aux_loss", emit::config::boolean(with_aux));
+  if (zoo::has_aux_classifier(arch)) args.emplace_back("aux_loss", emit::config::boolean(with_aux));
   return emit::config::class_config(module + arch, emit::config::dict(args));
 }
 
-ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const NamedTensors& state,
-                        bool strict, StateReport* report) {
-  if (!has_model(arch)) {
+zoo::ZooModel load_zoo_model(const std::string& arch, int64_t num_classes,
+                             const NamedTensors& state, bool strict, StateReport* report) {
+  if (!zoo::has_model(arch)) {
     std::string names;
-    for (const auto& n : model_names()) names += (names.empty() ? "" : ", ") + n;
+    for (const auto& n : zoo::model_names()) names += (names.empty() ? "" : ", ") + n;
     throw bad_input("unknown architecture '" + arch + "' (known: " + names + ")");
   }
   StateReport local;
   StateReport& r = report ? *report : local;
   // One model is built; a second only when the state's classifier disagrees with the guess or
   // the state holds an auxiliary classifier.
-  ZooModel model = create_zoo_model(arch, num_classes > 0 ? num_classes : 1000);
-  r.stripped_prefix = best_prefix(state_dict_keys(*model.module), state);
-  r.with_aux = has_aux_classifier(arch) && state_has_aux(state, r.stripped_prefix);
+  zoo::ZooModel model = zoo::create_zoo_model(arch, num_classes > 0 ? num_classes : 1000);
+  r.stripped_prefix = best_prefix(zoo::state_dict_keys(*model.module), state);
+  r.with_aux = zoo::has_aux_classifier(arch) && state_has_aux(state, r.stripped_prefix);
   const int64_t guessed = num_classes > 0 ? num_classes : 1000;
   if (num_classes <= 0) {
     const int64_t in_state = classes_in_state(arch, *model.module, state, r.stripped_prefix);
     num_classes = in_state > 0 ? in_state : 1000;
   }
-  if (num_classes != guessed || r.with_aux) model = create_zoo_model(arch, num_classes, r.with_aux);
+  if (num_classes != guessed || r.with_aux)
+    model = zoo::create_zoo_model(arch, num_classes, r.with_aux);
   r.num_classes = num_classes;
   std::map<std::string, at::Tensor> tensors;
   for (const auto& [key, tensor] : state) {
@@ -114,9 +115,10 @@ ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const Name
         at::from_blob(const_cast<std::byte*>(tensor.raw()), tensor.shape,
                       at::TensorOptions().dtype(torchscript::to_torch_dtype(tensor.dtype)));
   }
-  if (const auto fit = find_entry(arch).fit_to_state) fit(*model.module, tensors);
+  if (const auto fit = zoo::find_entry(arch).fit_to_state) fit(*model.module, tensors);
   std::vector<std::string> missing, unexpected, mismatched;
-  load_state_dict(*model.module, tensors, /*strict=*/false, &missing, &unexpected, &mismatched);
+  zoo::load_state_dict(*model.module, tensors, /*strict=*/false, &missing, &unexpected,
+                       &mismatched);
   r.missing = missing;
   r.unexpected.insert(r.unexpected.end(), unexpected.begin(), unexpected.end());
   r.mismatched = mismatched;
@@ -128,7 +130,7 @@ ZooModel load_zoo_model(const std::string& arch, int64_t num_classes, const Name
     text.back() = ' ';
     throw bad_input(text + "(--non_strict loads what matches)");
   }
-  prepare_for_inference(*model.module);
+  zoo::prepare_for_inference(*model.module);
   return model;
 }
 
@@ -137,9 +139,9 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
                                              StateReport* report) {
   StateReport local;
   StateReport& r = report ? *report : local;
-  ZooModel model = load_zoo_model(arch, num_classes, state, strict, &r);
+  zoo::ZooModel model = load_zoo_model(arch, num_classes, state, strict, &r);
   num_classes = r.num_classes;
-  std::vector<int64_t> shape = default_input_shape(arch);
+  std::vector<int64_t> shape = zoo::default_input_shape(arch);
   shape.insert(shape.begin(), 1);
   auto forward = model.forward;
   auto forward_outputs = model.forward_outputs;
@@ -147,7 +149,7 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
   const bool with_aux = r.with_aux;
   auto torch_state = [module, arch, num_classes, with_aux]() -> std::optional<TorchState> {
     TorchState out;
-    for (const auto& [key, tensor] : named_state(*module))
+    for (const auto& [key, tensor] : zoo::named_state(*module))
       out.tensors.emplace_back(key, torchscript::to_ir_tensor(tensor));
     out.config = zoo_config(arch, num_classes, with_aux);
     return out;
@@ -160,4 +162,4 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
       1, model.module, {shape}, torch_state);
 }
 
-}  // namespace mlexport::zoo
+}  // namespace mlexport::frontend::zoo_checkpoint

@@ -8,7 +8,7 @@
 
 #include "frontend/source_model.h"
 
-namespace mlexport::zoo {
+namespace mlexport::frontend::zoo_checkpoint {
 
 using NamedTensors = std::vector<std::pair<std::string, ir::Tensor>>;
 
@@ -27,4 +27,4 @@ std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t nu
                                              const NamedTensors& state, bool strict,
                                              StateReport* report);
 
-}  // namespace mlexport::zoo
+}  // namespace mlexport::frontend::zoo_checkpoint

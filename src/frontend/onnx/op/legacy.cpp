@@ -2,7 +2,7 @@
 // Dropout, Scatter, Slice-1, TopK-1, RoiAlign before 16.
 #include "frontend/onnx/op/rules.h"
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 using ir::DType;
 using ir::Tensor;
@@ -154,4 +154,4 @@ bool roi_align(NodeDraft& n, ImportContext& ctx) {
   return true;
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

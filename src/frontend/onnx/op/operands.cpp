@@ -5,7 +5,7 @@
 
 #include "frontend/onnx/tensors.h"
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 using ir::DType;
 using ir::Tensor;
@@ -111,4 +111,4 @@ bool cast(NodeDraft& n, ImportContext& ctx) {
   return true;
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

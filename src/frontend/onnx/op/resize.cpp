@@ -5,7 +5,7 @@
 #include <cctype>
 #include <map>
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 using ir::Tensor;
 using ir::Value;
@@ -91,4 +91,4 @@ bool resize(NodeDraft& n, ImportContext& ctx) {
   return true;
 }
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

@@ -8,7 +8,7 @@
 
 #include "frontend/onnx/import_context.h"
 
-namespace mlexport::frontend::detail {
+namespace mlexport::frontend::onnx {
 
 // Each rule rewrites one node in place and returns false when nothing more is to be done (it
 // added the IR nodes itself, or reported the node unsupported).
@@ -43,4 +43,4 @@ bool int_operand(NodeDraft& n, ImportContext& ctx, const ir::Tensor& t, const st
 ir::Value* int64_constant(NodeDraft& n, ImportContext& ctx, const std::string& what,
                           const std::vector<int64_t>& values);
 
-}  // namespace mlexport::frontend::detail
+}  // namespace mlexport::frontend::onnx

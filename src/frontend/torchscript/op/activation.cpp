@@ -3,7 +3,7 @@
 
 #include "frontend/torchscript/op/helpers.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 ir::Value* input_of(TranslateContext& ctx, const JitNode* node) {
@@ -226,4 +226,4 @@ std::vector<OpRule> activation_rules() {
   return rows;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -7,7 +7,7 @@
 #include "frontend/torchscript/op/complex_pairs.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 using ir::DType;
 
@@ -356,4 +356,4 @@ std::vector<OpRule> complex_variant_rules() {
   return rows;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

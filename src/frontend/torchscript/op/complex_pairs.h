@@ -4,7 +4,7 @@
 
 #include "frontend/torchscript/op/helpers.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 // The real or imaginary part (k = 0 or 1) of pairs x: drops the pair dim.
 ir::Value* pair_part(TranslateContext& ctx, ir::Value* x, int64_t rank, int64_t k);
@@ -22,4 +22,4 @@ ir::Value* complex_mul(TranslateContext& ctx, ir::Value* a, int64_t rank_a, ir::
 // The conjugate of pairs x.
 ir::Value* conjugate(TranslateContext& ctx, ir::Value* x);
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -2,7 +2,7 @@
 #include "frontend/torchscript/op/helpers.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 struct ConvArgs {
@@ -116,4 +116,4 @@ std::vector<OpRule> convolution_rules() {
   };
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

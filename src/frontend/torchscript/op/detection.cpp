@@ -4,7 +4,7 @@
 #include "frontend/torchscript/op/helpers.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using ir::DType;
@@ -135,4 +135,4 @@ std::vector<KnownGap> detection_gaps() {
   };
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -6,7 +6,7 @@
 
 #include "frontend/torchscript/op/helpers.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 const std::map<std::string, std::string, std::less<>> kBinary = {
@@ -241,4 +241,4 @@ std::vector<OpRule> elementwise_rules() {
   return rows;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -2,7 +2,7 @@
 
 #include "frontend/torchscript/tensor_convert.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 void add_with_inplace(std::vector<OpRule>& rows, const char* kind, const char* inplace_kind,
                       Translator translate, const char* becomes) {
@@ -71,4 +71,4 @@ std::vector<ir::Value*> split_last(TranslateContext& ctx, ir::Value* x, int64_t 
   return n->outputs;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -7,7 +7,7 @@
 
 #include "frontend/torchscript/op_table.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 // Rows for an op and its in-place form ("aten::relu" and "aten::relu_").
 void add_with_inplace(std::vector<OpRule>& rows, const char* kind, const char* inplace_kind,
@@ -46,4 +46,4 @@ ir::Value* atan2_of(TranslateContext& ctx, ir::Value* y, ir::Value* x, ir::DType
 // The input that feeds schema argument `name`, or nullptr when this overload has none.
 const JitValue* arg(const JitNode* node, std::string_view name);
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

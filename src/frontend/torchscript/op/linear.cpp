@@ -2,7 +2,7 @@
 #include "frontend/torchscript/op/helpers.h"
 #include "frontend/torchscript/tensor_convert.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 // The transpose of a 2-D weight; a constant weight is transposed once at export time.
@@ -87,4 +87,4 @@ std::vector<OpRule> linear_rules() {
   };
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -6,7 +6,7 @@
 #include "frontend/torchscript/op/helpers.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 // atan2(y, x), in (-pi, pi]. atan(y / x) is right for x > 0 and for x = 0 (y / 0 = +-inf);
 // x < 0 adds +-pi by the sign of y; (0, 0) gives 0 as PyTorch does.
@@ -208,4 +208,4 @@ std::vector<OpRule> math_rules() {
   return rows;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -7,7 +7,7 @@
 
 #include "frontend/torchscript/translate_context.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 // True when the value recorded for `v` is a nested tensor.
 bool is_nested(TranslateContext& ctx, const JitValue* v);
@@ -20,4 +20,4 @@ ir::Value* nested_keep(TranslateContext& ctx, const JitValue* v);
 ir::Value* as_nested(TranslateContext& ctx, ir::Value* keep, ir::Value* dense,
                      const ir::Value* like);
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

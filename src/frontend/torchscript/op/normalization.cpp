@@ -2,7 +2,7 @@
 #include "frontend/torchscript/op/helpers.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 // A per-channel parameter, or a constant of ones/zeros when the module has no affine part.
@@ -115,4 +115,4 @@ std::vector<OpRule> normalization_rules() {
   };
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

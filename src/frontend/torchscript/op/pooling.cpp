@@ -6,7 +6,7 @@
 #include "frontend/torchscript/op/helpers.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 size_t spatial_rank(TranslateContext& ctx, const JitNode* node) {
@@ -293,4 +293,4 @@ std::vector<OpRule> pooling_rules() {
   };
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -4,7 +4,7 @@
 
 #include "frontend/torchscript/op/helpers.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using ir::DType;
@@ -292,4 +292,4 @@ std::vector<OpRule> reduction_rules() {
   };
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

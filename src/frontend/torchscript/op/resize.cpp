@@ -7,7 +7,7 @@
 #include "frontend/torchscript/op/helpers.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using ir::DType;
@@ -385,4 +385,4 @@ std::vector<OpRule> resize_rules() {
   return rows;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -11,7 +11,7 @@
 #include "frontend/torchscript/op/helpers.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using ir::DType;
@@ -77,4 +77,4 @@ std::vector<OpRule> scan_rules() {
   return rows;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

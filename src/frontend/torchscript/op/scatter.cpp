@@ -9,7 +9,7 @@
 #include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using ir::DType;
@@ -279,4 +279,4 @@ std::vector<OpRule> scatter_rules() {
   return rows;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

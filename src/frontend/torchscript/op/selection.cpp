@@ -6,7 +6,7 @@
 #include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using ir::DType;
@@ -257,4 +257,4 @@ std::vector<OpRule> selection_rules() {
   return rows;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -11,7 +11,7 @@
 #include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using ir::DType;
@@ -710,4 +710,4 @@ std::vector<OpRule> shape_rules() {
   return rows;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -14,7 +14,7 @@
 #include "frontend/torchscript/op/spectral.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 // PyTorch's scale for a transform of length n, over the scale ONNX DFT applies (1 forward,
 // 1/n inverse). `forward` is the direction PyTorch's norm names ("forward" scales those).
 double norm_factor(const std::string& norm, int64_t n, bool forward, bool onnx_inverse) {
@@ -364,4 +364,4 @@ std::vector<OpRule> spectral_rules() {
   return rows;
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

@@ -6,7 +6,7 @@
 
 #include "frontend/torchscript/op/complex_pairs.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 
 // A value on its way through the transforms: IR pairs (or [..., 1] while real), its complex
 // sizes, and the element type of each part.
@@ -41,4 +41,4 @@ void c2r(TranslateContext& ctx, Signal& s, int64_t d, int64_t n, const std::stri
 void translate_stft(TranslateContext& ctx, const JitNode* node);
 void translate_istft(TranslateContext& ctx, const JitNode* node);
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript

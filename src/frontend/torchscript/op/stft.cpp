@@ -13,7 +13,7 @@
 #include "frontend/torchscript/op/spectral.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::torchscript {
+namespace mlexport::frontend::torchscript {
 namespace {
 
 using ir::DType;
@@ -195,4 +195,4 @@ void translate_istft(TranslateContext& ctx, const JitNode* node) {
   ctx.bind(node->output(), y);
 }
 
-}  // namespace mlexport::torchscript
+}  // namespace mlexport::frontend::torchscript
