@@ -176,6 +176,12 @@ class Pool4(nn.Module):  # eager runs at any size; the export fixes the pooling 
     def forward(self, x):
         return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(self.conv(x), 4), 1))
 
+class Upsample(nn.Module):  # bilinear by a fractional scale and to a size, both corner modes
+    def forward(self, x):
+        f = nn.functional.interpolate
+        return (f(x * 50, scale_factor=2.5, mode="bilinear", recompute_scale_factor=True),
+                f(x * 50, size=(45, 70), mode="bilinear", align_corners=True))
+
 class Scaled(nn.Module):  # large outputs: float32 rounding is large in absolute terms only
     def __init__(self):
         super().__init__()
@@ -237,6 +243,7 @@ save(torch.jit.script(PicksSubmodule().eval()), "unfreezable.pt")
 save(torch.jit.script(IntOutput()), "int_output.pt")
 torch.manual_seed(6); save(trace(Flat(), (1, 3, 32, 32)), "flat.pt")
 torch.manual_seed(8); save(trace(Pool4(), (1, 3, 32, 32)), "pool4.pt")
+save(trace(Upsample(), (1, 3, 32, 32)), "upsample.pt")
 torch.manual_seed(7); sc = Scaled(); randomize(sc); save(trace(sc, (1, 3, 32, 32)), "scaled.pt")
 
 data = open(os.path.join(out, "small.pt"), "rb").read()
@@ -1197,6 +1204,21 @@ case_dynamic_axes_spec() {
   run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/b.onnx" --dynamic_axes --batch_size 1
   expect_exit 0
   onnx_check "$OUT/b.onnx" 'dims(m.graph.input[0]) == ["batch_size", 3, 32, 32]'
+}
+# Bilinear resizing matches PyTorch to float rounding (ONNX Resize's own coordinate arithmetic
+# differs by ~2e-4 on values of this size), at the fixed size (weights as constants) and with the
+# image size free (weights computed in the graph), at every validated size.
+case_bilinear_matches_pytorch() {
+  for spec in "" "input:0,2,3"; do
+    run --checkpoint_path "$FIX/upsample.pt" "${SHAPE[@]}" --output_path "$OUT/u${spec:+_dyn}.onnx" --json \
+      --atol 0.00005 --rtol 0 ${spec:+--dynamic_axes $spec}
+    expect_exit 0
+    json_check 'd["validation"]["status"] == "PASS"'
+    json_check 'all(o["max_diff"] <= 5e-5 for o in d["validation"]["outputs"])'
+    [ -z "$spec" ] || json_check 'any("input_dim2=" in o["name"] for o in d["validation"]["outputs"])'
+  done
+  onnx_check "$OUT/u.onnx" 'not any(n.op_type == "Resize" for n in m.graph.node)'
+  onnx_check "$OUT/u_dyn.onnx" 'not any(n.op_type == "Resize" for n in m.graph.node)'
 }
 case_dynamic_axes_refused() {
   error_case 2 --checkpoint_path "$FIX/flat.pt" "${SHAPE[@]}" --output_path "$OUT/m.onnx" --dynamic_axes input:0,2

@@ -696,6 +696,17 @@ case("bilinear_size_align", IN,
      [img()])
 case("bilinear_module", IN,
      lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False), [img()])
+# PyTorch's own source positions and weights: exact to float rounding where ONNX Resize's
+# coordinate arithmetic differs by ~1e-5 at these sizes.
+case("bilinear_fractional_exact", IN,
+     fn(lambda m, x: (F.interpolate(x, size=(150, 160), mode="bilinear", align_corners=False),
+                      F.interpolate(x, scale_factor=2.5, mode="bilinear",
+                                    recompute_scale_factor=True),
+                      F.interpolate(x, scale_factor=0.7, mode="bilinear"),
+                      F.interpolate(x, size=(47, 91), mode="bilinear", align_corners=True),
+                      F.interpolate(x[:, :, 0], scale_factor=1.7, mode="linear"),
+                      F.interpolate(x[:, :, None], size=(3, 70, 40), mode="trilinear"))),
+     [img(c=2, h=64, w=64)], atol=2e-6, rtol=1e-6)
 case("bicubic_scale2", IN,
      fn(lambda m, x: F.interpolate(x, scale_factor=2, mode="bicubic", align_corners=False)),
      [img()])

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "frontend/torchscript/op/helpers.h"
+#include "frontend/torchscript/op/linear_resize.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::frontend::torchscript {
@@ -310,12 +311,22 @@ void translate_upsample_nearest(TranslateContext& ctx, const JitNode* node) {
   ctx.bind(node->output(), y);
 }
 
+// Whether the recorded sizes of a resize are its sizes in the exported graph: an export with no
+// dynamic axes at all, outside loop bodies (whose sizes may change per iteration). Named dynamic
+// axes are applied after the import, so any dynamic export computes the sizes.
+bool sizes_fixed(TranslateContext& ctx) {
+  return !ctx.dynamic_batch && !ctx.in_subgraph();
+}
+
 // aten::upsample_linear1d/bilinear2d/bicubic2d/trilinear3d.vec(Tensor input,
 //     SymInt[]? output_size, bool align_corners, float[]? scale_factors)
 // aten::upsample_bilinear2d(Tensor self, SymInt[2] output_size, bool align_corners,
 //                           float? scales_h=None, float? scales_w=None) ...
-// Scale factors become Resize scales (torch maps coordinates with 1/scale, as Resize does);
-// otherwise the output size becomes Resize sizes with N and C read from the input's shape.
+// Linear modes (float32/float64) gather with PyTorch's own indices and weights (linear_resize.h):
+// constants when the export's sizes are all fixed, else computed in the graph. Bicubic (and
+// other dtypes) become Resize: scale factors as Resize scales (torch maps coordinates with
+// 1/scale, as Resize does), otherwise the output size as Resize sizes with N and C read from the
+// input's shape.
 void translate_upsample(TranslateContext& ctx, const JitNode* node) {
   std::string_view kind = node->kind().toQualString();
   ir::Value* x = ctx.tensor(node->input(0));
@@ -335,6 +346,41 @@ void translate_upsample(TranslateContext& ctx, const JitNode* node) {
   const auto scales = axis_scales(ctx, node, spatial);
   bool all_scales = true;
   for (const auto& s : scales) all_scales = all_scales && s.has_value();
+  const JitValue* size = arg(node, "output_size");
+  const bool has_size = size && !ctx.is_none(size);
+  if (!cubic && (x->dtype == DType::Float32 || x->dtype == DType::Float64)) {
+    std::vector<LinearAxis> axes;
+    const auto in_sizes = ctx.sizes(node->input(0));
+    const auto out_sizes = ctx.sizes(node->output());
+    const bool fixed = sizes_fixed(ctx) && !ctx.is_data_dependent(node->input(0)) &&
+                       !(has_size && ctx.is_data_dependent(size));
+    ir::Value* shape = fixed ? nullptr : typed(ctx.op("Shape", {x}), DType::Int64);
+    ir::Value* sizes = fixed || !has_size ? nullptr : ctx.int_list_tensor(size);
+    for (int64_t d = 0; d < spatial; ++d) {
+      LinearAxis a;
+      a.axis = 2 + d;
+      a.in = in_sizes[static_cast<size_t>(a.axis)];
+      a.out = out_sizes[static_cast<size_t>(a.axis)];
+      a.scale = scales[static_cast<size_t>(d)];
+      if (!fixed) {
+        a.in_size =
+            typed(ctx.op("Gather", {shape, ctx.scalar(a.axis, DType::Int64)}), DType::Int64);
+        if (sizes) {
+          a.out_size = typed(ctx.op("Gather", {sizes, ctx.scalar(d, DType::Int64)}), DType::Int64);
+        } else {  // floor(in * scale), in double as PyTorch computes the output size
+          ir::Value* in64 = typed(ctx.cast(a.in_size, DType::Float64), DType::Float64);
+          ir::Value* scaled =
+              typed(ctx.op("Mul", {in64, ctx.scalar(*a.scale, DType::Float64)}), DType::Float64);
+          a.out_size =
+              typed(ctx.cast(typed(ctx.op("Floor", {scaled}), DType::Float64), DType::Int64),
+                    DType::Int64);
+        }
+      }
+      axes.push_back(a);
+    }
+    if (fixed || sizes || all_scales)
+      return ctx.bind(node->output(), pytorch_linear_resize(ctx, x, rank, axes, align));
+  }
   if (all_scales) {
     std::vector<double> all = {1.0, 1.0};
     for (const auto& s : scales) all.push_back(*s);
@@ -342,8 +388,7 @@ void translate_upsample(TranslateContext& ctx, const JitNode* node) {
     return ctx.bind(node->output(), ctx.op("Resize", {x}, std::move(attrs)));
   }
 
-  const JitValue* size = arg(node, "output_size");
-  if (!size || ctx.is_none(size))
+  if (!has_size)
     throw Error(ExitCode::kUnsupportedOps, std::string(kind) + " without sizes or scales");
   ir::Value* shape = typed(ctx.op("Shape", {x}), DType::Int64);
   ir::Value* nc =
@@ -375,7 +420,9 @@ std::vector<OpRule> resize_rules() {
                     "Resize nearest (integer upscales) / Gather of PyTorch's source indices"});
   for (const char* k :
        {"aten::upsample_linear1d", "aten::upsample_bilinear2d", "aten::upsample_trilinear3d"})
-    rows.push_back({k, translate_upsample, "Resize linear (half_pixel / align_corners)"});
+    rows.push_back({k, translate_upsample,
+                    "Gather + Mul + Add with PyTorch's source indices and weights per axis "
+                    "(Resize linear for float16)"});
   rows.push_back({"aten::upsample_bicubic2d", translate_upsample,
                   "Resize cubic a=-0.75 (half_pixel / align_corners)"});
   for (const char* k : {"aten::_upsample_nearest_exact1d", "aten::_upsample_nearest_exact2d",
