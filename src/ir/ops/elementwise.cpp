@@ -58,7 +58,6 @@ OpDef with_eval(OpDef d, Evaluator e) {
   return d;
 }
 
-constexpr AttrKind F = AttrKind::Float;
 constexpr std::string_view kBitwiseWhy =
     "not mapped yet (OpenVINO BitwiseAnd/Or/Xor-13); the ONNX side needs opset 18 as well";
 
@@ -102,15 +101,15 @@ std::vector<OpDef> elementwise_ops() {
       unary("Softsign", 1),
       unary("HardSwish", 14),
       unary("Mish", 18),
-      unary("Elu", 1, {{"alpha", F}}),
-      unary("Celu", 12, {{"alpha", F}}),
-      unary("Selu", 1, {{"alpha", F}, {"gamma", F}}),
-      unary("LeakyRelu", 1, {{"alpha", F}}),
-      unary("HardSigmoid", 1, {{"alpha", F}, {"beta", F}}),
+      unary("Elu", 1, {{"alpha", kFloat}}),
+      unary("Celu", 12, {{"alpha", kFloat}}),
+      unary("Selu", 1, {{"alpha", kFloat}, {"gamma", kFloat}}),
+      unary("LeakyRelu", 1, {{"alpha", kFloat}}),
+      unary("HardSigmoid", 1, {{"alpha", kFloat}, {"beta", kFloat}}),
       unary("Gelu", 20, {{"approximate", AttrKind::String}}),
       unary("Softmax", 1, {{"axis", AttrKind::Int}}),
       unary("LogSoftmax", 1, {{"axis", AttrKind::Int}}),
-      with_inputs(unary("Clip", 1, {{"min", F, 0, 11}, {"max", F, 0, 11}}), 3),
+      with_inputs(unary("Clip", 1, {{"min", kFloat, 0, 11}, {"max", kFloat, 0, 11}}), 3),
       with_eval(unary("Identity", 1), eval_identity),
       // Arithmetic and logic.
       with_eval(binary("Add", 1), eval_arithmetic),
@@ -141,7 +140,7 @@ std::vector<OpDef> elementwise_ops() {
   shift.attrs = {{"direction", AttrKind::String}};
   OpDef prelu = unary("PRelu", 1);
   prelu.min_inputs = prelu.max_inputs = 2;
-  OpDef dropout = unary("Dropout", 1, {{"seed", AttrKind::Int}, {"ratio", F, 0, 12}});
+  OpDef dropout = unary("Dropout", 1, {{"seed", AttrKind::Int}, {"ratio", kFloat, 0, 12}});
   dropout.max_inputs = 3;
   dropout.max_outputs = 2;
   OpDef is_nan = unary("IsNaN", 9);

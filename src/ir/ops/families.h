@@ -14,6 +14,18 @@ std::vector<OpDef> reduce_ops();       // reduce.cpp: reductions, arg/top-k, cum
 std::vector<OpDef> vision_ops();       // vision.cpp: resize, sampling, detection, spectral
 std::vector<OpDef> sequence_ops();     // sequence.cpp: recurrent layers, control flow, quantisation
 
+// Shorthands for the family tables.
+using ShapeResult = std::optional<std::vector<Shape>>;
+constexpr AttrKind kInt = AttrKind::Int;
+constexpr AttrKind kInts = AttrKind::Ints;
+constexpr AttrKind kFloat = AttrKind::Float;
+constexpr AttrKind kString = AttrKind::String;
+
+// An op with `in_min`..`in_max` inputs, one output, these attributes and shape rule, in ONNX
+// since opset `since`.
+OpDef make_op(std::string_view name, int in_min, int in_max, std::vector<AttrSpec> attrs,
+              ShapeRule shape, int since = 1);
+
 // Rules shared by several families.
 std::optional<std::vector<Shape>> same_shape(const Node& n, const ShapeEnv& env);
 std::optional<std::vector<Shape>> broadcast_inputs(const Node& n, const ShapeEnv& env);

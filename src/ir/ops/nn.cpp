@@ -5,12 +5,6 @@
 namespace mlexport::ir::ops {
 namespace {
 
-using Result = std::optional<std::vector<Shape>>;
-constexpr AttrKind I = AttrKind::Int;
-constexpr AttrKind Is = AttrKind::Ints;
-constexpr AttrKind F = AttrKind::Float;
-constexpr AttrKind S = AttrKind::String;
-
 Dim conv_out(const Dim& in, int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe, bool ceil) {
   if (!in.is_fixed() || s <= 0) return unknown_dim();
   const int64_t span = in.size + pb + pe - d * (k - 1) - 1;
@@ -21,7 +15,7 @@ Dim conv_out(const Dim& in, int64_t k, int64_t s, int64_t d, int64_t pb, int64_t
 }
 
 // Conv, MaxPool and AveragePool.
-Result window_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult window_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x || x->size() < 3) return std::nullopt;
   const size_t spatial = x->size() - 2;
@@ -60,7 +54,7 @@ Result window_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result conv_transpose_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult conv_transpose_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   const Shape* w = env.shape(n.input(1));
   if (!x || !w || x->size() < 3 || w->size() != x->size()) return std::nullopt;
@@ -85,7 +79,7 @@ Result conv_transpose_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result global_pool_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult global_pool_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   Shape out = *x;
@@ -93,7 +87,7 @@ Result global_pool_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result matmul_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult matmul_rule(const Node& n, const ShapeEnv& env) {
   const Shape* a0 = env.shape(n.input(0));
   const Shape* b0 = env.shape(n.input(1));
   if (!a0 || !b0 || a0->empty() || b0->empty()) return std::nullopt;
@@ -107,60 +101,53 @@ Result matmul_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result gemm_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult gemm_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   const Shape* w = env.shape(n.input(1));
   if (!x || !w || x->size() != 2 || w->size() != 2) return std::nullopt;
   return one({(*x)[n.i("transA", 0) ? 1 : 0], (*w)[n.i("transB", 0) ? 0 : 1]});
 }
 
-OpDef def(std::string_view name, int in_min, int in_max, std::vector<AttrSpec> attrs,
-          ShapeRule shape, int since = 1) {
-  OpDef d{.name = name, .min_inputs = in_min, .max_inputs = in_max, .attrs = std::move(attrs)};
-  d.onnx_since = since;
-  d.shape = shape;
-  return d;
-}
-
 }  // namespace
 
 std::vector<OpDef> nn_ops() {
-  const std::vector<AttrSpec> conv_attrs = {{"auto_pad", S}, {"dilations", Is},
-                                            {"group", I},    {"kernel_shape", Is},
-                                            {"pads", Is},    {"strides", Is}};
+  const std::vector<AttrSpec> conv_attrs = {{"auto_pad", kString}, {"dilations", kInts},
+                                            {"group", kInt},       {"kernel_shape", kInts},
+                                            {"pads", kInts},       {"strides", kInts}};
   std::vector<AttrSpec> transpose_attrs = conv_attrs;
-  transpose_attrs.push_back({"output_padding", Is});
-  transpose_attrs.push_back({"output_shape", Is});
+  transpose_attrs.push_back({"output_padding", kInts});
+  transpose_attrs.push_back({"output_shape", kInts});
   std::vector<OpDef> ops = {
-      def("Conv", 2, 3, conv_attrs, window_rule),
-      def("ConvTranspose", 2, 3, transpose_attrs, conv_transpose_rule),
-      def("MaxPool", 1, 1,
-          {{"auto_pad", S},
-           {"ceil_mode", I, 10},
-           {"dilations", Is, 10},
-           {"kernel_shape", Is},
-           {"pads", Is},
-           {"storage_order", I},
-           {"strides", Is}},
-          window_rule),
-      def("AveragePool", 1, 1,
-          {{"auto_pad", S},
-           {"ceil_mode", I, 10},
-           {"count_include_pad", I},
-           {"kernel_shape", Is},
-           {"pads", Is},
-           {"strides", Is}},
-          window_rule),
-      def("GlobalAveragePool", 1, 1, {}, global_pool_rule),
-      def("GlobalMaxPool", 1, 1, {}, global_pool_rule),
-      def("BatchNormalization", 5, 5, {{"epsilon", F}, {"momentum", F}, {"training_mode", I, 14}},
-          same_shape),
-      def("InstanceNormalization", 3, 3, {{"epsilon", F}}, same_shape),
-      def("LayerNormalization", 1, 3, {{"axis", I}, {"epsilon", F}, {"stash_type", I}}, same_shape,
-          17),
-      def("MatMul", 2, 2, {}, matmul_rule),
-      def("Gemm", 2, 3, {{"alpha", F}, {"beta", F}, {"transA", I}, {"transB", I}}, gemm_rule),
-      def("Einsum", 1, kVariadic, {{"equation", S}}, nullptr, 12),
+      make_op("Conv", 2, 3, conv_attrs, window_rule),
+      make_op("ConvTranspose", 2, 3, transpose_attrs, conv_transpose_rule),
+      make_op("MaxPool", 1, 1,
+              {{"auto_pad", kString},
+               {"ceil_mode", kInt, 10},
+               {"dilations", kInts, 10},
+               {"kernel_shape", kInts},
+               {"pads", kInts},
+               {"storage_order", kInt},
+               {"strides", kInts}},
+              window_rule),
+      make_op("AveragePool", 1, 1,
+              {{"auto_pad", kString},
+               {"ceil_mode", kInt, 10},
+               {"count_include_pad", kInt},
+               {"kernel_shape", kInts},
+               {"pads", kInts},
+               {"strides", kInts}},
+              window_rule),
+      make_op("GlobalAveragePool", 1, 1, {}, global_pool_rule),
+      make_op("GlobalMaxPool", 1, 1, {}, global_pool_rule),
+      make_op("BatchNormalization", 5, 5,
+              {{"epsilon", kFloat}, {"momentum", kFloat}, {"training_mode", kInt, 14}}, same_shape),
+      make_op("InstanceNormalization", 3, 3, {{"epsilon", kFloat}}, same_shape),
+      make_op("LayerNormalization", 1, 3,
+              {{"axis", kInt}, {"epsilon", kFloat}, {"stash_type", kInt}}, same_shape, 17),
+      make_op("MatMul", 2, 2, {}, matmul_rule),
+      make_op("Gemm", 2, 3,
+              {{"alpha", kFloat}, {"beta", kFloat}, {"transA", kInt}, {"transB", kInt}}, gemm_rule),
+      make_op("Einsum", 1, kVariadic, {{"equation", kString}}, nullptr, 12),
   };
   for (OpDef& d : ops) {
     if (d.name == "MaxPool") d.max_outputs = 2;

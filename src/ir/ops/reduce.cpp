@@ -5,10 +5,7 @@
 namespace mlexport::ir::ops {
 namespace {
 
-using Result = std::optional<std::vector<Shape>>;
-constexpr AttrKind I = AttrKind::Int;
-
-Result reduce_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult reduce_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   std::optional<std::vector<int64_t>> axes;
@@ -35,7 +32,7 @@ Result reduce_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result top_k_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult top_k_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   const int64_t axis = normalize_axis(n.i("axis", -1), x->size());
@@ -50,8 +47,8 @@ OpDef reduce(std::string_view name, int axes_input_from) {
   OpDef d{.name = name,
           .max_inputs = 2,
           .attrs = {{"axes", AttrKind::Ints, 0, axes_input_from},
-                    {"keepdims", I},
-                    {"noop_with_empty_axes", I, axes_input_from}}};
+                    {"keepdims", kInt},
+                    {"noop_with_empty_axes", kInt, axes_input_from}}};
   d.shape = reduce_rule;
   return d;
 }
@@ -65,7 +62,8 @@ std::vector<OpDef> reduce_ops() {
     ops.push_back(reduce(name, 18));
   ops.push_back(reduce("ReduceSum", 13));
   for (const char* name : {"ArgMax", "ArgMin"}) {
-    OpDef d{.name = name, .attrs = {{"axis", I}, {"keepdims", I}, {"select_last_index", I, 12}}};
+    OpDef d{.name = name,
+            .attrs = {{"axis", kInt}, {"keepdims", kInt}, {"select_last_index", kInt, 12}}};
     d.type = TypeRule::Int64;
     d.shape = reduce_rule;
     ops.push_back(d);
@@ -75,7 +73,7 @@ std::vector<OpDef> reduce_ops() {
               .max_inputs = 2,
               .min_outputs = 2,
               .max_outputs = 2,
-              .attrs = {{"axis", I}, {"largest", I, 11}, {"sorted", I, 11}}};
+              .attrs = {{"axis", kInt}, {"largest", kInt, 11}, {"sorted", kInt, 11}}};
   top_k.later_outputs = TypeRule::Int64;
   top_k.shape = top_k_rule;
   ops.push_back(top_k);
@@ -83,7 +81,7 @@ std::vector<OpDef> reduce_ops() {
                .min_inputs = 2,
                .max_inputs = 2,
                .traits = kKeepsShapeAndType,
-               .attrs = {{"exclusive", I}, {"reverse", I}}};
+               .attrs = {{"exclusive", kInt}, {"reverse", kInt}}};
   cumsum.onnx_since = 11;
   cumsum.shape = same_shape;
   ops.push_back(cumsum);

@@ -51,6 +51,14 @@ std::string count_range(int lo, int hi) {
 
 }  // namespace
 
+OpDef make_op(std::string_view name, int in_min, int in_max, std::vector<AttrSpec> attrs,
+              ShapeRule shape, int since) {
+  OpDef d{.name = name, .min_inputs = in_min, .max_inputs = in_max, .attrs = std::move(attrs)};
+  d.onnx_since = since;
+  d.shape = shape;
+  return d;
+}
+
 std::string_view attr_kind_name(AttrKind kind) {
   static constexpr std::string_view names[] = {"int",    "float",   "string", "ints",
                                                "floats", "strings", "tensor", "graph"};

@@ -5,13 +5,8 @@
 namespace mlexport::ir::ops {
 namespace {
 
-using Result = std::optional<std::vector<Shape>>;
-constexpr AttrKind I = AttrKind::Int;
-constexpr AttrKind F = AttrKind::Float;
-constexpr AttrKind S = AttrKind::String;
-
 // ONNX LSTM / GRU / RNN (layout 0): Y [seq, dirs, batch, hidden], Y_h (Y_c) [dirs, batch, hidden].
-Result recurrent_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult recurrent_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x || x->size() != 3 || n.i("layout", 0) != 0) return std::nullopt;
   const Dim dirs = Dim::fixed(n.s("direction", "forward") == "bidirectional" ? 2 : 1);
@@ -26,10 +21,10 @@ OpDef recurrent(std::string_view name, int max_inputs, std::vector<AttrSpec> ext
   std::vector<AttrSpec> attrs = {{"activation_alpha", AttrKind::Floats},
                                  {"activation_beta", AttrKind::Floats},
                                  {"activations", AttrKind::Strings},
-                                 {"clip", F},
-                                 {"direction", S},
-                                 {"hidden_size", I},
-                                 {"layout", I, 14}};
+                                 {"clip", kFloat},
+                                 {"direction", kString},
+                                 {"hidden_size", kInt},
+                                 {"layout", kInt, 14}};
   attrs.insert(attrs.end(), extra.begin(), extra.end());
   OpDef d{.name = name,
           .min_inputs = 3,
@@ -45,8 +40,8 @@ OpDef recurrent(std::string_view name, int max_inputs, std::vector<AttrSpec> ext
 
 std::vector<OpDef> sequence_ops() {
   std::vector<OpDef> ops = {
-      recurrent("LSTM", 8, {{"input_forget", I}}),
-      recurrent("GRU", 6, {{"linear_before_reset", I}}),
+      recurrent("LSTM", 8, {{"input_forget", kInt}}),
+      recurrent("GRU", 6, {{"linear_before_reset", kInt}}),
       recurrent("RNN", 6, {}),
   };
   OpDef if_op{.name = "If",
@@ -55,7 +50,7 @@ std::vector<OpDef> sequence_ops() {
               .traits = kHasSubgraphs,
               .attrs = {{"then_branch", AttrKind::Graph},
                         {"else_branch", AttrKind::Graph},
-                        {"captures", I, kIrOnly}}};
+                        {"captures", kInt, kIrOnly}}};
   if_op.type = TypeRule::Unknown;
   if_op.no_openvino =
       "control flow: an OpenVINO export refuses If/Loop with the reason (exit code 3)";
@@ -64,7 +59,7 @@ std::vector<OpDef> sequence_ops() {
              .max_inputs = kVariadic,
              .max_outputs = kVariadic,
              .traits = kHasSubgraphs,
-             .attrs = {{"body", AttrKind::Graph}, {"captures", I, kIrOnly}}};
+             .attrs = {{"body", AttrKind::Graph}, {"captures", kInt, kIrOnly}}};
   loop.type = TypeRule::Unknown;
   loop.no_openvino = if_op.no_openvino;
   ops.push_back(if_op);
@@ -75,7 +70,7 @@ std::vector<OpDef> sequence_ops() {
   dynamic_quantize.type = TypeRule::Unknown;
   dynamic_quantize.shape = same_shape;
   OpDef quantize{
-      .name = "QuantizeLinear", .min_inputs = 2, .max_inputs = 3, .attrs = {{"axis", I, 13}}};
+      .name = "QuantizeLinear", .min_inputs = 2, .max_inputs = 3, .attrs = {{"axis", kInt, 13}}};
   quantize.onnx_since = 10;
   quantize.type = TypeRule::Unknown;
   quantize.shape = same_shape;
@@ -87,9 +82,9 @@ std::vector<OpDef> sequence_ops() {
   OpDef conv_int{.name = "ConvInteger",
                  .min_inputs = 2,
                  .max_inputs = 4,
-                 .attrs = {{"auto_pad", S},
+                 .attrs = {{"auto_pad", kString},
                            {"dilations", AttrKind::Ints},
-                           {"group", I},
+                           {"group", kInt},
                            {"kernel_shape", AttrKind::Ints},
                            {"pads", AttrKind::Ints},
                            {"strides", AttrKind::Ints}}};

@@ -7,12 +7,7 @@
 namespace mlexport::ir::ops {
 namespace {
 
-using Result = std::optional<std::vector<Shape>>;
-constexpr AttrKind I = AttrKind::Int;
-constexpr AttrKind Is = AttrKind::Ints;
-constexpr AttrKind S = AttrKind::String;
-
-Result reshape_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult reshape_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   auto target = env.ints(n.input(1));
   if (!target) {
@@ -44,7 +39,7 @@ Result reshape_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result flatten_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult flatten_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   const size_t axis = static_cast<size_t>(normalize_axis(n.i("axis", 1), x->size()));
@@ -53,7 +48,7 @@ Result flatten_rule(const Node& n, const ShapeEnv& env) {
       {outer ? Dim::fixed(*outer) : unknown_dim(), inner ? Dim::fixed(*inner) : unknown_dim()});
 }
 
-Result concat_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult concat_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   const size_t axis = static_cast<size_t>(normalize_axis(n.i("axis", 0), x->size()));
@@ -71,7 +66,7 @@ Result concat_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result transpose_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult transpose_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   auto perm = n.ints("perm");
@@ -91,7 +86,7 @@ std::optional<std::vector<int64_t>> axes_of(const Node& n, const ShapeEnv& env) 
   return n.ints("axes");
 }
 
-Result squeeze_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult squeeze_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   auto axes = axes_of(n, env);
   if (!x || !axes) return std::nullopt;
@@ -126,7 +121,7 @@ Result squeeze_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result shape_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult shape_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   const int64_t r = static_cast<int64_t>(x->size());
@@ -135,11 +130,11 @@ Result shape_rule(const Node& n, const ShapeEnv& env) {
   return one({Dim::fixed(std::max<int64_t>(count, 0))});
 }
 
-Result size_rule(const Node&, const ShapeEnv&) {
+ShapeResult size_rule(const Node&, const ShapeEnv&) {
   return one({});
 }
 
-Result gather_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult gather_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   const Shape* idx = env.shape(n.input(1));
   if (!x || !idx || x->empty()) return std::nullopt;
@@ -151,13 +146,13 @@ Result gather_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result indices_shape(const Node& n, const ShapeEnv& env) {
+ShapeResult indices_shape(const Node& n, const ShapeEnv& env) {
   const Shape* idx = env.shape(n.input(1));
   if (!idx) return std::nullopt;
   return one(*idx);
 }
 
-Result slice_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult slice_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   Shape out = *x;
@@ -208,7 +203,7 @@ Result slice_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result expand_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult expand_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   if (auto target = env.ints(n.input(1))) {
@@ -221,7 +216,7 @@ Result expand_rule(const Node& n, const ShapeEnv& env) {
   return one(unknown_shape(std::max<size_t>(x->size(), static_cast<size_t>((*t)[0].size))));
 }
 
-Result split_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult split_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   const int64_t a = normalize_axis(n.i("axis", 0), x->size());
@@ -243,7 +238,7 @@ Result split_rule(const Node& n, const ShapeEnv& env) {
   return outs;
 }
 
-Result pad_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult pad_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   auto pads = n.input(1) ? env.ints(n.input(1)) : std::optional(n.ints("pads"));
@@ -256,7 +251,7 @@ Result pad_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result tile_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult tile_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   auto reps = env.ints(n.input(1));
@@ -268,7 +263,7 @@ Result tile_rule(const Node& n, const ShapeEnv& env) {
 }
 
 // ConstantOfShape's output shape is its input's values.
-Result constant_of_shape_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult constant_of_shape_rule(const Node& n, const ShapeEnv& env) {
   if (auto v = env.ints(n.input(0))) {
     Shape out;
     for (int64_t d : *v) out.push_back(dim_of(d));
@@ -280,7 +275,7 @@ Result constant_of_shape_rule(const Node& n, const ShapeEnv& env) {
 }
 
 // Range's length is known only for constant integer bounds.
-Result range_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult range_rule(const Node& n, const ShapeEnv& env) {
   auto s = env.ints(n.input(0)), e = env.ints(n.input(1)), d = env.ints(n.input(2));
   if (s && e && d && s->size() == 1 && e->size() == 1 && d->size() == 1 && (*d)[0] != 0 &&
       n.input(0)->dtype == DType::Int64) {
@@ -291,13 +286,13 @@ Result range_rule(const Node& n, const ShapeEnv& env) {
   return one({unknown_dim()});
 }
 
-Result non_zero_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult non_zero_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   return one({Dim::fixed(static_cast<int64_t>(x->size())), unknown_dim()});
 }
 
-Result depth_to_space_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult depth_to_space_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   const int64_t b = n.i("blocksize", 1);
   if (!x || x->size() != 4 || b <= 0) return std::nullopt;
@@ -307,41 +302,36 @@ Result depth_to_space_rule(const Node& n, const ShapeEnv& env) {
               times((*x)[3])});
 }
 
-OpDef def(std::string_view name, int in_min, int in_max, std::vector<AttrSpec> attrs,
-          ShapeRule shape, int since = 1) {
-  OpDef d{.name = name, .min_inputs = in_min, .max_inputs = in_max, .attrs = std::move(attrs)};
-  d.onnx_since = since;
-  d.shape = shape;
-  return d;
-}
-
 }  // namespace
 
 std::vector<OpDef> tensor_ops() {
   std::vector<OpDef> ops = {
-      def("Reshape", 2, 2, {{"allowzero", I, 14}}, reshape_rule),
-      def("Flatten", 1, 1, {{"axis", I}}, flatten_rule),
-      def("Concat", 1, kVariadic, {{"axis", I}}, concat_rule),
-      def("Transpose", 1, 1, {{"perm", Is}}, transpose_rule),
-      def("Squeeze", 1, 2, {{"axes", Is, 0, 13}}, squeeze_rule),
-      def("Unsqueeze", 1, 2, {{"axes", Is, 0, 13}}, squeeze_rule),
-      def("Shape", 1, 1, {{"start", I, 15}, {"end", I, 15}}, shape_rule),
-      def("Size", 1, 1, {}, size_rule),
-      def("Gather", 2, 2, {{"axis", I}}, gather_rule),
-      def("GatherElements", 2, 2, {{"axis", I}}, indices_shape, 11),
-      def("GatherND", 2, 2, {{"batch_dims", I, 12}}, nullptr, 11),
-      def("Slice", 3, 5, {}, slice_rule, 10),
-      def("Expand", 2, 2, {}, expand_rule, 8),
-      def("Split", 1, 2, {{"axis", I}, {"split", Is, 0, 13}}, split_rule),
-      def("Pad", 1, 3, {{"mode", S}, {"pads", Is, 0, 11}, {"value", AttrKind::Float, 0, 11}},
-          pad_rule),
-      def("Tile", 2, 2, {}, tile_rule),
-      def("ConstantOfShape", 1, 1, {{"value", AttrKind::Tensor}}, constant_of_shape_rule, 9),
-      def("Range", 3, 3, {}, range_rule, 11),
-      def("NonZero", 1, 1, {}, non_zero_rule, 9),
-      def("DepthToSpace", 1, 1, {{"blocksize", I}, {"mode", S, 11}}, depth_to_space_rule),
-      def("ScatterND", 3, 3, {{"reduction", S, 16}}, same_shape, 11),
-      def("ScatterElements", 3, 3, {{"axis", I}, {"reduction", S, 16}}, same_shape, 11),
+      make_op("Reshape", 2, 2, {{"allowzero", kInt, 14}}, reshape_rule),
+      make_op("Flatten", 1, 1, {{"axis", kInt}}, flatten_rule),
+      make_op("Concat", 1, kVariadic, {{"axis", kInt}}, concat_rule),
+      make_op("Transpose", 1, 1, {{"perm", kInts}}, transpose_rule),
+      make_op("Squeeze", 1, 2, {{"axes", kInts, 0, 13}}, squeeze_rule),
+      make_op("Unsqueeze", 1, 2, {{"axes", kInts, 0, 13}}, squeeze_rule),
+      make_op("Shape", 1, 1, {{"start", kInt, 15}, {"end", kInt, 15}}, shape_rule),
+      make_op("Size", 1, 1, {}, size_rule),
+      make_op("Gather", 2, 2, {{"axis", kInt}}, gather_rule),
+      make_op("GatherElements", 2, 2, {{"axis", kInt}}, indices_shape, 11),
+      make_op("GatherND", 2, 2, {{"batch_dims", kInt, 12}}, nullptr, 11),
+      make_op("Slice", 3, 5, {}, slice_rule, 10),
+      make_op("Expand", 2, 2, {}, expand_rule, 8),
+      make_op("Split", 1, 2, {{"axis", kInt}, {"split", kInts, 0, 13}}, split_rule),
+      make_op("Pad", 1, 3,
+              {{"mode", kString}, {"pads", kInts, 0, 11}, {"value", AttrKind::Float, 0, 11}},
+              pad_rule),
+      make_op("Tile", 2, 2, {}, tile_rule),
+      make_op("ConstantOfShape", 1, 1, {{"value", AttrKind::Tensor}}, constant_of_shape_rule, 9),
+      make_op("Range", 3, 3, {}, range_rule, 11),
+      make_op("NonZero", 1, 1, {}, non_zero_rule, 9),
+      make_op("DepthToSpace", 1, 1, {{"blocksize", kInt}, {"mode", kString, 11}},
+              depth_to_space_rule),
+      make_op("ScatterND", 3, 3, {{"reduction", kString, 16}}, same_shape, 11),
+      make_op("ScatterElements", 3, 3, {{"axis", kInt}, {"reduction", kString, 16}}, same_shape,
+              11),
   };
   for (OpDef& d : ops) {
     if (d.name == "Shape" || d.name == "Size" || d.name == "NonZero") d.type = TypeRule::Int64;

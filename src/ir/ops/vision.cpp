@@ -7,13 +7,8 @@
 namespace mlexport::ir::ops {
 namespace {
 
-using Result = std::optional<std::vector<Shape>>;
-constexpr AttrKind I = AttrKind::Int;
-constexpr AttrKind F = AttrKind::Float;
-constexpr AttrKind S = AttrKind::String;
-
 // The IR's Resize carries `sizes` or `scales` as attributes when known (ONNX: floor(dim * scale)).
-Result resize_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult resize_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   Shape out = *x;
@@ -34,14 +29,14 @@ Result resize_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-Result grid_sample_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult grid_sample_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   const Shape* g = env.shape(n.input(1));
   if (!x || !g || x->size() != 4 || g->size() != 4) return std::nullopt;
   return one({(*x)[0], (*x)[1], (*g)[1], (*g)[2]});
 }
 
-Result roi_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult roi_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   const Shape* rois = env.shape(n.input(1));
   if (!x || !rois || x->size() != 4 || rois->empty()) return std::nullopt;
@@ -52,12 +47,12 @@ Result roi_rule(const Node& n, const ShapeEnv& env) {
   return one({(*rois)[0], (*x)[1], dim_of(pooled[0]), dim_of(pooled[1])});
 }
 
-Result nms_rule(const Node&, const ShapeEnv&) {
+ShapeResult nms_rule(const Node&, const ShapeEnv&) {
   return one({unknown_dim(), Dim::fixed(3)});
 }
 
 // Input [..., n, 1 or 2]; output [..., n or n/2+1, 2].
-Result dft_rule(const Node& n, const ShapeEnv& env) {
+ShapeResult dft_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   const int64_t rank = static_cast<int64_t>(x->size());
@@ -70,42 +65,35 @@ Result dft_rule(const Node& n, const ShapeEnv& env) {
   return one(out);
 }
 
-OpDef def(std::string_view name, int in_min, int in_max, std::vector<AttrSpec> attrs,
-          ShapeRule shape, int since) {
-  OpDef d{.name = name, .min_inputs = in_min, .max_inputs = in_max, .attrs = std::move(attrs)};
-  d.onnx_since = since;
-  d.shape = shape;
-  return d;
-}
-
 }  // namespace
 
 std::vector<OpDef> vision_ops() {
   std::vector<OpDef> ops = {
-      def("Resize", 1, 4,
-          {{"coordinate_transformation_mode", S, 11},
-           {"cubic_coeff_a", F, 11},
-           {"exclude_outside", I, 11},
-           {"extrapolation_value", F, 11},
-           {"mode", S},
-           {"nearest_mode", S, 11},
-           {"scales", AttrKind::Floats, kIrOnly, 10},
-           {"sizes", AttrKind::Ints, kIrOnly, 11}},
-          resize_rule, 10),
-      def("GridSample", 2, 2, {{"align_corners", I}, {"mode", S}, {"padding_mode", S}},
-          grid_sample_rule, 16),
-      def("RoiAlign", 3, 3,
-          {{"coordinate_transformation_mode", S, 16},
-           {"mode", S},
-           {"output_height", I},
-           {"output_width", I},
-           {"sampling_ratio", I},
-           {"spatial_scale", F}},
-          roi_rule, 10),
-      def("MaxRoiPool", 2, 2, {{"pooled_shape", AttrKind::Ints}, {"spatial_scale", F}}, roi_rule,
-          1),
-      def("NonMaxSuppression", 2, 5, {{"center_point_box", I}}, nms_rule, 10),
-      def("DFT", 1, 2, {{"axis", I}, {"inverse", I}, {"onesided", I}}, dft_rule, 17),
+      make_op("Resize", 1, 4,
+              {{"coordinate_transformation_mode", kString, 11},
+               {"cubic_coeff_a", kFloat, 11},
+               {"exclude_outside", kInt, 11},
+               {"extrapolation_value", kFloat, 11},
+               {"mode", kString},
+               {"nearest_mode", kString, 11},
+               {"scales", AttrKind::Floats, kIrOnly, 10},
+               {"sizes", AttrKind::Ints, kIrOnly, 11}},
+              resize_rule, 10),
+      make_op("GridSample", 2, 2,
+              {{"align_corners", kInt}, {"mode", kString}, {"padding_mode", kString}},
+              grid_sample_rule, 16),
+      make_op("RoiAlign", 3, 3,
+              {{"coordinate_transformation_mode", kString, 16},
+               {"mode", kString},
+               {"output_height", kInt},
+               {"output_width", kInt},
+               {"sampling_ratio", kInt},
+               {"spatial_scale", kFloat}},
+              roi_rule, 10),
+      make_op("MaxRoiPool", 2, 2, {{"pooled_shape", AttrKind::Ints}, {"spatial_scale", kFloat}},
+              roi_rule, 1),
+      make_op("NonMaxSuppression", 2, 5, {{"center_point_box", kInt}}, nms_rule, 10),
+      make_op("DFT", 1, 2, {{"axis", kInt}, {"inverse", kInt}, {"onesided", kInt}}, dft_rule, 17),
   };
   for (OpDef& d : ops) {
     if (d.name == "NonMaxSuppression") {
