@@ -158,6 +158,11 @@ TEST(OpenVino, bitwise) {
   run_cases("bitwise", {{"shifts_uint8", "BitwiseLeftShift"}});
 }
 
+// pixel_shuffle as DepthToSpace-1 (depth_first: ONNX's CRD), at ranks 4 and above.
+TEST(OpenVino, pad) {
+  run_cases("pad", {{"pixel_shuffle", "DepthToSpace"}, {"pixel_shuffle_ranks", "DepthToSpace"}});
+}
+
 // GridSample-9: bilinear and nearest, zeros/border/reflection padding, both align_corners.
 TEST(OpenVino, sampling) {
   run_cases("sampling", {{"grid_sample", "GridSample"}});

@@ -103,6 +103,7 @@ const SpecTable& spec_table() {
     t[{"Pad", "opset1"}] = {{"pad_mode"}, 3, 4, 1, 1};
     t[{"Pad", "opset12"}] = {{"pad_mode"}, 3, 4, 1, 1};
     t[{"Tile", "opset1"}] = binary;
+    t[{"DepthToSpace", "opset1"}] = {{"block_size", "mode"}, 1, 1, 1, 1};
     t[{"Range", "opset1"}] = {{}, 3, 3, 1, 1};
     t[{"Range", "opset4"}] = {{"output_type"}, 3, 3, 1, 1};
     add_all(t,

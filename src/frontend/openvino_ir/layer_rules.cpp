@@ -97,6 +97,7 @@ const std::map<std::string, Rule>& layer_rules() {
       {"Split", rule_split},
       {"Pad", rule_pad},
       {"Tile", rule_tile},
+      {"DepthToSpace", rule_depth_to_space},
       {"Range", rule_range},
       {"TopK", rule_topk},
       {"CumSum", rule_cumsum},

@@ -272,6 +272,16 @@ void rule_tile(Reader& r, const LayerDesc& l) {
   r.set_output(l, 0, r.node(l, "Tile", {r.input(l, 0), as_int64(r, l, r.input(l, 1))})->outputs[0]);
 }
 
+// DepthToSpace-1: blocks_first is ONNX's DCR, depth_first its CRD.
+void rule_depth_to_space(Reader& r, const LayerDesc& l) {
+  const std::string mode = r.required(l, "mode");
+  if (mode != "blocks_first" && mode != "depth_first") throw r.unsupported(l, "mode " + mode);
+  std::map<std::string, ir::Attribute> attrs = {
+      {"blocksize", r.int_attr(l, "block_size", 1)},
+      {"mode", std::string(mode == "depth_first" ? "CRD" : "DCR")}};
+  r.set_output(l, 0, r.node(l, "DepthToSpace", {r.input(l, 0)}, attrs)->outputs[0]);
+}
+
 void rule_range(Reader& r, const LayerDesc& l) {
   ir::DType t = r.port_dtype(l.outputs[0]);
   std::vector<ir::Value*> ins;

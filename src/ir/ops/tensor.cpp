@@ -340,7 +340,6 @@ std::vector<OpDef> tensor_ops() {
     if (d.name == "NonZero") d.traits |= kDataDependentShape;
     if (d.name == "Split") d.max_outputs = kVariadic;
     if (d.name == "GatherND") d.no_openvino = "not mapped yet (OpenVINO GatherND-8)";
-    if (d.name == "DepthToSpace") d.no_openvino = "not mapped yet (OpenVINO DepthToSpace-1)";
   }
   auto with = [&](std::string_view name, Evaluator e) {
     for (OpDef& d : ops)

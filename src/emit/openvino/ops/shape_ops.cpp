@@ -253,6 +253,16 @@ void translate_tile(const ir::Node& n, Context& ctx) {
       n, ctx.b.add1("Tile", "opset1", n.name, {x, reps}, {}, ctx.dtype(x), out_dims(n, ctx)));
 }
 
+// ONNX's DCR is OpenVINO's blocks_first, CRD its depth_first.
+void translate_depth_to_space(const ir::Node& n, Context& ctx) {
+  OutRef x = ctx.in(n, 0);
+  const std::string mode = n.s("mode", "DCR") == "CRD" ? "depth_first" : "blocks_first";
+  ctx.bind_output(n,
+                  ctx.b.add1("DepthToSpace", "opset1", n.name, {x},
+                             {{"block_size", std::to_string(n.i("blocksize", 1))}, {"mode", mode}},
+                             ctx.dtype(x), out_dims(n, ctx)));
+}
+
 void translate_constant_of_shape(const ir::Node& n, Context& ctx) {
   ir::Tensor value = ir::Tensor::scalar_of(ir::DType::Float32, 0.0);
   auto it = n.attrs.find("value");
