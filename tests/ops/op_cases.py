@@ -634,6 +634,9 @@ case("gather_dim1", SH, fn(lambda m, x, i: torch.gather(x, 1, i)),
      [randn(2, 5, 6), randint(2, 3, 6, low=0, high=5)])
 case("advanced_index", SH, fn(lambda m, x, i: (x[:, i], x[:, [0, 2]])),
      [img(c=5), randint(3, low=0, high=5, batch_dim=None)])
+case("advanced_index_pairs", SH,
+     fn(lambda m, x, i, j: (x[:, i, j], x[:, :, i, j], x[:, [0, 2], [1, 3]])),
+     [img(c=5), randint(3, low=0, high=5, batch_dim=None), randint(3, low=0, high=8, batch_dim=None)])
 case("masked_fill", SH,
      fn(lambda m, x, c: (x.masked_fill(c, -1.0), x.masked_fill(x < 0, 0.5),
                          x.clone().masked_fill_(c, 2.0), x.masked_fill(c, -1e4))),

@@ -158,6 +158,11 @@ TEST(OpenVino, bitwise) {
   run_cases("bitwise", {{"shifts_uint8", "BitwiseLeftShift"}});
 }
 
+// Indexing with several index tensors as GatherND-8.
+TEST(OpenVino, shape) {
+  run_cases("shape", {{"advanced_index_pairs", "GatherND"}});
+}
+
 // pixel_shuffle as DepthToSpace-1 (depth_first: ONNX's CRD), at ranks 4 and above.
 TEST(OpenVino, pad) {
   run_cases("pad", {{"pixel_shuffle", "DepthToSpace"}, {"pixel_shuffle_ranks", "DepthToSpace"}});

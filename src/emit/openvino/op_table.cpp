@@ -103,6 +103,7 @@ const std::map<std::string, Translator>& op_table() {
       {"Pad", translate_pad},                            // Pad-1 / Pad-12
       {"Tile", translate_tile},                          // Tile-1
       {"DepthToSpace", translate_depth_to_space},        // DepthToSpace-1
+      {"GatherND", translate_gather_nd},                 // GatherND-8
       {"ConstantOfShape", translate_constant_of_shape},  // Broadcast-3 (numpy)
       {"Range", translate_range},                        // Range-4
       // reduce.cpp

@@ -98,6 +98,7 @@ const std::map<std::string, Rule>& layer_rules() {
       {"Pad", rule_pad},
       {"Tile", rule_tile},
       {"DepthToSpace", rule_depth_to_space},
+      {"GatherND", rule_gather_nd},
       {"Range", rule_range},
       {"TopK", rule_topk},
       {"CumSum", rule_cumsum},

@@ -48,6 +48,7 @@ void rule_split(Reader& r, const LayerDesc& l);
 void rule_pad(Reader& r, const LayerDesc& l);
 void rule_tile(Reader& r, const LayerDesc& l);
 void rule_depth_to_space(Reader& r, const LayerDesc& l);
+void rule_gather_nd(Reader& r, const LayerDesc& l);
 void rule_range(Reader& r, const LayerDesc& l);
 void rule_topk(Reader& r, const LayerDesc& l);
 void rule_cumsum(Reader& r, const LayerDesc& l);

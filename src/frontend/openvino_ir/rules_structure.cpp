@@ -272,6 +272,16 @@ void rule_tile(Reader& r, const LayerDesc& l) {
   r.set_output(l, 0, r.node(l, "Tile", {r.input(l, 0), as_int64(r, l, r.input(l, 1))})->outputs[0]);
 }
 
+// GatherND-8 is ONNX GatherND (batch dims kept); GatherND-5 folds the batch dims into one.
+void rule_gather_nd(Reader& r, const LayerDesc& l) {
+  const int64_t batch_dims = r.int_attr(l, "batch_dims", 0);
+  if (l.version == "opset5" && batch_dims > 1)
+    throw r.unsupported(l, "GatherND-5 with batch_dims > 1");
+  ir::Value* idx = as_int64(r, l, r.input(l, 1));
+  r.set_output(
+      l, 0, r.node(l, "GatherND", {r.input(l, 0), idx}, {{"batch_dims", batch_dims}})->outputs[0]);
+}
+
 // DepthToSpace-1: blocks_first is ONNX's DCR, depth_first its CRD.
 void rule_depth_to_space(Reader& r, const LayerDesc& l) {
   const std::string mode = r.required(l, "mode");

@@ -152,6 +152,20 @@ ShapeResult indices_shape(const Node& n, const ShapeEnv& env) {
   return one(*idx);
 }
 
+// indices [batch..., n..., k] pick k-tuples from data [batch..., d1...]: [batch..., n...,
+// d(k+1)...].
+ShapeResult gather_nd_rule(const Node& n, const ShapeEnv& env) {
+  const Shape* x = env.shape(n.input(0));
+  const Shape* idx = env.shape(n.input(1));
+  if (!x || !idx || idx->empty() || !idx->back().is_fixed()) return std::nullopt;
+  const size_t k = static_cast<size_t>(idx->back().size);
+  const size_t batch = static_cast<size_t>(std::max<int64_t>(n.i("batch_dims", 0), 0));
+  if (batch + k > x->size()) return std::nullopt;
+  Shape out(idx->begin(), idx->end() - 1);
+  out.insert(out.end(), x->begin() + static_cast<std::ptrdiff_t>(batch + k), x->end());
+  return one(out);
+}
+
 ShapeResult slice_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
@@ -316,7 +330,7 @@ std::vector<OpDef> tensor_ops() {
       make_op("Size", 1, 1, {}, size_rule),
       make_op("Gather", 2, 2, {{"axis", kInt}}, gather_rule),
       make_op("GatherElements", 2, 2, {{"axis", kInt}}, indices_shape, 11),
-      make_op("GatherND", 2, 2, {{"batch_dims", kInt, 12}}, nullptr, 11),
+      make_op("GatherND", 2, 2, {{"batch_dims", kInt, 12}}, gather_nd_rule, 11),
       make_op("Slice", 3, 5, {}, slice_rule, 10),
       make_op("Expand", 2, 2, {}, expand_rule, 8),
       make_op("Split", 1, 2, {{"axis", kInt}, {"split", kInts, 0, 13}}, split_rule),
@@ -339,7 +353,6 @@ std::vector<OpDef> tensor_ops() {
     if (d.name == "Range" || d.name == "Slice") d.type = TypeRule::Input0;
     if (d.name == "NonZero") d.traits |= kDataDependentShape;
     if (d.name == "Split") d.max_outputs = kVariadic;
-    if (d.name == "GatherND") d.no_openvino = "not mapped yet (OpenVINO GatherND-8)";
   }
   auto with = [&](std::string_view name, Evaluator e) {
     for (OpDef& d : ops)

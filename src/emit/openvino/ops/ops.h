@@ -57,6 +57,7 @@ void translate_shape(const ir::Node& n, Context& ctx);
 void translate_gather(const ir::Node& n, Context& ctx);
 void translate_size(const ir::Node& n, Context& ctx);
 void translate_depth_to_space(const ir::Node& n, Context& ctx);
+void translate_gather_nd(const ir::Node& n, Context& ctx);
 void translate_gather_elements(const ir::Node& n, Context& ctx);
 void translate_slice(const ir::Node& n, Context& ctx);
 void translate_expand(const ir::Node& n, Context& ctx);

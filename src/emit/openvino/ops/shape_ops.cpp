@@ -253,6 +253,15 @@ void translate_tile(const ir::Node& n, Context& ctx) {
       n, ctx.b.add1("Tile", "opset1", n.name, {x, reps}, {}, ctx.dtype(x), out_dims(n, ctx)));
 }
 
+// GatherND-8 keeps the batch dims in the output as ONNX GatherND does (GatherND-5 folds them).
+void translate_gather_nd(const ir::Node& n, Context& ctx) {
+  OutRef data = ctx.in(n, 0);
+  OutRef idx = i64_input(n, ctx, 1);
+  ctx.bind_output(n, ctx.b.add1("GatherND", "opset8", n.name, {data, idx},
+                                {{"batch_dims", std::to_string(n.i("batch_dims", 0))}},
+                                ctx.dtype(data), out_dims(n, ctx)));
+}
+
 // ONNX's DCR is OpenVINO's blocks_first, CRD its depth_first.
 void translate_depth_to_space(const ir::Node& n, Context& ctx) {
   OutRef x = ctx.in(n, 0);
