@@ -61,6 +61,7 @@ onnx="frontend/onnx/attributes.cpp frontend/onnx/dynamic_batch.cpp frontend/onnx
   frontend/onnx/op/legacy.cpp frontend/onnx/op/operands.cpp frontend/onnx/op/resize.cpp
   frontend/onnx/op_rules.cpp frontend/onnx/shape_inference.cpp frontend/onnx/tensors.cpp"
 ov=$(in_dir 'frontend/openvino_ir/*.cpp')
+io=$(in_dir 'io/*.cpp')
 
 # shellcheck disable=SC2086
 {
@@ -69,7 +70,7 @@ ov=$(in_dir 'frontend/openvino_ir/*.cpp')
   link fuzz_safetensors -lz $ckpt
   link fuzz_onnx "-lonnx -lonnx_proto -lprotobuf" $onnx $ir
   link fuzz_openvino_ir -lpugixml $ov $ir
-  link fuzz_npy -lzip io/npy.cpp $ir
+  link fuzz_npy -lzip $io $ir
   link fuzz_config_json "" core/checkpoint_config.cpp
   link fuzz_export_request "" service/export_request.cpp service/formats.cpp \
     service/child_process.cpp
