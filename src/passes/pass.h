@@ -36,6 +36,8 @@ struct Pass {
   PassLevel level;
   bool onnx_only;       // prepares the IR for the ONNX emitter only
   bool top_level_only;  // not run inside If/Loop subgraphs (the pass handles or refuses them)
+  // Whether the request asks for this pass (null: always); kPrecision passes have one.
+  bool (*wanted)(const PassContext& context) = nullptr;
 };
 
 bool eliminate_dead_code(ir::Graph& graph, const PassContext& context);

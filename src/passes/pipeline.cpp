@@ -25,9 +25,7 @@ bool run_everywhere(const Pass& pass, ir::Graph& graph, const PassContext& conte
 
 bool applies(const Pass& pass, const PassContext& context) {
   if (pass.onnx_only && context.target != Target::kOnnx) return false;
-  if (pass.run == convert_fp16_pass) return context.fp16.has_value();
-  if (pass.run == quantize_int8_pass) return context.quantize_int8;
-  return true;
+  return !pass.wanted || pass.wanted(context);
 }
 
 void collect_garbage_everywhere(ir::Graph& graph) {
@@ -58,10 +56,10 @@ const std::vector<Pass>& all_passes() {
        L::kRequired, false, false},
       {"convert-fp16", convert_fp16_pass,
        "float16 weights and computation, float32 where accuracy needs it (--precision fp16)",
-       L::kPrecision, true, true},
+       L::kPrecision, true, true, [](const PassContext& c) { return c.fp16.has_value(); }},
       {"quantize-dynamic-int8", quantize_int8_pass,
        "int8 weights of MatMul/Gemm/Conv, activations quantized at run time (--quantize int8)",
-       L::kPrecision, true, true},
+       L::kPrecision, true, true, [](const PassContext& c) { return c.quantize_int8; }},
   };
   return passes;
 }

@@ -77,8 +77,9 @@ ir::Value* computed_axis(TranslateContext& ctx, ir::Value* x, int64_t rank, cons
     ir::Value* many = typed(ctx.op("Greater", {out, one}), DType::Bool);
     ratio = typed(ctx.op("Where", {many, r, ctx.scalar(0, dt)}), dt);
   } else if (a.scale && *a.scale > 0) {
-    ratio = ctx.scalar(static_cast<double>(static_cast<float>(1.0 / *a.scale)), dt);
-    if (dt == f64) ratio = ctx.scalar(1.0 / *a.scale, dt);
+    // 1 / scale rounded to the data's type, as compute_scales_value does.
+    const double inverse = 1.0 / *a.scale;
+    ratio = ctx.scalar(dt == f64 ? inverse : static_cast<double>(static_cast<float>(inverse)), dt);
   } else {
     ratio = typed(ctx.op("Div", {as(in, dt), as(out, dt)}), dt);
   }
