@@ -59,8 +59,10 @@ int main() {
       "| `aten::append` to a list inside such a loop | a scan output of the `Loop`; `aten::cat`, "
       "`aten::stack`, `aten::len` and `aten::__getitem__` of the list read it |\n"
       "| `aten::append` elsewhere | the list's items, one by one |\n\n"
-      "OpenVINO IR, fp16 and int8 refuse a graph with ONNX `If`/`Loop` (exit code 3). A branch or "
-      "body that gives a list or tuple is refused with the reason.\n\n");
+      "OpenVINO IR writes `If` as If-8 (then/else bodies) and `Loop` as Loop-5 (the iteration "
+      "number, the condition and the carried values as merged inputs with back edges, scan "
+      "outputs concatenated on a new axis 0); fp16 and int8 refuse a graph with `If`/`Loop` (exit "
+      "code 3). A branch or body that gives a list or tuple is refused with the reason.\n\n");
   std::printf("## Complex tensors\n\n");
   std::printf(
       "A complex tensor is held as a real one with a trailing dim of 2 (real, imaginary), the "

@@ -2,22 +2,27 @@
 # One torchvision detector, traced with NMS inside, exported to ONNX and validated in ONNX Runtime
 # the way a user runs it: detections compared as sets, every detection matched.
 # With a fourth argument "image_size", the export keeps the image's height and width free
-# (--dynamic_axes input:2,3) and validation runs it at a second height and a second width too.
-# usage: detection_test.sh ML_EXPORT FIXTURE_DIR NAME [image_size]
+# (--dynamic_axes input:2,3) and validation runs it at a second height and a second width too;
+# with "openvino", the export is OpenVINO IR (If-8 for batched_nms's branch), read back and run.
+# usage: detection_test.sh ML_EXPORT FIXTURE_DIR NAME [image_size|openvino]
 set -uo pipefail
 ML_EXPORT=$1 DIR=$2 NAME=$3 MODE=${4:-}
 EXTRA=()
+SUFFIX=onnx
 [ "$MODE" = image_size ] && EXTRA=(--dynamic_axes input:2,3)
+[ "$MODE" = openvino ] && EXTRA=(--format openvino) && SUFFIX=xml
 PY=/usr/bin/python3
 HERE="$(cd "$(dirname "$0")" && pwd)"
 "$PY" "$HERE/make_detection_model.py" "$NAME" "$DIR" 2>/dev/null || { echo "FAIL: fixture"; exit 1; }
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 "$ML_EXPORT" --checkpoint_path "$DIR/$NAME/model.pt" --sample_input "$DIR/$NAME/image.npy" \
-  --output_path "$OUT/$NAME.onnx" --json "${EXTRA[@]}" >"$OUT/out.json" 2>"$OUT/err.txt"
+  --output_path "$OUT/$NAME.$SUFFIX" --json "${EXTRA[@]}" >"$OUT/out.json" 2>"$OUT/err.txt"
 rc=$?
 cat "$OUT/err.txt" >&2
 [ "$rc" -eq 0 ] || { echo "FAIL: exit code $rc"; exit 1; }
+[ "$MODE" != openvino ] || grep -q 'type="If" version="opset8"' "$OUT/$NAME.xml" ||
+  { echo "FAIL: no If-8 layer in the OpenVINO IR"; exit 1; }
 "$PY" - "$OUT/out.json" "$MODE" <<'PYEOF'
 import json, sys
 d = json.load(open(sys.argv[1]))

@@ -136,6 +136,9 @@ const std::map<std::string, Translator>& op_table() {
       {"GRU", translate_recurrent_sequence},   // GRUSequence-5 (+ Transpose-1 in and out)
       {"RNN", translate_recurrent_sequence},   // RNNSequence-5 (+ Transpose-1 in and out)
       {"TopK", translate_top_k},               // TopK-11 (stable)
+      // control_flow.cpp
+      {"If", translate_if},      // If-8
+      {"Loop", translate_loop},  // Loop-5
       // resize.cpp
       {"Resize", translate_resize},  // Interpolate-11 over the spatial axes
   };

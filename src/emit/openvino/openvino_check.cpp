@@ -130,6 +130,9 @@ const SpecTable& spec_table() {
     add_all(t, {"DFT", "IDFT"}, "opset7", {{}, 2, 3, 1, 1});
     t[{"RDFT", "opset9"}] = {{}, 2, 3, 1, 1};
     add_all(t, {"BitwiseLeftShift", "BitwiseRightShift"}, "opset15", binary);
+    // Control flow: its bodies and port maps are checked by check_bodies().
+    t[{"If", "opset8"}] = {{}, 1, kMany, 1, kMany};
+    t[{"Loop", "opset5"}] = {{}, 2, kMany, 1, kMany};
     t[{"LSTMSequence", "opset5"}] = {{"hidden_size", "direction"}, 7, 7, 3, 3};
     add_all(t, {"GRUSequence", "RNNSequence"}, "opset5",
             {{"hidden_size", "direction"}, 6, 6, 2, 2});
@@ -313,33 +316,21 @@ void check_layer_data(pugi::xml_node x, int id, LayerInfo& l, const std::string&
                                           std::to_string(bin_size) + " bytes)");
 }
 
-}  // namespace
+void check_bodies(pugi::xml_node x, int id, const LayerInfo& l, const std::string& where,
+                  const std::string& bin_path, uint64_t bin_size);
 
-void check_openvino_ir(const std::string& xml_path) {
-  namespace fs = std::filesystem;
-  pugi::xml_document doc;
-  pugi::xml_parse_result parsed = doc.load_file(xml_path.c_str());
-  if (!parsed)
-    throw problem(xml_path, std::string("not well-formed XML: ") + parsed.description() +
-                                " at offset " + std::to_string(parsed.offset));
-  pugi::xml_node net = doc.child("net");
-  if (!net) throw problem(xml_path, "no <net> root element");
-  if (std::string(net.attribute("version").value()) != "11")
-    throw problem(xml_path,
-                  "IR version is '" + std::string(net.attribute("version").value()) + "', not 11");
-  fs::path bin = fs::path(xml_path).replace_extension(".bin");
-  std::error_code ec;
-  uint64_t bin_size = fs::exists(bin, ec) ? fs::file_size(bin, ec) : 0;
-  if (ec) bin_size = 0;
-
+// One network (the model, or a body of If or Loop): layers, ports, edges, no cycle.
+std::map<int, LayerInfo> check_network(pugi::xml_node net, const std::string& where,
+                                       const std::string& bin_path, uint64_t bin_size,
+                                       bool is_body) {
   std::map<int, LayerInfo> layers;
   int parameters = 0, results = 0;
   for (pugi::xml_node x : net.child("layers").children("layer")) {
     auto id = parse_int(x.attribute("id").value());
-    if (!id) throw problem(xml_path, "a layer without a numeric id");
+    if (!id) throw problem(where, "a layer without a numeric id");
     int lid = static_cast<int>(*id);
     if (layers.count(lid))
-      throw problem(xml_path, "layer id " + std::to_string(lid) + " is used twice");
+      throw problem(where, "layer id " + std::to_string(lid) + " is used twice");
     LayerInfo& l = layers[lid];
     l.name = x.attribute("name").value();
     l.type = x.attribute("type").value();
@@ -348,21 +339,22 @@ void check_openvino_ir(const std::string& xml_path) {
       throw problem(layer_where(lid, l), "no type or version attribute");
     read_ports(x.child("input"), true, lid, l);
     read_ports(x.child("output"), false, lid, l);
-    check_layer_data(x, lid, l, bin.string(), bin_size);
+    check_layer_data(x, lid, l, bin_path, bin_size);
+    if (l.type == "If" || l.type == "Loop") check_bodies(x, lid, l, where, bin_path, bin_size);
     parameters += l.type == "Parameter";
     results += l.type == "Result";
   }
-  if (parameters == 0) throw problem(xml_path, "no Parameter layer");
-  if (results == 0) throw problem(xml_path, "no Result layer");
+  if (parameters == 0 && !is_body) throw problem(where, "no Parameter layer");
+  if (results == 0) throw problem(where, "no Result layer");
 
   for (pugi::xml_node e : net.child("edges").children("edge")) {
     auto fl = parse_int(e.attribute("from-layer").value());
     auto fp = parse_int(e.attribute("from-port").value());
     auto tl = parse_int(e.attribute("to-layer").value());
     auto tp = parse_int(e.attribute("to-port").value());
-    if (!fl || !fp || !tl || !tp) throw problem(xml_path, "an edge with a non-numeric end");
-    std::string where = "edge " + std::to_string(*fl) + ":" + std::to_string(*fp) + " -> " +
-                        std::to_string(*tl) + ":" + std::to_string(*tp);
+    if (!fl || !fp || !tl || !tp) throw problem(where, "an edge with a non-numeric end");
+    std::string edge = "edge " + std::to_string(*fl) + ":" + std::to_string(*fp) + " -> " +
+                       std::to_string(*tl) + ":" + std::to_string(*tp);
     auto from = layers.find(static_cast<int>(*fl));
     auto to = layers.find(static_cast<int>(*tl));
     if (from == layers.end() || to == layers.end())
@@ -371,17 +363,17 @@ void check_openvino_ir(const std::string& xml_path) {
     auto src = from->second.ports.find(static_cast<int>(*fp));
     auto dst = to->second.ports.find(static_cast<int>(*tp));
     if (src == from->second.ports.end() || src->second.is_input)
-      throw problem(where, "dangling: " + layer_where(from->first, from->second) +
-                               " has no output port " + std::to_string(*fp));
+      throw problem(edge, "dangling: " + layer_where(from->first, from->second) +
+                              " has no output port " + std::to_string(*fp));
     if (dst == to->second.ports.end() || !dst->second.is_input)
-      throw problem(where, "dangling: " + layer_where(to->first, to->second) +
-                               " has no input port " + std::to_string(*tp));
+      throw problem(edge, "dangling: " + layer_where(to->first, to->second) +
+                              " has no input port " + std::to_string(*tp));
     if (src->second.type != dst->second.type)
-      throw problem(where, std::string("precision ") + src->second.type->precision +
-                               " flows into " + dst->second.type->precision);
+      throw problem(edge, std::string("precision ") + src->second.type->precision + " flows into " +
+                              dst->second.type->precision);
     if (!dims_compatible(src->second.dims, dst->second.dims))
-      throw problem(where, "dims " + dims_text(src->second.dims) + " flow into " +
-                               dims_text(dst->second.dims));
+      throw problem(edge, "dims " + dims_text(src->second.dims) + " flow into " +
+                              dims_text(dst->second.dims));
     ++dst->second.edges_in;
     from->second.successors.push_back(to->first);
   }
@@ -407,7 +399,154 @@ void check_openvino_ir(const std::string& xml_path) {
     for (int s : layers[id].successors)
       if (--indegree[s] == 0) ready.push_back(s);
   }
-  if (visited != layers.size()) throw problem(xml_path, "the graph has a cycle");
+  if (visited != layers.size()) throw problem(where, "the graph has a cycle");
+  return layers;
+}
+
+std::optional<int64_t> int_attr(pugi::xml_node x, const char* key) {
+  return parse_int(x.attribute(key).value());
+}
+
+const Port* port_at(const LayerInfo& l, int id, bool is_input) {
+  auto it = l.ports.find(id);
+  return it == l.ports.end() || it->second.is_input != is_input ? nullptr : &it->second;
+}
+
+// The id of output port `index` (outputs counted from 0).
+std::optional<int> output_port_id(const LayerInfo& l, int64_t index) {
+  int64_t k = 0;
+  for (const auto& [pid, p] : l.ports)
+    if (!p.is_input && k++ == index) return pid;
+  return std::nullopt;
+}
+
+// If-8 (then_body/else_body) and Loop-5 (body, back_edges): each body is a network of its own,
+// and every port-map entry ties an outer port to a Parameter or Result of the same precision.
+// If's output entries count outputs from 0; Loop's name output port ids, as in the opset
+// specifications' examples.
+void check_bodies(pugi::xml_node x, int id, const LayerInfo& l, const std::string& where,
+                  const std::string& bin_path, uint64_t bin_size) {
+  const bool is_if = l.type == "If";
+  const std::vector<std::pair<const char*, const char*>> bodies =
+      is_if ? std::vector<std::pair<const char*, const char*>>{{"then_body", "then_port_map"},
+                                                               {"else_body", "else_port_map"}}
+            : std::vector<std::pair<const char*, const char*>>{{"body", "port_map"}};
+  const std::string here = where + ": " + layer_where(id, l);
+  for (const auto& [body_tag, map_tag] : bodies) {
+    pugi::xml_node body = x.child(body_tag);
+    pugi::xml_node map = x.child(map_tag);
+    if (!body || !map)
+      throw problem(here, std::string("has no <") + (body ? map_tag : body_tag) + ">");
+    const std::string in_body = here + " " + body_tag;
+    const std::map<int, LayerInfo> inner = check_network(body, in_body, bin_path, bin_size, true);
+    std::map<int, int> parameter_uses, result_uses;
+    std::set<int> outputs_mapped;
+    bool condition = false;
+    auto inner_layer = [&](pugi::xml_node e, const char* type) -> const LayerInfo& {
+      auto internal = int_attr(e, "internal_layer_id");
+      auto it = internal ? inner.find(static_cast<int>(*internal)) : inner.end();
+      if (it == inner.end() || it->second.type != type)
+        throw problem(in_body, std::string(map_tag) + " names layer " +
+                                   e.attribute("internal_layer_id").value() + ", not a " + type);
+      return it->second;
+    };
+    for (pugi::xml_node e : map.children("input")) {
+      const LayerInfo& p = inner_layer(e, "Parameter");
+      ++parameter_uses[static_cast<int>(*int_attr(e, "internal_layer_id"))];
+      auto external = int_attr(e, "external_port_id");
+      if (!external) throw problem(in_body, "a port-map input without external_port_id");
+      if (*external == -1 && !is_if &&
+          std::string(e.attribute("purpose").value()) == "current_iteration") {
+        const Port& it = p.ports.begin()->second;
+        if (it.type->precision != std::string("I64") && it.type->precision != std::string("I32"))
+          throw problem(in_body, "the current iteration is not an integer");
+        continue;
+      }
+      const Port* outer = port_at(l, static_cast<int>(*external), true);
+      if (!outer || (is_if && *external == 0))
+        throw problem(in_body, "port-map input names outer port " + std::to_string(*external) +
+                                   ", not a data input");
+      const Port& param = p.ports.begin()->second;
+      if (outer->type != param.type || outer->dims.size() != param.dims.size())
+        throw problem(in_body, "outer port " + std::to_string(*external) + " (" +
+                                   outer->type->precision + dims_text(outer->dims) +
+                                   ") flows into Parameter " + p.name + " (" +
+                                   param.type->precision + dims_text(param.dims) + ")");
+    }
+    for (pugi::xml_node e : map.children("output")) {
+      const LayerInfo& r = inner_layer(e, "Result");
+      ++result_uses[static_cast<int>(*int_attr(e, "internal_layer_id"))];
+      auto external = int_attr(e, "external_port_id");
+      if (!external) throw problem(in_body, "a port-map output without external_port_id");
+      const Port& value = r.ports.begin()->second;
+      if (*external == -1 && !is_if &&
+          std::string(e.attribute("purpose").value()) == "execution_condition") {
+        if (value.type->precision != std::string("BOOL"))
+          throw problem(in_body, "the execution condition is not boolean");
+        condition = true;
+        continue;
+      }
+      auto pid =
+          is_if ? output_port_id(l, *external) : std::optional<int>(static_cast<int>(*external));
+      const Port* outer = pid ? port_at(l, *pid, false) : nullptr;
+      if (!outer || !outputs_mapped.insert(*pid).second)
+        throw problem(in_body, "port-map output names outer output " + std::to_string(*external) +
+                                   (outer ? " twice" : ", which does not exist"));
+      const bool concatenated = e.attribute("axis");
+      if (outer->type != value.type || (!concatenated && outer->dims.size() != value.dims.size()))
+        throw problem(in_body, "Result " + r.name + " (" + value.type->precision +
+                                   dims_text(value.dims) + ") flows out as " +
+                                   outer->type->precision + dims_text(outer->dims));
+    }
+    for (pugi::xml_node e : x.child("back_edges").children("edge")) {
+      auto from = int_attr(e, "from-layer"), to = int_attr(e, "to-layer");
+      auto r = from ? inner.find(static_cast<int>(*from)) : inner.end();
+      auto p = to ? inner.find(static_cast<int>(*to)) : inner.end();
+      if (r == inner.end() || p == inner.end() || r->second.type != "Result" ||
+          p->second.type != "Parameter")
+        throw problem(in_body, "a back edge that does not run from a Result to a Parameter");
+      if (r->second.ports.begin()->second.type != p->second.ports.begin()->second.type)
+        throw problem(in_body, "back edge " + r->second.name + " -> " + p->second.name +
+                                   " changes precision");
+      ++result_uses[r->first];
+    }
+    for (const auto& [lid, inner_l] : inner) {
+      if (inner_l.type == "Parameter" && parameter_uses[lid] != 1)
+        throw problem(in_body, "Parameter " + inner_l.name + " is mapped " +
+                                   std::to_string(parameter_uses[lid]) + " times");
+      if (inner_l.type == "Result" && result_uses[lid] == 0)
+        throw problem(in_body, "Result " + inner_l.name + " goes nowhere");
+    }
+    int outs = 0;
+    for (const auto& [pid, p] : l.ports) outs += !p.is_input;
+    if (static_cast<int>(outputs_mapped.size()) != outs)
+      throw problem(in_body, "maps " + std::to_string(outputs_mapped.size()) + " of " +
+                                 std::to_string(outs) + " outputs");
+    if (!is_if && !condition)
+      throw problem(in_body, "no Result is marked purpose=\"execution_condition\"");
+  }
+}
+
+}  // namespace
+
+void check_openvino_ir(const std::string& xml_path) {
+  namespace fs = std::filesystem;
+  pugi::xml_document doc;
+  pugi::xml_parse_result parsed = doc.load_file(xml_path.c_str());
+  if (!parsed)
+    throw problem(xml_path, std::string("not well-formed XML: ") + parsed.description() +
+                                " at offset " + std::to_string(parsed.offset));
+  pugi::xml_node net = doc.child("net");
+  if (!net) throw problem(xml_path, "no <net> root element");
+  if (std::string(net.attribute("version").value()) != "11")
+    throw problem(xml_path,
+                  "IR version is '" + std::string(net.attribute("version").value()) + "', not 11");
+  fs::path bin = fs::path(xml_path).replace_extension(".bin");
+  std::error_code ec;
+  uint64_t bin_size = fs::exists(bin, ec) ? fs::file_size(bin, ec) : 0;
+  if (ec) bin_size = 0;
+
+  check_network(net, xml_path, bin.string(), bin_size, false);
 }
 
 }  // namespace mlexport::emit

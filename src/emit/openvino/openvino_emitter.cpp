@@ -23,18 +23,13 @@ namespace {
 
 constexpr size_t kMaxWhere = 3;  // source lines kept per unsupported op
 
-void reject_unsupported(const ir::Graph& graph) {
+// Every op without a row, bodies of If and Loop included, in one report.
+void collect_unsupported(const ir::Graph& graph, std::vector<UnsupportedOp>& missing) {
   const auto& table = ov::op_table();
-  std::vector<UnsupportedOp> missing;
   for (const auto& n : graph.nodes()) {
+    for (const ir::Graph* body : n->subgraphs()) collect_unsupported(*body, missing);
     if (table.count(n->op)) continue;
-    // Control flow is refused, never written without it (OpenVINO's If/Loop are not emitted).
-    std::string kind =
-        n->subgraphs().empty()
-            ? n->op
-            : n->op +
-                  " (data-dependent control flow is not written to OpenVINO IR; export it to "
-                  "ONNX, or trace the model for one path)";
+    std::string kind = n->op;
     // OpenVINO has BitwiseAnd/Or/Xor/Not-13, but their ONNX forms need opset 18 and the
     // read-back validation runs ONNX at opset 17 (ONNX 1.12 here): refused rather than unproven.
     if (n->op == "BitwiseAnd" || n->op == "BitwiseOr" || n->op == "BitwiseXor" ||
@@ -51,20 +46,17 @@ void reject_unsupported(const ir::Graph& graph) {
     ++it->count;
     if (it->where.size() < kMaxWhere) it->where.push_back(n->source.empty() ? n->name : n->source);
   }
+}
+
+void reject_unsupported(const ir::Graph& graph) {
+  std::vector<UnsupportedOp> missing;
+  collect_unsupported(graph, missing);
   if (!missing.empty()) throw UnsupportedOpsError(std::move(missing));
 }
 
 ov::Builder translate(const ir::Graph& graph, const OpenVinoOptions& options) {
   ov::Builder b;
-  ov::Context ctx(b, ov::resolve_shapes(graph), options);
-  for (const ir::Value* v : graph.inputs()) {
-    if (!v->shape)
-      throw bad_input("graph input %" + v->name + " has an unknown rank; OpenVINO IR needs one");
-    ctx.bind(v, b.parameter(v->name, v->dtype, ctx.dims(v)));
-  }
-  for (const auto& n : graph.nodes()) ov::op_table().at(n->op)(*n, ctx);
-  if (graph.outputs().empty()) throw Error(ExitCode::kInternal, "the graph has no outputs");
-  for (const ir::Value* v : graph.outputs()) b.result(ctx.value(v), v->name);
+  ov::translate_network(graph, b, options);
   return b;
 }
 
@@ -133,7 +125,7 @@ OpenVinoEmitResult emit_openvino(const ir::Graph& graph, const std::string& xml_
   OpenVinoEmitResult result;
   result.xml_bytes = xml.size();
   result.bin_bytes = b.blob().size();
-  result.layer_count = b.layer_count();
+  result.layer_count = b.total_layer_count();
   return result;
 }
 

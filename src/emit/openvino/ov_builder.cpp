@@ -119,9 +119,9 @@ OutRef Builder::constant(const ir::Tensor& tensor, const std::string& name) {
     throw internal("constant " + name + " holds " + std::to_string(tensor.nbytes()) +
                    " bytes, its shape " + ir::shape_to_string(tensor.shape) + " needs " +
                    std::to_string(expected));
-  blob_.resize((blob_.size() + kBlobAlign - 1) / kBlobAlign * kBlobAlign, '\0');
-  uint64_t offset = blob_.size();
-  blob_.append(reinterpret_cast<const char*>(tensor.raw()), expected);
+  blob_->resize((blob_->size() + kBlobAlign - 1) / kBlobAlign * kBlobAlign, '\0');
+  uint64_t offset = blob_->size();
+  blob_->append(reinterpret_cast<const char*>(tensor.raw()), expected);
   return add("Const", "opset1", name, {},
              {{"element_type", element_type_name(tensor.dtype)},
               {"shape", ints_attr(tensor.shape)},
@@ -150,8 +150,22 @@ std::vector<OutRef> Builder::add(const std::string& type, const std::string& ver
   return refs;
 }
 
-void Builder::result(OutRef value, const std::string& name) {
+int Builder::result(OutRef value, const std::string& name) {
   add("Result", "opset1", name + "/sink_port_0", {value}, {}, {});
+  return layers_.back().id;
+}
+
+std::shared_ptr<Builder> Builder::body() const {
+  auto net = std::make_shared<Builder>();
+  net->blob_ = blob_;
+  return net;
+}
+
+int Builder::total_layer_count() const {
+  int n = layer_count();
+  for (const Layer& l : layers_)
+    for (const Body& body : l.bodies) n += body.net->total_layer_count();
+  return n;
 }
 
 const PortInfo& Builder::info(OutRef ref) const {
@@ -168,16 +182,10 @@ PortInfo& Builder::info(OutRef ref) {
   return const_cast<PortInfo&>(static_cast<const Builder*>(this)->info(ref));
 }
 
-std::string Builder::xml(const std::string& model_name, bool compressed,
-                         const std::map<std::string, std::string>& model_info) const {
-  pugi::xml_document doc;
-  auto decl = doc.append_child(pugi::node_declaration);
-  decl.append_attribute("version") = "1.0";
-  pugi::xml_node net = doc.append_child("net");
-  net.append_attribute("name") = model_name.c_str();
-  net.append_attribute("version") = "11";
-  pugi::xml_node layers = net.append_child("layers");
-  pugi::xml_node edges = net.append_child("edges");
+void Builder::write_network(void* parent_node) const {
+  pugi::xml_node parent = *static_cast<pugi::xml_node*>(parent_node);
+  pugi::xml_node layers = parent.append_child("layers");
+  pugi::xml_node edges = parent.append_child("edges");
   for (const Layer& l : layers_) {
     pugi::xml_node x = layers.append_child("layer");
     x.append_attribute("id") = l.id;
@@ -222,7 +230,38 @@ std::string Builder::xml(const std::string& model_name, bool compressed,
         add_dims(px, p.dims);
       }
     }
+    // Port maps first, then back edges, then the bodies, as the opset specifications show them.
+    for (const Body& body : l.bodies) {
+      pugi::xml_node map = x.append_child(body.port_map_tag.c_str());
+      for (const PortMapEntry& e : body.port_map) {
+        pugi::xml_node m = map.append_child(e.output ? "output" : "input");
+        for (const auto& [key, value] : e.attrs) m.append_attribute(key.c_str()) = value.c_str();
+      }
+      if (!body.back_edges.empty()) {
+        pugi::xml_node back = x.append_child("back_edges");
+        for (const auto& [from, to] : body.back_edges) {
+          pugi::xml_node e = back.append_child("edge");
+          e.append_attribute("from-layer") = from;
+          e.append_attribute("to-layer") = to;
+        }
+      }
+    }
+    for (const Body& body : l.bodies) {
+      pugi::xml_node net = x.append_child(body.tag.c_str());
+      body.net->write_network(&net);
+    }
   }
+}
+
+std::string Builder::xml(const std::string& model_name, bool compressed,
+                         const std::map<std::string, std::string>& model_info) const {
+  pugi::xml_document doc;
+  auto decl = doc.append_child(pugi::node_declaration);
+  decl.append_attribute("version") = "1.0";
+  pugi::xml_node net = doc.append_child("net");
+  net.append_attribute("name") = model_name.c_str();
+  net.append_attribute("version") = "11";
+  write_network(&net);
   pugi::xml_node rt = net.append_child("rt_info");
   rt.append_child("Runtime_version").append_attribute("value") = "mlexport " MLEXPORT_VERSION;
   pugi::xml_node conv = rt.append_child("conversion_parameters");

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -30,6 +31,25 @@ struct PortInfo {
 
 using Attrs = std::vector<std::pair<std::string, std::string>>;
 
+class Builder;
+
+// One entry of a control-flow layer's port map: an outer port and the body layer it maps to
+// (`<input external_port_id=".." internal_layer_id=".."/>`, plus `axis` or `purpose`).
+struct PortMapEntry {
+  bool output = false;
+  Attrs attrs;
+};
+
+// A body network of If (then_body/else_body) or Loop (body), with the port map that ties it to
+// the layer's ports.
+struct Body {
+  std::string tag;           // "then_body", "else_body", "body"
+  std::string port_map_tag;  // "then_port_map", "else_port_map", "port_map"
+  std::shared_ptr<Builder> net;
+  std::vector<PortMapEntry> port_map;
+  std::vector<std::pair<int, int>> back_edges;  // (Result layer, Parameter layer) in the body
+};
+
 struct Layer {
   int id = 0;
   std::string name, type, version;
@@ -37,6 +57,7 @@ struct Layer {
   std::vector<OutRef> inputs;
   std::vector<PortInfo> outputs;
   bool decompression = false;  // a Convert that undoes fp16 weight compression
+  std::vector<Body> bodies;    // control flow only
 };
 
 // Attribute text as OpenVINO writes it.
@@ -48,6 +69,10 @@ std::string precision_name(ir::DType dtype);     // "FP32", "I64", "BOOL"...
 
 class Builder {
  public:
+  Builder() : blob_(std::make_shared<std::string>()) {}
+  // An empty network for a body: its constants go to this builder's weights blob.
+  std::shared_ptr<Builder> body() const;
+
   OutRef parameter(const std::string& name, ir::DType dtype, const Dims& dims);
   // A Const layer holding `tensor`'s bytes (appended to the blob, 64-byte aligned).
   OutRef constant(const ir::Tensor& tensor, const std::string& name);
@@ -59,13 +84,15 @@ class Builder {
     return add(type, version, name, std::move(inputs), std::move(data), {{dtype, std::move(dims)}})
         .front();
   }
-  void result(OutRef value, const std::string& name);
+  int result(OutRef value, const std::string& name);  // the Result layer's id
 
   const PortInfo& info(OutRef ref) const;
   PortInfo& info(OutRef ref);
   Layer& layer(int id) { return layers_.at(static_cast<size_t>(id)); }
   int layer_count() const { return static_cast<int>(layers_.size()); }
-  const std::string& blob() const { return blob_; }
+  const std::string& blob() const { return *blob_; }
+  // Layers here and in every body.
+  int total_layer_count() const;
   // `model_info`: entries written as rt_info/model_info/<key value="..."/> (keys must be XML
   // names).
   std::string xml(const std::string& model_name, bool compressed,
@@ -73,9 +100,10 @@ class Builder {
 
  private:
   std::string unique_name(const std::string& hint);
+  void write_network(void* parent_node) const;  // a pugi::xml_node, kept out of this header
 
   std::vector<Layer> layers_;
-  std::string blob_;
+  std::shared_ptr<std::string> blob_;  // shared with the bodies
   std::set<std::string> used_names_;
 };
 

@@ -72,6 +72,16 @@ class Context {
 
 using Translator = void (*)(const ir::Node& node, Context& ctx);
 
+// Where a network's inputs and outputs went: Parameter and Result layer ids, in the graph's order.
+struct NetworkPorts {
+  std::vector<int> parameters;
+  std::vector<int> results;
+};
+// Translates `graph` into `b`: one Parameter per input (with `input_dims[k]` when given, else the
+// IR's dims), every node through op_table(), one Result per output.
+NetworkPorts translate_network(const ir::Graph& graph, Builder& b, const OpenVinoOptions& options,
+                               const std::vector<Dims>* input_dims = nullptr);
+
 // The explicit table: IR op -> translator.
 const std::map<std::string, Translator>& op_table();
 

@@ -119,6 +119,8 @@ const std::map<std::string, Rule>& layer_rules() {
       {"LSTMSequence", rule_recurrent_sequence},
       {"GRUSequence", rule_recurrent_sequence},
       {"RNNSequence", rule_recurrent_sequence},
+      {"If", rule_if},
+      {"Loop", rule_loop},
   };
   return table;
 }

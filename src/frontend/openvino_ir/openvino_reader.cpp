@@ -16,9 +16,9 @@ std::string first_name(const LayerDesc& l) {
   return l.name;
 }
 
-void reject_unsupported(const Document& doc) {
-  std::vector<UnsupportedOp> missing;
+void collect_unsupported(const Document& doc, std::vector<UnsupportedOp>& missing) {
   for (const auto& [id, l] : doc.layers) {
+    for (const auto& [tag, body] : l.bodies) collect_unsupported(*body.net, missing);
     if (l.type == "Parameter" || l.type == "Const" || l.type == "Result") continue;
     if (layer_rules().count(l.type)) continue;
     std::string kind = l.type + "-" + l.version;
@@ -31,6 +31,11 @@ void reject_unsupported(const Document& doc) {
     ++it->count;
     if (it->where.size() < 3) it->where.push_back(l.name);
   }
+}
+
+void reject_unsupported(const Document& doc) {
+  std::vector<UnsupportedOp> missing;
+  collect_unsupported(doc, missing);
   if (!missing.empty()) throw UnsupportedOpsError(std::move(missing));
 }
 
@@ -68,31 +73,50 @@ ir::Value* read_const(Reader& r, const LayerDesc& l, const std::string& blob) {
   return r.g.add_constant(std::move(t), first_name(l));
 }
 
-}  // namespace
-
-std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path, PortValues* port_values) {
-  Document doc = load_document(xml_path);
-  reject_unsupported(doc);
-  auto graph = std::make_unique<ir::Graph>();
-  Reader r(doc, *graph);
+// Every layer of `doc` in order into `graph`; Parameters in `preset` take the given values.
+// Returns the value each Result returns, by the Result's layer id.
+std::map<int, ir::Value*> read_layers(const Document& doc, ir::Graph& graph,
+                                      const std::map<int, ir::Value*>& preset,
+                                      PortValues* port_values) {
+  Reader r(doc, graph);
   r.port_values = port_values;
-  std::vector<std::pair<int, ir::Value*>> results;
+  std::map<int, ir::Value*> results;
   for (int id : doc.order) {
     const LayerDesc& l = doc.layers.at(id);
     // The rules read output port 0 of every layer that produces something.
     if (l.type != "Result" && l.outputs.empty()) throw r.malformed(l, "it has no output port");
     if (l.type == "Parameter") {
-      r.set_output(l, 0, read_parameter(r, l));
+      auto it = preset.find(id);
+      r.set_output(l, 0, it != preset.end() ? it->second : read_parameter(r, l));
     } else if (l.type == "Const") {
-      r.set_output(l, 0, read_const(r, l, doc.blob));
+      r.set_output(l, 0, read_const(r, l, *doc.blob));
     } else if (l.type == "Result") {
-      results.emplace_back(id, r.input(l, 0));
+      results[id] = r.input(l, 0);
     } else {
       layer_rules().at(l.type)(r, l);
     }
   }
+  return results;
+}
+
+}  // namespace
+
+std::map<int, ir::Value*> read_body(const Document& body, ir::Graph& graph,
+                                    const std::map<int, ir::Value*>& parameters) {
+  for (const auto& [id, l] : body.layers)
+    if (l.type == "Parameter" && !parameters.count(id))
+      throw bad_input("OpenVINO IR layer " + l.name +
+                      " (Parameter): a body Parameter that no port map entry feeds");
+  return read_layers(body, graph, parameters, nullptr);
+}
+
+std::unique_ptr<ir::Graph> read_openvino_ir(const std::string& xml_path, PortValues* port_values) {
+  Document doc = load_document(xml_path);
+  reject_unsupported(doc);
+  auto graph = std::make_unique<ir::Graph>();
+  std::map<int, ir::Value*> by_id = read_layers(doc, *graph, {}, port_values);
+  std::vector<std::pair<int, ir::Value*>> results(by_id.begin(), by_id.end());
   if (results.empty()) throw bad_input("OpenVINO IR " + xml_path + " has no Result layer");
-  std::sort(results.begin(), results.end());
   std::set<const ir::Value*> seen;
   const auto& inputs = graph->inputs();
   for (auto& [id, v] : results) {

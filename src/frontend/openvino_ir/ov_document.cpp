@@ -66,25 +66,48 @@ std::string read_all(const std::string& path) {
   return os.str();
 }
 
-}  // namespace
+// How deep bodies may nest: a hostile file must not exhaust the stack.
+constexpr int kMaxNesting = 16;
 
-Document load_document(const std::string& xml_path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!fs::is_regular_file(xml_path, ec)) throw bad_input("no OpenVINO IR file at " + xml_path);
-  pugi::xml_document xml;
-  pugi::xml_parse_result parsed = xml.load_file(xml_path.c_str());
-  if (!parsed) throw bad(xml_path, std::string("malformed XML: ") + parsed.description());
-  pugi::xml_node net = xml.child("net");
-  if (!net) throw bad(xml_path, "no <net> element");
-  std::string version = net.attribute("version").value();
-  if (version != "10" && version != "11")
-    throw bad(xml_path, "IR version " + version + " is not 10 or 11");
+Document read_network(const std::string& xml_path, pugi::xml_node net,
+                      std::shared_ptr<const std::string> blob, int depth);
 
+PortMapEntry read_port_map_entry(const std::string& path, pugi::xml_node e, bool output) {
+  PortMapEntry m;
+  m.output = output;
+  m.external = to_int(path, e.attribute("external_port_id").value(), "external_port_id");
+  m.internal = to_int(path, e.attribute("internal_layer_id").value(), "internal_layer_id");
+  if (e.attribute("axis")) m.axis = to_int(path, e.attribute("axis").value(), "axis");
+  m.purpose = e.attribute("purpose").value();
+  return m;
+}
+
+void read_bodies(const std::string& path, pugi::xml_node x, LayerDesc& l,
+                 const std::shared_ptr<const std::string>& blob, int depth) {
+  static const std::pair<const char*, const char*> kBodies[] = {
+      {"then_body", "then_port_map"}, {"else_body", "else_port_map"}, {"body", "port_map"}};
+  for (const auto& [body_tag, map_tag] : kBodies) {
+    pugi::xml_node body = x.child(body_tag);
+    if (!body) continue;
+    if (depth >= kMaxNesting)
+      throw bad(path, "bodies nest deeper than " + std::to_string(kMaxNesting) + " levels");
+    BodyDesc d;
+    d.net = std::make_shared<Document>(read_network(path, body, blob, depth + 1));
+    for (pugi::xml_node e : x.child(map_tag).children("input"))
+      d.port_map.push_back(read_port_map_entry(path, e, false));
+    for (pugi::xml_node e : x.child(map_tag).children("output"))
+      d.port_map.push_back(read_port_map_entry(path, e, true));
+    for (pugi::xml_node e : x.child("back_edges").children("edge"))
+      d.back_edges.emplace_back(to_int(path, e.attribute("from-layer").value(), "from-layer"),
+                                to_int(path, e.attribute("to-layer").value(), "to-layer"));
+    l.bodies[body_tag] = std::move(d);
+  }
+}
+
+Document read_network(const std::string& xml_path, pugi::xml_node net,
+                      std::shared_ptr<const std::string> blob, int depth) {
   Document doc;
-  fs::path bin = fs::path(xml_path).replace_extension(".bin");
-  if (fs::exists(bin, ec)) doc.blob = read_all(bin.string());
-
+  doc.blob = std::move(blob);
   for (pugi::xml_node x : net.child("layers").children("layer")) {
     LayerDesc l;
     l.id = to_int(xml_path, x.attribute("id").value(), "layer id");
@@ -94,6 +117,7 @@ Document load_document(const std::string& xml_path) {
     for (pugi::xml_attribute a : x.child("data").attributes()) l.data[a.name()] = a.value();
     l.inputs = read_ports(xml_path, x.child("input"));
     l.outputs = read_ports(xml_path, x.child("output"));
+    read_bodies(xml_path, x, l, doc.blob, depth);
     if (doc.layers.count(l.id)) throw bad(xml_path, "layer id " + std::to_string(l.id) + " twice");
     doc.layers[l.id] = std::move(l);
   }
@@ -130,6 +154,26 @@ Document load_document(const std::string& xml_path) {
   }
   if (doc.order.size() != doc.layers.size()) throw bad(xml_path, "the graph has a cycle");
   return doc;
+}
+
+}  // namespace
+
+Document load_document(const std::string& xml_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(xml_path, ec)) throw bad_input("no OpenVINO IR file at " + xml_path);
+  pugi::xml_document xml;
+  pugi::xml_parse_result parsed = xml.load_file(xml_path.c_str());
+  if (!parsed) throw bad(xml_path, std::string("malformed XML: ") + parsed.description());
+  pugi::xml_node net = xml.child("net");
+  if (!net) throw bad(xml_path, "no <net> element");
+  std::string version = net.attribute("version").value();
+  if (version != "10" && version != "11")
+    throw bad(xml_path, "IR version " + version + " is not 10 or 11");
+  fs::path bin = fs::path(xml_path).replace_extension(".bin");
+  auto blob = std::make_shared<std::string>();
+  if (fs::exists(bin, ec)) *blob = read_all(bin.string());
+  return read_network(xml_path, net, std::move(blob), 0);
 }
 
 }  // namespace mlexport::frontend::openvino_ir

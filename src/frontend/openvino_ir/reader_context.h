@@ -75,6 +75,12 @@ class Reader {
 
 using Rule = void (*)(Reader& r, const LayerDesc& l);
 
+// Reads a body network of If or Loop into `graph`: every Parameter takes the value that
+// `parameters` gives for its layer id (a Parameter without one is malformed). Returns the value
+// each Result returns, by the Result's layer id.
+std::map<int, ir::Value*> read_body(const Document& body, ir::Graph& graph,
+                                    const std::map<int, ir::Value*>& parameters);
+
 // The explicit table: OpenVINO layer type -> rule.
 const std::map<std::string, Rule>& layer_rules();
 

@@ -71,6 +71,10 @@ void rule_rdft(Reader& r, const LayerDesc& l);
 // rules_resize.cpp
 void rule_interpolate(Reader& r, const LayerDesc& l);  // Interpolate-4/11 -> Resize
 
+// rules_control.cpp
+void rule_if(Reader& r, const LayerDesc& l);    // If-8
+void rule_loop(Reader& r, const LayerDesc& l);  // Loop-5
+
 // rules_recurrent.cpp
 void rule_recurrent_sequence(Reader& r, const LayerDesc& l);  // LSTM/GRU/RNNSequence
 

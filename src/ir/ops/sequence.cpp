@@ -52,8 +52,6 @@ std::vector<OpDef> sequence_ops() {
                         {"else_branch", AttrKind::Graph},
                         {"captures", kInt, kIrOnly}}};
   if_op.type = TypeRule::Unknown;
-  if_op.no_openvino =
-      "control flow: an OpenVINO export refuses If/Loop with the reason (exit code 3)";
   OpDef loop{.name = "Loop",
              .min_inputs = 2,
              .max_inputs = kVariadic,
@@ -61,7 +59,6 @@ std::vector<OpDef> sequence_ops() {
              .traits = kHasSubgraphs,
              .attrs = {{"body", AttrKind::Graph}, {"captures", kInt, kIrOnly}}};
   loop.type = TypeRule::Unknown;
-  loop.no_openvino = if_op.no_openvino;
   ops.push_back(if_op);
   ops.push_back(loop);
   // Quantisation: output types are set by the pass that builds these nodes.

@@ -6,6 +6,10 @@
 
 namespace mlexport::emit::ov {
 
+// control_flow.cpp
+void translate_if(const ir::Node& n, Context& ctx);    // If-8 with then/else bodies
+void translate_loop(const ir::Node& n, Context& ctx);  // Loop-5 with its body
+
 // elementwise.cpp
 void translate_unary(const ir::Node& n, Context& ctx);       // Relu, Exp, Neg, HardSwish...
 void translate_arithmetic(const ir::Node& n, Context& ctx);  // Add, Sub, Mul, Div, Pow
