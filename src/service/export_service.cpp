@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <map>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "mlexport/error_codes.h"
@@ -28,6 +31,24 @@ const std::set<std::string> kFinalStages = {"completed", "failed", "cancelled"};
 
 bool is_final(const json& record) {
   return kFinalStages.count(record.value("status", "")) > 0;
+}
+
+// The export task that a project's task (project.json) names, as the studio design's task table
+// lists them; nullopt for a task with no export task (oriented detection) or none at all.
+std::optional<std::string> export_task_of(const std::string& project_task) {
+  static const std::map<std::string, std::string> kTasks = {
+      {"classification", "classification"},
+      {"detection", "detection"},
+      {"object_detection", "detection"},
+      {"instance_segmentation", "instance_segmentation"},
+      {"segmentation", "segmentation"},
+      {"semantic_segmentation", "segmentation"},
+      {"anomaly", "anomaly"},
+      {"anomaly_detection", "anomaly"},
+      {"regression", "regression"}};
+  auto it = kTasks.find(project_task);
+  if (it == kTasks.end()) return std::nullopt;
+  return it->second;
 }
 
 // Seconds between two of the record's timestamps ("2026-02-19T15:00:00.123Z").
@@ -158,7 +179,7 @@ std::string ExportService::checkpoint_sha256(const fs::path& checkpoint) {
 }
 
 ExportService::Submitted ExportService::submit(const std::string& project_id, const json& body) {
-  workspace_.project(project_id);
+  const json project = workspace_.project(project_id);
   const ExportRequest request = check_export_request(body);
   const std::string& experiment_id = request.experiment_id;
   const std::string& checkpoint = request.checkpoint;
@@ -171,7 +192,11 @@ ExportService::Submitted ExportService::submit(const std::string& project_id, co
     for (const auto& d : experiment["input_size"])
       if (d.is_number_integer()) shape.push_back(d.get<int64_t>());
   }
-  const json options = formats_.normalize_options(format, request.options, shape);
+  json options = formats_.normalize_options(format, request.options, shape);
+  // The project says what its models do: an export left at task "auto" writes the project's task
+  // into the file's metadata (a checkpoint alone cannot tell a regression head from a classifier).
+  if (options.contains("task") && options["task"] == "auto")
+    if (auto task = export_task_of(project.value("task", ""))) options["task"] = *task;
   const fs::path checkpoint_path = workspace_.checkpoint(project_id, experiment_id, checkpoint);
   const std::string checkpoint_sha = checkpoint_sha256(checkpoint_path);
   const std::string dedupe_key =

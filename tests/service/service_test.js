@@ -338,6 +338,17 @@ cases.contract = async () => {
     await waitFinal(api, forced.json.id);
     await waitFinal(api, other.json.id);
 
+    // Task "auto" takes the project's task: quality-score is a regression project, and its
+    // checkpoint alone (a one-output simple_cnn) would pass for a classifier.
+    const regression = await submit(api, 'quality-score',
+                                    {experiment_id: 'exp-simple-cnn-reg', checkpoint: 'best', format: 'onnx'});
+    assert.strictEqual(regression.json.options.task, 'regression');
+    const regressionRecord = await waitFinal(api, regression.json.id);
+    assert.strictEqual(regressionRecord.status, 'completed', JSON.stringify(regressionRecord.error));
+    const regressionBytes = fs.readFileSync(
+        path.join(ws, 'projects/quality-score/exports', regressionRecord.id, 'model.onnx'));
+    assert.ok(regressionBytes.includes(Buffer.from('regression')), 'the ONNX metadata names the task');
+
     // Download with Range and the bundle.
     const {buffer} = await downloadResumed(api, record.id);
     assert.strictEqual(sha256(buffer), record.output_sha256);
