@@ -76,8 +76,8 @@ const std::vector<OptionSpec>& option_specs() {
        "string",
        "auto",
        {{"enum",
-         {"auto", "classification", "detection", "instance_segmentation", "segmentation",
-          "anomaly", "regression"}}},
+         {"auto", "classification", "detection", "instance_segmentation", "segmentation", "anomaly",
+          "regression"}}},
        "the task written into the file's metadata; auto: the project's task (project.json), "
        "else the checkpoint's, else the architecture's (a task the architecture cannot do "
        "fails the export)",
