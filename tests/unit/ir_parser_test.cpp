@@ -201,6 +201,22 @@ TEST(PassText, InferShapesFollowsEachOpsRule) {
       "}\n");
 }
 
+TEST(PassText, InferShapesReadsAnEinsumEquation) {
+  EXPECT_EQ(after(passes::infer_shapes,
+                  "graph(%a: f32[batch,4,5], %b: f32[1,5,6], %v: f32[3,2,7]) {\n"
+                  "  %m: f32[*] = Einsum(%a, %b) {equation=\"bij, bjk -> bki\"}\n"
+                  "  %t: f32[*] = Einsum(%v) {equation=\"...ij\"}\n"
+                  "  %s: f32[*] = Einsum(%a, %b) {equation=\"...ij,...jk\"}\n"
+                  "  return %m, %t, %s\n"
+                  "}\n"),
+            "graph(%a: f32[batch,4,5], %b: f32[1,5,6], %v: f32[3,2,7]) {\n"
+            "  %m: f32[batch,6,4] = Einsum(%a, %b) {equation=\"bij, bjk -> bki\"}\n"
+            "  %t: f32[3,2,7] = Einsum(%v) {equation=\"...ij\"}\n"
+            "  %s: f32[batch,4,6] = Einsum(%a, %b) {equation=\"...ij,...jk\"}\n"
+            "  return %m, %t, %s\n"
+            "}\n");
+}
+
 TEST(PassText, LegalizeMovesASoftmaxAxisLastBeforeOpset13) {
   passes::PassContext opset11;
   opset11.opset_version = 11;

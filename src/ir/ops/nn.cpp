@@ -1,4 +1,8 @@
 // Convolution, pooling, normalisation and the linear ops.
+#include <cctype>
+#include <map>
+#include <string>
+
 #include "ir/ops/dims.h"
 #include "ir/ops/families.h"
 
@@ -108,6 +112,77 @@ ShapeResult gemm_rule(const Node& n, const ShapeEnv& env) {
   return one({(*x)[n.i("transA", 0) ? 1 : 0], (*w)[n.i("transB", 0) ? 0 : 1]});
 }
 
+// Einsum: every subscript letter stands for one size (a 1 gives way to a larger one, as
+// broadcasting does), "..." for the broadcast of what each operand's ellipsis covers. Without
+// "->", the output is the ellipsis then the letters used once, in alphabetical order.
+ShapeResult einsum_rule(const Node& n, const ShapeEnv& env) {
+  std::string eq;
+  for (char c : n.s("equation", ""))
+    if (c != ' ') eq += c;
+  const size_t arrow = eq.find("->");
+  const std::string lhs = eq.substr(0, arrow);
+  std::vector<std::string> terms(1);
+  for (char c : lhs) {
+    if (c == ',')
+      terms.emplace_back();
+    else
+      terms.back() += c;
+  }
+  if (terms.size() != n.inputs.size()) return std::nullopt;
+  std::map<char, Dim> letters;
+  std::map<char, int> uses;
+  Shape ellipsis;
+  bool any_ellipsis = false;
+  for (size_t k = 0; k < terms.size(); ++k) {
+    const Shape* shape = env.shape(n.input(k));
+    if (!shape) return std::nullopt;
+    const std::string& term = terms[k];
+    const size_t dots = term.find("...");
+    const size_t named = term.size() - (dots == std::string::npos ? 0 : 3);
+    if (shape->size() < named || (dots == std::string::npos && shape->size() != named))
+      return std::nullopt;
+    const size_t covered = shape->size() - named;
+    size_t axis = 0;
+    for (size_t i = 0; i < term.size(); ++i) {
+      if (i == dots) {
+        any_ellipsis = true;
+        ellipsis = broadcast(ellipsis, Shape(shape->begin() + static_cast<std::ptrdiff_t>(axis),
+                                             shape->begin() +
+                                                 static_cast<std::ptrdiff_t>(axis + covered)));
+        axis += covered;
+        i += 2;
+        continue;
+      }
+      const char c = term[i];
+      if (!std::isalpha(static_cast<unsigned char>(c))) return std::nullopt;
+      auto [it, fresh] = letters.emplace(c, (*shape)[axis]);
+      if (!fresh) it->second = broadcast_dim(it->second, (*shape)[axis]);
+      ++uses[c];
+      ++axis;
+    }
+  }
+  std::string rhs;
+  if (arrow != std::string::npos) {
+    rhs = eq.substr(arrow + 2);
+  } else {
+    if (any_ellipsis) rhs = "...";
+    for (const auto& [c, count] : uses)
+      if (count == 1) rhs += c;
+  }
+  Shape out;
+  for (size_t i = 0; i < rhs.size(); ++i) {
+    if (rhs.compare(i, 3, "...") == 0) {
+      out.insert(out.end(), ellipsis.begin(), ellipsis.end());
+      i += 2;
+      continue;
+    }
+    auto it = letters.find(rhs[i]);
+    if (it == letters.end()) return std::nullopt;
+    out.push_back(it->second);
+  }
+  return one(out);
+}
+
 }  // namespace
 
 std::vector<OpDef> nn_ops() {
@@ -147,7 +222,7 @@ std::vector<OpDef> nn_ops() {
       make_op("MatMul", 2, 2, {}, matmul_rule),
       make_op("Gemm", 2, 3,
               {{"alpha", kFloat}, {"beta", kFloat}, {"transA", kInt}, {"transB", kInt}}, gemm_rule),
-      make_op("Einsum", 1, kVariadic, {{"equation", kString}}, nullptr, 12),
+      make_op("Einsum", 1, kVariadic, {{"equation", kString}}, einsum_rule, 12),
   };
   for (OpDef& d : ops) {
     if (d.name == "MaxPool") d.max_outputs = 2;
