@@ -146,9 +146,9 @@ ShapeResult einsum_rule(const Node& n, const ShapeEnv& env) {
     for (size_t i = 0; i < term.size(); ++i) {
       if (i == dots) {
         any_ellipsis = true;
-        ellipsis = broadcast(ellipsis, Shape(shape->begin() + static_cast<std::ptrdiff_t>(axis),
-                                             shape->begin() +
-                                                 static_cast<std::ptrdiff_t>(axis + covered)));
+        ellipsis = broadcast(ellipsis,
+                             Shape(shape->begin() + static_cast<std::ptrdiff_t>(axis),
+                                   shape->begin() + static_cast<std::ptrdiff_t>(axis + covered)));
         axis += covered;
         i += 2;
         continue;
