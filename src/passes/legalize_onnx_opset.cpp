@@ -87,11 +87,10 @@ ir::Value* lower_or_equal(Rewriter& r, ir::Node* n) {
 using Lowering = ir::Value* (*)(Rewriter&, ir::Node*);
 const std::map<std::string_view, Lowering>& lowerings() {
   static const std::map<std::string_view, Lowering> table = {
-      {"Celu", lower_celu},
-      {"GreaterOrEqual", lower_or_equal},
-      {"HardSwish", lower_hard_swish},
-      {"LayerNormalization", lower_layer_norm},
-      {"LessOrEqual", lower_or_equal},
+      {"BitwiseAnd", lower_integer_bitwise},    {"BitwiseOr", lower_integer_bitwise},
+      {"BitwiseXor", lower_integer_bitwise},    {"Celu", lower_celu},
+      {"GreaterOrEqual", lower_or_equal},       {"HardSwish", lower_hard_swish},
+      {"LayerNormalization", lower_layer_norm}, {"LessOrEqual", lower_or_equal},
   };
   return table;
 }
@@ -106,6 +105,22 @@ bool needs_axis_moved_last(const ir::Node& n, int opset) {
 }
 
 }  // namespace
+
+bool lower_bitwise_for_openvino(ir::Graph& graph, const PassContext& /*context*/) {
+  bool changed = false;
+  std::vector<ir::Node*> todo;
+  for (const auto& n : graph.nodes())
+    if (n->op == "BitwiseAnd" || n->op == "BitwiseOr" || n->op == "BitwiseXor")
+      todo.push_back(n.get());
+  for (ir::Node* n : todo) {
+    Rewriter r(graph, n);
+    if (ir::Value* replacement = lower_integer_bitwise(r, n)) {
+      replace_node_output(graph, n, replacement);
+      changed = true;
+    }
+  }
+  return changed;
+}
 
 bool legalize_onnx_opset(ir::Graph& graph, const PassContext& context) {
   const int opset = context.opset_version;

@@ -48,6 +48,11 @@ const std::vector<Pass>& all_passes() {
       {"legalize-onnx-opset", legalize_onnx_opset,
        "rewrites ops the target opset lacks (LayerNormalization < 17, HardSwish < 14, ...)",
        L::kRequired, true, false},
+      {"lower-bitwise-openvino", lower_bitwise_for_openvino,
+       "integer BitwiseAnd/Or/Xor as arithmetic for OpenVINO IR (its read-back validation needs "
+       "ONNX opset 18 for the ops themselves)",
+       L::kRequired, false, false,
+       [](const PassContext& c) { return c.target == Target::kOpenVino; }},
       {"fold-legalized-constants", fold_constants, "folds what legalization produced", L::kSimplify,
        true, false},
       {"eliminate-dead-code", eliminate_dead_code, "removes nodes nothing uses", L::kRequired,

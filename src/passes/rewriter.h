@@ -28,6 +28,7 @@ class Rewriter {
   ir::Value* scalar(double v, ir::DType dtype) {
     return graph_.add_constant(ir::Tensor::scalar_of(dtype, v));
   }
+  ir::Value* constant(ir::Tensor t) { return graph_.add_constant(std::move(t)); }
 
  private:
   ir::Graph& graph_;
@@ -35,6 +36,10 @@ class Rewriter {
   std::string source_;
   std::string source_op_;
 };
+
+// Integer BitwiseAnd/Or/Xor as arithmetic every opset has (lower_bitwise.cpp); nullptr for other
+// element types.
+ir::Value* lower_integer_bitwise(Rewriter& r, ir::Node* n);
 
 // Makes `replacement` stand for the node's output (it keeps the output's name when the output is
 // a graph output) and drops the node.

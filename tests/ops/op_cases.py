@@ -1157,7 +1157,18 @@ case("shifts_uint8", BW,
      note="uint8 shifts are ONNX BitShift; bits shifted past bit 7 are dropped")
 case("bitwise_int", BW, fn(lambda m, a, b: (a & b, a | b, a ^ b)),
      [randint(2, 6, low=-50, high=50), randint(2, 6, low=0, high=50)],
-     note="integer and/or/xor need ONNX BitwiseAnd/Or/Xor (opset 18)")
+     note="integer and/or/xor below opset 18: bit planes (Mod/Div/Mul/ReduceSum)")
+case("bitwise_int_widths", BW,
+     fn(lambda m, a, b: tuple(
+         f(a.to(t), b.to(t)).long() for t in (torch.int8, torch.uint8, torch.int16, torch.int32)
+         for f in (torch.bitwise_and, torch.bitwise_or, torch.bitwise_xor))),
+     [randint(2, 6, low=-128, high=128), randint(2, 6, low=-128, high=128)],
+     note="every integer width; int8 and uint8 wrap as PyTorch's casts do")
+case("bitwise_int64_extremes", BW,
+     fn(lambda m, a: (a & m.c, a | m.c, a ^ m.c, m.c & 0x7F0F, m.c ^ -1),
+        c=lambda: torch.tensor([-2 ** 63, 2 ** 63 - 1, -1, 0, 123456789012345, -98765432109876])),
+     [randint(6, low=-2 ** 62, high=2 ** 62)], dynamic_batch=False,
+     note="int64 in two 32-bit halves: the extremes, -1 and values past 2^32")
 
 # ---- sampling, patches ---------------------------------------------------------------
 SA = "sampling"

@@ -66,9 +66,6 @@ const std::vector<std::string> kFamilies = {
 // ExitCode::kUnsupportedOps (exit code 3 of the CLI); an unexpected success fails the test so
 // the entry gets removed.
 const std::map<std::string, std::string> kExpectedFailures = {
-    {"bitwise_int",
-     "integer bitwise and/or/xor need ONNX BitwiseAnd/Or/Xor (opset 18); the writer stops with "
-     "exit code 3 and the opset they need"},
     {"complex_unsupported_op",
      "sin of a complex tensor: ops without a complex form are refused (exit code 3), never run "
      "on the (real, imag) pairs"},

@@ -153,9 +153,13 @@ TEST(OpenVino, select) {
                        {"masked_select", "NonZero"}});
 }
 
-// uint8 shifts: BitwiseLeftShift-15 / BitwiseRightShift-15 (other integer shifts are Mul/Div).
+// uint8 shifts: BitwiseLeftShift-15 / BitwiseRightShift-15 (other integer shifts are Mul/Div);
+// integer and/or/xor as bit planes (pass lower-bitwise-openvino).
 TEST(OpenVino, bitwise) {
-  run_cases("bitwise", {{"shifts_uint8", "BitwiseLeftShift"}});
+  run_cases("bitwise", {{"shifts_uint8", "BitwiseLeftShift"},
+                        {"bitwise_int", "ReduceSum"},
+                        {"bitwise_int_widths", "ReduceSum"},
+                        {"bitwise_int64_extremes", "ReduceSum"}});
 }
 
 // Indexing with several index tensors as GatherND-8.

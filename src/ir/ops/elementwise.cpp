@@ -59,7 +59,9 @@ OpDef with_eval(OpDef d, Evaluator e) {
 }
 
 constexpr std::string_view kBitwiseWhy =
-    "not mapped yet (OpenVINO BitwiseAnd/Or/Xor-13); the ONNX side needs opset 18 as well";
+    "rewritten into bit-plane arithmetic before the OpenVINO emitter (pass "
+    "lower-bitwise-openvino): OpenVINO's BitwiseAnd/Or/Xor-13 could not be validated here, whose "
+    "read-back runs ONNX at opset 17";
 
 OpDef no_openvino(OpDef d, std::string_view why) {
   d.no_openvino = why;

@@ -2,8 +2,8 @@
 // BitwiseAnd/Or/Xor/Not only from opset 18 and BitShift only for unsigned integers:
 //   bool:             And / Or / Xor / Not;
 //   integer not:      ~x = -x - 1 (two's complement), 255 - x for uint8;
-//   integer and/or/xor: BitwiseAnd/Or/Xor, which the ONNX writer refuses below opset 18 with the
-//                     opset it needs (no exact decomposition into arithmetic that stays small);
+//   integer and/or/xor: BitwiseAnd/Or/Xor; below opset 18 (and for OpenVINO IR) the passes
+//                     rewrite them into bit-plane arithmetic (passes/lower_bitwise.cpp);
 //   shifts:           uint8 BitShift; signed integers x * 2^s and floor(x / 2^s), exact (an
 //                     arithmetic right shift rounds toward -inf, as floor division does).
 #include <cmath>
@@ -95,7 +95,9 @@ void translate_shift(TranslateContext& ctx, const JitNode* node) {
 
 std::vector<OpRule> bitwise_rules() {
   std::vector<OpRule> rows;
-  const char* bool_or_18 = "And/Or/Xor (bool); BitwiseAnd/Or/Xor (integers: opset 18, so refused)";
+  const char* bool_or_18 =
+      "And/Or/Xor (bool); integers: BitwiseAnd/Or/Xor at opset 18, below it (and for OpenVINO) "
+      "bit planes (Mod/Div/Mul/ReduceSum)";
   for (const char* k : {"aten::bitwise_and", "aten::bitwise_and_", "aten::bitwise_or",
                         "aten::bitwise_or_", "aten::bitwise_xor", "aten::bitwise_xor_",
                         "aten::__xor__", "aten::__iand__", "aten::__ior__", "aten::__ixor__"})
