@@ -9,7 +9,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string path = fuzz::write_scratch("model.onnx", data, size);
-  mlexport::ImportOptions options;
+  mlexport::frontend::ImportOptions options;
   // One input bit picks the option, so both paths see every shape of file.
   options.dynamic_batch = size > 0 && (data[size - 1] & 1);
   try {

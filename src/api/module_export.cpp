@@ -1,4 +1,4 @@
-// Exportable's library side: a C++ module becomes a traced SourceModel and goes through the same
+// Exportable's library side: a C++ module becomes a traced TorchModel and goes through the same
 // export and validation as a file does.
 #include <cxxabi.h>
 
@@ -6,31 +6,15 @@
 #include <filesystem>
 
 #include "core/export_source.h"
-#include "emit/torch/config_value.h"
-#include "frontend/torchscript/tensor_convert.h"
-#include "frontend/torchscript/traced_function.h"
+#include "frontend/torchscript/torch_source.h"
 #include "mlexport/exportable.h"
+#include "runtime/libtorch/torch_reference.h"
+#include "torchmodel/tensor_convert.h"
+#include "torchmodel/traced_model.h"
 #include "zoo/zoo_torch.h"
 
 namespace mlexport::detail {
 namespace {
-
-frontend::checkpoint::ValuePtr to_value(const ConfigValue& v) {
-  namespace config = emit::config;
-  if (v.is_none()) return config::none();
-  if (v.is_bool()) return config::boolean(v.as_bool());
-  if (v.is_int()) return config::integer(v.as_int());
-  if (v.is_double()) return config::real(v.as_double());
-  if (v.is_string()) return config::string(v.as_string());
-  if (v.is_list()) {
-    std::vector<frontend::checkpoint::ValuePtr> items;
-    for (const auto& item : v.as_list()) items.push_back(to_value(item));
-    return config::list(items);
-  }
-  std::vector<std::pair<std::string, frontend::checkpoint::ValuePtr>> entries;
-  for (const auto& [key, item] : v.as_dict()) entries.emplace_back(key, to_value(item));
-  return config::dict(entries);
-}
 
 // Eval mode, no grad, and the derived class's prepare hook for the duration of an export; the
 // destructor puts everything back, also when the export throws.
@@ -129,23 +113,19 @@ ExportResult export_module(const ModuleExport& spec, const std::string& path,
   std::vector<std::vector<int64_t>> shapes;
   for (const auto& t : spec.sample.tensors) {
     if (!t.defined()) throw bad_input("the sample input holds an undefined tensor");
-    source.example_inputs.push_back(
-        frontend::torchscript::to_ir_tensor(t.detach().cpu().contiguous()));
+    source.example_inputs.push_back(torchmodel::to_ir_tensor(t.detach().cpu().contiguous()));
     shapes.push_back(t.sizes().vec());
   }
-  const ConfigValue config = spec.config;
   torch::nn::Module* state_module = &module;
-  auto state = [state_module, config]() -> std::optional<TorchState> {
-    TorchState out;
-    for (const auto& [key, tensor] : zoo::named_state(*state_module))
-      out.tensors.emplace_back(key, frontend::torchscript::to_ir_tensor(tensor));
-    out.config = to_value(config);
-    return out;
-  };
+  torchmodel::TracedState state;
+  state.tensors = [state_module] { return zoo::named_state(*state_module); };
+  state.config = spec.config;
   auto forward = spec.forward;
-  source.model = frontend::torchscript::make_traced_source(
+  auto model = torchmodel::make_traced_model(
       [forward](const std::vector<at::Tensor>& in) { return forward(in); },
-      spec.sample.tensors.size(), nullptr, shapes, state);
+      spec.sample.tensors.size(), nullptr, shapes, std::move(state));
+  source.model = {frontend::torchscript::make_torch_source(model),
+                  runtime::libtorch::make_torch_reference(model), torchmodel::artifacts_of(model)};
   source.architecture = spec.architecture;
   source.kind = spec.architecture.empty() ? "module" : "zoo module";
   return core::export_prepared(request, std::move(source));

@@ -8,8 +8,8 @@
 #include <mutex>
 #include <thread>
 
-#include "frontend/torchscript/torchscript_model.h"
 #include "mlexport/diagnostics.h"
+#include "runtime/libtorch/torch_reference.h"
 
 namespace mlexport {
 namespace {
@@ -87,7 +87,7 @@ std::vector<BatchItem> export_batch(const std::vector<std::string>& paths,
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const int jobs = std::clamp(options.jobs, 1, static_cast<int>(std::max<size_t>(1, paths.size())));
   // Jobs x intra-op threads stays within the cores.
-  frontend::torchscript::set_torch_threads(std::max(1, static_cast<int>(cores) / jobs));
+  runtime::libtorch::set_torch_threads(std::max(1, static_cast<int>(cores) / jobs));
   std::atomic<size_t> next{0};
   std::mutex lock;
   auto worker = [&]() {

@@ -12,13 +12,13 @@ namespace mlexport::core {
 
 std::unique_ptr<ir::Graph> build_ir(ExportJob& job, passes::Target target) {
   const ExportRequest& request = job.request;
-  ImportOptions import;
+  frontend::ImportOptions import;
   const bool dynamic = request.dynamic_axes || !request.dynamic_axes_spec.empty();
   import.dynamic_batch = dynamic;
   import.input_names = request.input_names;
   import.output_names =
       request.output_names.empty() ? default_output_names(job) : request.output_names;
-  auto graph = job.model->to_ir(job.inputs, import);
+  auto graph = job.model.source->to_ir(job.inputs, import);
   if (!request.dynamic_axes_spec.empty())
     apply_dynamic_axes(job, *graph, request.dynamic_axes_spec);
   else if (request.dynamic_axes)
@@ -26,7 +26,7 @@ std::unique_ptr<ir::Graph> build_ir(ExportJob& job, passes::Target target) {
   append_segmentation_output(*graph, job.segmentation_output);
   // The IR holds its own copy of the weights; without validation (and without dynamic axes to
   // check) the model is done with.
-  if (!request.validation.enabled && request.dynamic_axes_spec.empty()) job.model.reset();
+  if (!request.validation.enabled && request.dynamic_axes_spec.empty()) job.model = {};
   job.lap("convert");
 
   passes::PassContext context;

@@ -108,7 +108,7 @@ std::string names_of(const std::vector<ir::Value*>& values) {
 std::string model_message(ExportJob& job, const std::vector<ir::Tensor>& inputs,
                           const std::exception& eager) {
   try {
-    job.model->to_ir(inputs, ImportOptions{});
+    job.model.source->to_ir(inputs, frontend::ImportOptions{});
   } catch (const std::exception& e) {
     return first_line(e.what());
   }
@@ -206,7 +206,7 @@ void apply_dynamic_axes(ExportJob& job, ir::Graph& graph, const AxesSpec& spec) 
   }
 
   // Which output dims follow each symbol: the model run at the symbol's second size.
-  const std::vector<ir::Tensor> base = job.model->run(job.inputs);
+  const std::vector<ir::Tensor> base = job.model.reference->run(job.inputs);
   std::vector<ir::Shape> out_shapes;
   for (const auto& t : base) out_shapes.push_back(ir::fixed_shape(t.shape));
   for (const std::string& symbol : dynamic_symbols(job)) {
@@ -224,7 +224,7 @@ void apply_dynamic_axes(ExportJob& job, ir::Graph& graph, const AxesSpec& spec) 
     const std::vector<ir::Tensor> varied_inputs =
         random_inputs(varied, job.request.validation.seed + 1);
     try {
-      other = job.model->run(varied_inputs);
+      other = job.model.reference->run(varied_inputs);
     } catch (const std::exception& e) {
       throw bad_input("--dynamic_axes: " + where + " ('" + symbol +
                       "') cannot be dynamic: the model fails at size " + std::to_string(new_size) +

@@ -15,10 +15,13 @@
 #include "core/segmentation_output.h"
 #include "core/task_metadata.h"
 #include "frontend/onnx/onnx_source.h"
-#include "frontend/torchscript/operator_libraries.h"
-#include "frontend/torchscript/torchscript_model.h"
+#include "frontend/torchscript/torch_source.h"
 #include "frontend/zoo_checkpoint/zoo_source.h"
 #include "passes/pass.h"
+#include "runtime/libtorch/torch_reference.h"
+#include "runtime/onnx_file_reference.h"
+#include "torchmodel/operator_libraries.h"
+#include "torchmodel/torch_model_handle.h"
 #include "zoo/zoo.h"
 
 namespace mlexport {
@@ -61,7 +64,7 @@ void check_writable_folder(const std::string& output_path) {
   if (fs::is_directory(output_path, ec)) throw bad_input(output_path + " is a directory");
 }
 
-Specs resolve_specs(const ExportRequest& request, const SourceModel& model) {
+Specs resolve_specs(const ExportRequest& request, const frontend::Source& model) {
   const size_t num_inputs = model.num_inputs();
   std::vector<InputSpec> specs = request.inputs;
   if (specs.empty()) {
@@ -117,21 +120,34 @@ std::string checkpoint_task(const ExportRequest& request, const core::Checkpoint
   return task;
 }
 
+// A PyTorch model's IR source, LibTorch reference and artifacts, sharing the one loaded model.
+core::OpenedModel open_torch_model(std::shared_ptr<torchmodel::TorchModel> model) {
+  return {frontend::torchscript::make_torch_source(model),
+          runtime::libtorch::make_torch_reference(model), torchmodel::artifacts_of(model)};
+}
+
+// An ONNX file: imported as the IR source; ONNX Runtime on the original file is the reference.
+core::OpenedModel open_onnx_model(const std::string& path) {
+  auto source = std::make_unique<frontend::onnx::OnnxSourceModel>(path);
+  auto reference = std::make_unique<runtime::OnnxFileReference>(path, source->input_shapes());
+  return {std::move(source), std::move(reference), nullptr};
+}
+
 // Opens the model: TorchScript as it is, checkpoints through the zoo, ONNX files (given as
 // --onnx_path without a model) through the ONNX frontend.
 // `input_chw` receives the input size the checkpoint records, if any.
-std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportResult& result,
-                                         std::vector<int64_t>& input_chw) {
+core::OpenedModel open_source(const ExportRequest& request, ExportResult& result,
+                              std::vector<int64_t>& input_chw) {
   if (request.model_path.empty()) {
     result.source_kind = "onnx";
     emit_event(request, "INFO", "Loading ONNX model from " + request.onnx_path);
-    return frontend::onnx::open_onnx_source(request.onnx_path);
+    return open_onnx_model(request.onnx_path);
   }
   const core::SourceKind kind = core::detect_source_kind(request.model_path);
   if (kind == core::SourceKind::kTorchScript) {
     result.source_kind = "torchscript";
     emit_event(request, "INFO", "Loading model from " + request.model_path);
-    return frontend::torchscript::TorchScriptModel::load(request.model_path);
+    return open_torch_model(torchmodel::load_torchscript(request.model_path));
   }
   result.source_kind = kind == core::SourceKind::kSafetensors ? "safetensors" : "checkpoint";
   emit_event(request, "INFO", "Loading checkpoint from " + request.model_path);
@@ -158,8 +174,8 @@ std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportRes
                        : task == "regression" && info.num_outputs > 0 ? info.num_outputs
                                                                       : info.num_classes;
   frontend::zoo_checkpoint::StateReport report;
-  auto source = frontend::zoo_checkpoint::make_zoo_source(arch, head, info.state,
-                                                          !request.non_strict, &report);
+  auto model = frontend::zoo_checkpoint::make_zoo_model(arch, head, info.state, !request.non_strict,
+                                                        &report);
   const std::string family = zoo::model_family(arch);
   const std::string variant =
       task == "classification" ? (family == "custom" ? "custom" : "base") : task;
@@ -189,7 +205,7 @@ std::unique_ptr<SourceModel> open_source(const ExportRequest& request, ExportRes
                    " outputs; the names are recorded as they are");
   result.metadata = info.metadata;
   input_chw = info.input_chw;
-  return source;
+  return open_torch_model(std::move(model));
 }
 
 void check_request(const ExportRequest& request, bool in_memory) {
@@ -343,8 +359,7 @@ void adopt_file_inputs(core::ExportJob& job, const std::string& path) {
 ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* prepared,
                            ExportResult& result, fs::path& created_folder) {
   check_request(request, prepared != nullptr);
-  frontend::torchscript::load_operator_libraries(
-      request.ops_libraries);  // before any model is read
+  torchmodel::load_operator_libraries(request.ops_libraries);  // before any model is read
   const core::FormatRow& format =
       resolve_format(request, prepared != nullptr || !request.model_path.empty());
   result.format = format.info.name;
@@ -385,13 +400,13 @@ ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* p
     shape.insert(shape.begin(), request.batch_size > 0 ? request.batch_size : 1);
     effective.inputs.push_back({shape, "float32"});
   }
-  job.specs = resolve_specs(effective, *job.model);
+  job.specs = resolve_specs(effective, *job.model.source);
   {
     std::vector<bool> complex;
     for (const InputSpec& spec : effective.inputs)
       complex.push_back(core::is_complex_dtype(spec.dtype));
     if (std::find(complex.begin(), complex.end(), true) != complex.end())
-      job.model->set_complex_inputs(complex);
+      job.model.source->set_complex_inputs(complex);
   }
   if (request.validate_only && format.info.name == "onnx") adopt_file_inputs(job, output_path);
   if (request.input_names.size() > job.specs.size())
@@ -439,7 +454,7 @@ ExportResult run_export_in(const ExportRequest& request, core::PreparedSource* p
     if (request.validation.enabled) {
       result.validation = format.validate(job);
       job.lap("validate");
-    } else if (!request.dynamic_axes_spec.empty() && job.model) {
+    } else if (!request.dynamic_axes_spec.empty() && job.model.source) {
       // Even unvalidated, a file never keeps a named dim that only looks dynamic (only formats
       // that take named axes get here).
       format.validate(job);

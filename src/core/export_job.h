@@ -1,6 +1,6 @@
 // One export in progress, shared by the format writers (internal, torch-free). What a job does
 // lives beside it, one file each: build_ir.h (the IR after the passes), validation_loop.h (the
-// comparison with the source model), tolerance.h, export_metadata.h, file_sha256.h.
+// comparison with the model's reference), tolerance.h, export_metadata.h, file_sha256.h.
 #pragma once
 
 #include <chrono>
@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/opened_model.h"
 #include "core/segmentation_output.h"
-#include "frontend/source_model.h"
 #include "ir/graph.h"
 #include "mlexport/export.h"
 #include "mlexport/formats.h"
@@ -47,7 +47,7 @@ struct ExportJob {
   const ExportRequest& request;
   ExportResult& result;
   const FormatInfo& format;
-  std::unique_ptr<SourceModel> model;
+  OpenedModel model;
   Specs specs;
   std::vector<ir::Tensor> inputs;  // the first validation sample, also the tracing example
   std::string output_path;
@@ -62,7 +62,7 @@ struct ExportJob {
   std::string precision;  // bands to judge by; empty: the request's precision
   // Data-dependent control flow: whether the model has any, and what the compared inputs took.
   bool has_control_flow = false;
-  ControlFlowCoverage control_flow;
+  ir::ControlFlowCoverage control_flow;
   // --segmentation_output, parsed.
   SegmentationOutput segmentation_output;
   // Detections matched over the samples compared so far (--compare detections).

@@ -5,13 +5,13 @@
 #include <string>
 #include <vector>
 
-#include "frontend/source_model.h"
+#include "core/opened_model.h"
 #include "mlexport/export.h"
 
 namespace mlexport::core {
 
 struct PreparedSource {
-  std::unique_ptr<SourceModel> model;
+  OpenedModel model;
   std::vector<ir::Tensor> example_inputs;  // tracing example and first validation sample
   std::string kind = "module";
   std::string architecture;  // a zoo architecture, when the module is one

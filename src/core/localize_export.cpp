@@ -85,7 +85,7 @@ void localize(ExportJob& job, const ExposedGraph& exposed, const validate::Toler
   const Localize mode = job.request.validation.localize;
   if (mode == Localize::kNever || (mode == Localize::kAuto && result.status == "PASS")) return;
   Divergence& d = result.divergence;
-  if (!job.graph || !job.model) {
+  if (!job.graph || !job.model.reference) {
     d.ran = true;
     d.note = "localisation needs the IR of an export made in this run (not --validate_only)";
     return;
@@ -96,7 +96,7 @@ void localize(ExportJob& job, const ExposedGraph& exposed, const validate::Toler
   options.budget_bytes = job.request.validation.localize_budget_bytes;
   options.exposable = [&exposed](const ir::Value* v) { return exposed.find(v) != nullptr; };
   auto reference = [&job](const std::vector<std::string>& keys) {
-    return job.model->reference_values(job.inputs, keys);
+    return job.model.reference->reference_values(job.inputs, keys);
   };
   auto run = [&job, &exposed](const std::vector<const ir::Value*>& values) {
     return run_exposed(job, exposed, values);

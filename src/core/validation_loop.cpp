@@ -53,10 +53,11 @@ void compare_samples(ExportJob& job, const Runner& exported,
                      const std::vector<std::vector<ir::Tensor>>& samples,
                      const validate::Tolerance& tolerance, ValidationResult& result) {
   for (const auto& inputs : samples) {
-    const std::vector<ir::Tensor> scores = job.model->run(inputs);
+    const std::vector<ir::Tensor> scores = job.model.reference->run(inputs);
     const std::vector<ir::Tensor> reference =
         apply_segmentation_output(scores, job.segmentation_output);
-    if (job.has_control_flow) job.control_flow.merge(job.model->control_flow_coverage(inputs));
+    if (job.has_control_flow)
+      job.control_flow.merge(job.model.reference->control_flow_coverage(inputs));
     runtime::RunResult run = exported(inputs);
     result.runtime = run.runtime;
     if (run.outputs.size() != reference.size())
@@ -148,13 +149,13 @@ void cover_control_flow(ExportJob& job, const Runner& exported,
     const Specs& specs = shapes[attempt % shapes.size()];
     std::vector<ir::Tensor> candidate =
         scaled_inputs(specs, seed++, kScales[attempt % std::size(kScales)]);
-    ControlFlowCoverage taken;
+    ir::ControlFlowCoverage taken;
     try {
-      taken = job.model->control_flow_coverage(candidate);
+      taken = job.model.reference->control_flow_coverage(candidate);
     } catch (const Error&) {
       continue;  // inputs the model itself refuses
     }
-    ControlFlowCoverage merged = job.control_flow;
+    ir::ControlFlowCoverage merged = job.control_flow;
     merged.merge(taken);
     if (merged.summary() == job.control_flow.summary()) continue;
     compare_samples(job, exported, {candidate}, tolerance, result);
@@ -181,7 +182,7 @@ ValidationResult validate_with(ExportJob& job, const Runner& exported,
       samples.push_back(random_inputs(job.specs, request.validation.seed + 100 + s));
   for (const std::string& path : request.validation.more_sample_inputs)
     samples.push_back(load_sample_inputs(path));
-  job.control_flow = job.model->control_flow_coverage(job.inputs);
+  job.control_flow = job.model.reference->control_flow_coverage(job.inputs);
   job.has_control_flow = !job.control_flow.empty();
   compare_samples(job, exported, samples, tolerance, result);
   // Formats written without the IR (TorchScript, torch) are dynamic in dim 0 by nature.

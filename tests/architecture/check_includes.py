@@ -23,7 +23,7 @@ def module_of(path):
     if parts[0] == "apps" and len(parts) > 2:
         return "apps/" + parts[1]
     if parts[0] == "src" and len(parts) > 2:
-        if parts[1] in ("frontend", "emit"):
+        if parts[1] in ("frontend", "emit", "runtime"):
             return parts[1] + "/" + parts[2] if len(parts) > 3 else parts[1]
         return parts[1]
     return None

@@ -171,7 +171,7 @@ TEST(Unsupported, OpsetsOutsideSevenToSeventeen) {
   }
 }
 
-TEST(Unsupported, SourceModelRefusesAtOpen) {
+TEST(Unsupported, SourceRefusesAtOpen) {
   try {
     open_onnx_source(fixture("bad/custom_domain.onnx"));
     ADD_FAILURE() << "opened";

@@ -1,5 +1,5 @@
 // What the importer makes of each ONNX form: operands moved into the IR's attributes, older
-// opsets rewritten, constants, names, dtypes and shapes, and the SourceModel around it.
+// opsets rewritten, constants, names, dtypes and shapes, and the Source around it.
 #include <gtest/gtest.h>
 
 #include "frontend/onnx/onnx_import.h"
@@ -407,10 +407,10 @@ TEST(Source, DescribesInputsAndChecksExamples) {
   EXPECT_TRUE(fixed.to_ir({pair}, dynamic));
 }
 
-TEST(Source, OpenOnnxSourceGivesASourceModel) {
+TEST(Source, OpenOnnxSourceGivesASource) {
   const std::string path = fixture("resnet18_op17.onnx");
   ASSERT_FALSE(path.empty());
-  std::unique_ptr<SourceModel> source = open_onnx_source(path);
+  std::unique_ptr<frontend::Source> source = open_onnx_source(path);
   EXPECT_EQ(source->num_inputs(), 1u);
   EXPECT_EQ(source->default_input_shapes(), (std::vector<std::vector<int64_t>>{{1, 3, 64, 64}}));
 }

@@ -28,10 +28,11 @@
 #include <string>
 #include <vector>
 
-#include "frontend/torchscript/torchscript_model.h"
 #include "io/npy.h"
 #include "mlexport/export.h"
+#include "runtime/libtorch/torch_reference.h"
 #include "runtime/onnxruntime_runner.h"
+#include "torchmodel/torch_model_handle.h"
 
 namespace mlexport {
 namespace {
@@ -176,7 +177,7 @@ TEST_P(LanguageModel, DynamicBatchAndSequenceOnnx) {
   make_sequence_dynamic(onnx, f.meta["inputs"]);
   if (HasFatalFailure()) return;
 
-  auto eager = frontend::torchscript::TorchScriptModel::load(f.pt.string());
+  auto eager = runtime::libtorch::make_torch_reference(torchmodel::load_torchscript(f.pt.string()));
   for (const fs::path& set : {f.inputs_a, f.inputs_b}) {
     std::vector<ir::Tensor> inputs = read_inputs(set);
     std::vector<ir::Tensor> want = eager->run(inputs);

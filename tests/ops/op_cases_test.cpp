@@ -38,12 +38,13 @@
 #include <string>
 #include <vector>
 
-#include "frontend/torchscript/torchscript_model.h"
 #include "io/npy.h"
 #include "ir/tensor.h"
 #include "mlexport/diagnostics.h"
 #include "mlexport/export.h"
+#include "runtime/libtorch/torch_reference.h"
 #include "runtime/onnxruntime_runner.h"
+#include "torchmodel/torch_model_handle.h"
 
 namespace mlexport {
 namespace {
@@ -463,7 +464,9 @@ CaseResult run_case(const CaseInfo& c, const RunOptions& options, const fs::path
       std::vector<Tensor> eager;
       {
         Timer timer(timings.eager_s);
-        eager = frontend::torchscript::TorchScriptModel::load(request.model_path)->run(inputs2);
+        eager = runtime::libtorch::make_torch_reference(
+                    torchmodel::load_torchscript(request.model_path))
+                    ->run(inputs2);
       }
       runtime::RunResult run;
       {

@@ -45,7 +45,7 @@ void run_export(const std::map<std::string, std::string>& flags) {
 void run_reader(const std::string& what, const std::string& path) {
   using namespace mlexport;
   if (what == "import_onnx") {
-    (void)frontend::onnx::import_onnx(path, ImportOptions{});
+    (void)frontend::onnx::import_onnx(path, frontend::ImportOptions{});
   } else if (what == "read_openvino_ir") {
     (void)frontend::openvino_ir::read_openvino_ir(path);
   } else if (what == "read_npy") {

@@ -1,7 +1,7 @@
 // The torch format: a torch.save-compatible zip with the state dict and the model configuration,
-// written by mlexport's own pickle writer. Its checker reads it back with mlexport's reader (every
-// tensor bit-identical) right after writing; validation then rebuilds a zoo model from the file
-// and compares it with the source.
+// written by mlexport's own pickle writer from the model's TorchStateSource capability. Its checker
+// reads it back with mlexport's reader (every tensor bit-identical) right after writing; validation
+// then rebuilds a zoo model from the file and compares it with the source.
 #include <filesystem>
 
 #include "core/checkpoint_info.h"
@@ -11,13 +11,16 @@
 #include "core/validation_loop.h"
 #include "emit/torch/config_value.h"
 #include "emit/torch/torch_checkpoint.h"
+#include "emit/torch/torch_state_source.h"
 #include "frontend/zoo_checkpoint/zoo_source.h"
+#include "runtime/libtorch/torch_reference.h"
 
 namespace mlexport::core {
 namespace {
 
 emit::TorchCheckpoint checkpoint_of(ExportJob& job) {
-  std::optional<TorchState> state = job.model->torch_state();
+  auto* source = emit::find_capability<emit::TorchStateSource>(job.model.artifacts.get());
+  std::optional<emit::TorchState> state = source ? source->torch_state() : std::nullopt;
   if (!state)
     throw bad_input("a " + job.result.source_kind +
                     " model has no state dict to save in the torch format");
@@ -58,8 +61,9 @@ ValidationResult validate_torch(ExportJob& job) {
     return result;
   }
   CheckpointInfo info = read_checkpoint(job.output_path, SourceKind::kTorchCheckpoint);
-  std::shared_ptr<SourceModel> rebuilt(frontend::zoo_checkpoint::make_zoo_source(
-      job.result.architecture, info.num_classes, info.state, true, nullptr));
+  std::shared_ptr<runtime::Reference> rebuilt =
+      runtime::libtorch::make_torch_reference(frontend::zoo_checkpoint::make_zoo_model(
+          job.result.architecture, info.num_classes, info.state, true, nullptr));
   Runner run = [rebuilt](const std::vector<ir::Tensor>& inputs) {
     runtime::RunResult result;
     result.outputs = rebuilt->run(inputs);

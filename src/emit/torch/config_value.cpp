@@ -194,4 +194,20 @@ ValuePtr class_config(std::string_view class_path, ValuePtr init_args) {
   return dict({{"class_path", std::string(class_path)}, {"init_args", init_args}});
 }
 
+ValuePtr from_config_value(const ConfigValue& v) {
+  if (v.is_none()) return none();
+  if (v.is_bool()) return boolean(v.as_bool());
+  if (v.is_int()) return integer(v.as_int());
+  if (v.is_double()) return real(v.as_double());
+  if (v.is_string()) return string(v.as_string());
+  if (v.is_list()) {
+    std::vector<ValuePtr> items;
+    for (const auto& item : v.as_list()) items.push_back(from_config_value(item));
+    return list(items);
+  }
+  std::vector<std::pair<std::string, ValuePtr>> entries;
+  for (const auto& [key, item] : v.as_dict()) entries.emplace_back(key, from_config_value(item));
+  return dict(entries);
+}
+
 }  // namespace mlexport::emit::config

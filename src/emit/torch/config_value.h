@@ -25,6 +25,7 @@
 
 #include "frontend/checkpoint/value.h"
 #include "ir/tensor.h"
+#include "mlexport/config_value.h"
 
 namespace mlexport::emit::config {
 
@@ -101,5 +102,8 @@ ValuePtr enum_value(std::string_view name);
 // {"class_path": class_path, "init_args": init_args}; init_args must be a dict (bad_input if
 // not); class_path must look like "pkg.module.ClassName".
 ValuePtr class_config(std::string_view class_path, ValuePtr init_args);
+
+// The public ConfigValue (an Exportable's config()) as a Value tree.
+ValuePtr from_config_value(const ConfigValue& value);
 
 }  // namespace mlexport::emit::config

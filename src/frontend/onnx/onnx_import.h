@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "frontend/source_model.h"
+#include "frontend/source.h"
 #include "ir/graph.h"
 
 namespace mlexport::frontend::onnx {

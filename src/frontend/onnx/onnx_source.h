@@ -1,5 +1,5 @@
-// An ONNX file as a model source: ONNX Runtime running the ORIGINAL file is the validation
-// reference, and the imported graph is the IR that other formats are written from.
+// An ONNX file as a model source: the imported graph is the IR that other formats are written
+// from. Its reference (ONNX Runtime running the original file) is runtime/onnx_file_reference.h.
 #pragma once
 
 #include <memory>
@@ -8,19 +8,15 @@
 #include <vector>
 
 #include "frontend/onnx/onnx_import.h"
-#include "frontend/source_model.h"
+#include "frontend/source.h"
 
 namespace mlexport::frontend::onnx {
 
-class OnnxSourceModel : public SourceModel {
+class OnnxSourceModel : public Source {
  public:
   // Imports `path` at once, so a bad or unsupported file fails here (errors as import_onnx).
   explicit OnnxSourceModel(std::string path);
 
-  // The original file in ONNX Runtime (runtime/onnxruntime_runner.h), inputs by position. A
-  // file fixed at batch 1 given a larger batch (validating a dynamic-batch conversion) runs
-  // sample by sample, its outputs stacked along dim 0.
-  std::vector<ir::Tensor> run(const std::vector<ir::Tensor>& inputs) override;
   // The imported graph. With options.dynamic_batch a fixed dim 0 of inputs and outputs becomes
   // "batch_size" (the file is imported again so the symbol reaches every value). The shapes are
   // the file's; `example_inputs` (may be empty) are only checked: kBadInput when they do not fit
@@ -33,6 +29,8 @@ class OnnxSourceModel : public SourceModel {
   // The file's input element types (token ids are int64, not the float32 a default would be).
   std::vector<ir::DType> default_input_dtypes() const override;
 
+  // The file's input shapes as declared (nullopt: no rank), for the reference run.
+  std::vector<std::optional<ir::Shape>> input_shapes() const;
   std::vector<std::string> input_names() const;
   int opset() const { return opset_; }
   const std::string& producer() const { return producer_; }
@@ -45,9 +43,6 @@ class OnnxSourceModel : public SourceModel {
   };
 
   void check_examples(const std::vector<ir::Tensor>& examples, bool dynamic_batch) const;
-  // The batch of `inputs` when every file input is fixed at batch 1 and they all have another
-  // one; 0 otherwise.
-  int64_t batch_beyond_file(const std::vector<ir::Tensor>& inputs) const;
 
   std::string path_;
   std::unique_ptr<ir::Graph> graph_;  // imported with default options; handed out once
@@ -56,7 +51,7 @@ class OnnxSourceModel : public SourceModel {
   std::string producer_;
 };
 
-// Opens an ONNX file as a SourceModel (throws as import_onnx does).
-std::unique_ptr<SourceModel> open_onnx_source(const std::string& path);
+// Opens an ONNX file as a Source (throws as import_onnx does).
+std::unique_ptr<Source> open_onnx_source(const std::string& path);
 
 }  // namespace mlexport::frontend::onnx

@@ -8,8 +8,8 @@
 #include <unordered_set>
 
 #include "frontend/torchscript/graph_walker.h"
-#include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
+#include "torchmodel/tensor_convert.h"
 
 namespace mlexport::frontend::torchscript {
 namespace {
@@ -63,9 +63,9 @@ class BatchSymbols {
 
 }  // namespace
 
-ControlFlowCoverage run_control_flow(const std::shared_ptr<torch::jit::Graph>& jit_graph,
-                                     const std::vector<at::Tensor>& inputs,
-                                     const ControlFlowCoverage& sites) {
+ir::ControlFlowCoverage run_control_flow(const std::shared_ptr<torch::jit::Graph>& jit_graph,
+                                         const std::vector<at::Tensor>& inputs,
+                                         const ir::ControlFlowCoverage& sites) {
   ir::Graph scratch;
   GraphWalker walker(scratch, false);
   walker.keep_exact_values();
@@ -79,7 +79,7 @@ ControlFlowCoverage run_control_flow(const std::shared_ptr<torch::jit::Graph>& j
     }
   }
   walker.run_only(jit_graph->block());
-  ControlFlowCoverage out;
+  ir::ControlFlowCoverage out;
   for (const auto& [where, b] : walker.coverage_.ifs)
     if (sites.ifs.count(where)) out.ifs[where] = b;
   for (const auto& [where, counts] : walker.coverage_.loops)
@@ -90,7 +90,7 @@ ControlFlowCoverage run_control_flow(const std::shared_ptr<torch::jit::Graph>& j
 std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>& jit_graph,
                                         const std::vector<at::Tensor>& example_inputs,
                                         const ImportOptions& options,
-                                        ControlFlowCoverage* control_flow) {
+                                        ir::ControlFlowCoverage* control_flow) {
   auto graph = std::make_unique<ir::Graph>();
   GraphWalker walker(*graph, options.dynamic_batch);
   TranslateContext& ctx = walker.ctx();
@@ -113,7 +113,7 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
     std::vector<int64_t> sizes = t.sizes().vec();
     if (t.is_complex()) sizes.push_back(2);
     ir::Value* v = graph->add_input(io_name(options.input_names, k, tensor_inputs.size(), "input"),
-                                    to_ir_dtype(c10::toRealValueType(t.scalar_type())),
+                                    torchmodel::to_ir_dtype(c10::toRealValueType(t.scalar_type())),
                                     symbols.input(sizes, k));
     ctx.record(tensor_inputs[k], t, false);
     ctx.bind(tensor_inputs[k], v);

@@ -6,7 +6,8 @@
 
 #include <memory>
 
-#include "frontend/torchscript/torchscript_model.h"
+#include "frontend/source.h"
+#include "ir/control_flow_coverage.h"
 #include "ir/graph.h"
 
 namespace mlexport::frontend::torchscript {
@@ -16,12 +17,12 @@ namespace mlexport::frontend::torchscript {
 std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>& graph,
                                         const std::vector<at::Tensor>& example_inputs,
                                         const ImportOptions& options,
-                                        ControlFlowCoverage* control_flow = nullptr);
+                                        ir::ControlFlowCoverage* control_flow = nullptr);
 
 // Runs the graph on `inputs` and reports what it took at each site of `sites` (from
 // import_graph).
-ControlFlowCoverage run_control_flow(const std::shared_ptr<torch::jit::Graph>& graph,
-                                     const std::vector<at::Tensor>& inputs,
-                                     const ControlFlowCoverage& sites);
+ir::ControlFlowCoverage run_control_flow(const std::shared_ptr<torch::jit::Graph>& graph,
+                                         const std::vector<at::Tensor>& inputs,
+                                         const ir::ControlFlowCoverage& sites);
 
 }  // namespace mlexport::frontend::torchscript

@@ -9,8 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "frontend/source_model.h"
 #include "frontend/torchscript/translate_context.h"
+#include "ir/control_flow_coverage.h"
 #include "mlexport/diagnostics.h"
 
 namespace mlexport::frontend::torchscript {
@@ -94,7 +94,7 @@ class GraphWalker {
   std::unordered_map<const JitValue*, ir::Value*> stacked_lists_;
 
  public:
-  ControlFlowCoverage coverage_;
+  ir::ControlFlowCoverage coverage_;
 };
 
 }  // namespace mlexport::frontend::torchscript

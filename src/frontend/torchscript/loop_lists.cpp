@@ -1,7 +1,7 @@
 // Lists built in a loop: `out.append(t)` in a Loop body makes t a scan output of the Loop (the
 // items stacked along a new axis 0), and the list's uses after the loop read that stack.
 #include "frontend/torchscript/graph_walker.h"
-#include "frontend/torchscript/tensor_convert.h"
+#include "torchmodel/tensor_convert.h"
 
 namespace mlexport::frontend::torchscript {
 
@@ -16,7 +16,7 @@ bool GraphWalker::translate_list_use(const JitNode* node) {
       const auto& recorded = ctx_.recorded(list).toListRef();
       for (size_t k = 0; k + 1 < recorded.size(); ++k) {
         if (!recorded[k].isTensor()) return false;
-        items.push_back(ctx_.constant(to_ir_tensor(recorded[k].toTensor())));
+        items.push_back(ctx_.constant(torchmodel::to_ir_tensor(recorded[k].toTensor())));
       }
     } else {
       items = ctx_.tensor_list(list);

@@ -1,7 +1,7 @@
 #include "frontend/torchscript/translate_context.h"
 
-#include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
+#include "torchmodel/tensor_convert.h"
 
 namespace mlexport::frontend::torchscript {
 namespace {
@@ -96,7 +96,8 @@ bool TranslateContext::is_static(const JitValue* v) const {
 
 ir::DType TranslateContext::dtype(const JitValue* v) const {
   const c10::IValue& r = recorded(v);
-  if (r.isTensor()) return to_ir_dtype(c10::toRealValueType(r.toTensor().scalar_type()));
+  if (r.isTensor())
+    return torchmodel::to_ir_dtype(c10::toRealValueType(r.toTensor().scalar_type()));
   if (r.isComplexDouble()) return ir::DType::Float32;
   if (r.isInt()) return ir::DType::Int64;
   if (r.isDouble()) return ir::DType::Float32;
@@ -176,7 +177,7 @@ ir::Value* TranslateContext::constant(ir::Tensor t, const std::string& hint) {
 }
 
 ir::Value* TranslateContext::from_ivalue(const c10::IValue& r, const JitValue* v) {
-  if (r.isTensor()) return constant(to_ir_tensor(r.toTensor()), "const");
+  if (r.isTensor()) return constant(torchmodel::to_ir_tensor(r.toTensor()), "const");
   if (r.isInt()) return constant(ir::Tensor::scalar_int64(r.toInt()));
   if (r.isDouble()) return constant(ir::Tensor::scalar_of(ir::DType::Float32, r.toDouble()));
   if (r.isBool()) return constant(ir::Tensor::scalar_of(ir::DType::Bool, r.toBool()));
@@ -241,7 +242,8 @@ std::vector<ir::Value*> TranslateContext::tensor_list(const JitValue* v) {
   std::vector<ir::Value*> items;
   const c10::IValue& r = s.recorded;
   if (r.isTensorList()) {
-    for (const at::Tensor& t : r.toTensorVector()) items.push_back(constant(to_ir_tensor(t)));
+    for (const at::Tensor& t : r.toTensorVector())
+      items.push_back(constant(torchmodel::to_ir_tensor(t)));
   } else if (r.isTuple()) {
     for (const c10::IValue& e : r.toTupleRef().elements()) items.push_back(from_ivalue(e, v));
   } else if (r.isList()) {
@@ -299,7 +301,7 @@ void describe(ir::Value* v, const c10::IValue& r, bool dynamic_batch) {
   if (v->producer == nullptr) return;  // graph inputs and constants keep what they have
   if (r.isTensor()) {
     const at::Tensor& t = r.toTensor();
-    v->dtype = to_ir_dtype(c10::toRealValueType(t.scalar_type()));
+    v->dtype = torchmodel::to_ir_dtype(c10::toRealValueType(t.scalar_type()));
     // A nested tensor has no sizes; its translator gave the padded dense shape.
     if (!t.is_nested()) v->shape = ir::fixed_shape(t.sizes().vec());
     if (t.is_complex()) v->shape->push_back(ir::Dim::fixed(2));  // (real, imag) pairs

@@ -4,11 +4,10 @@
 #include <map>
 #include <set>
 
-#include "emit/torch/config_value.h"
-#include "frontend/torchscript/tensor_convert.h"
-#include "frontend/torchscript/traced_function.h"
 #include "frontend/zoo_checkpoint/zoo_loader.h"
 #include "mlexport/diagnostics.h"
+#include "torchmodel/tensor_convert.h"
+#include "torchmodel/traced_model.h"
 #include "zoo/zoo_torch.h"
 
 namespace mlexport::frontend::zoo_checkpoint {
@@ -69,16 +68,16 @@ bool state_has_aux(const NamedTensors& state, const std::string& prefix) {
 
 }  // namespace
 
-checkpoint::ValuePtr zoo_config(const std::string& arch, int64_t num_classes, bool with_aux) {
+ConfigValue zoo_config(const std::string& arch, int64_t num_classes, bool with_aux) {
   const std::string module =
       zoo::model_family(arch) == "custom" || zoo::model_task(arch) == "anomaly" ? "mlexport.zoo."
       : zoo::model_task(arch) == "segmentation" ? "torchvision.models.segmentation."
                                                 : "torchvision.models.";
-  std::vector<std::pair<std::string, checkpoint::ValuePtr>> args;
+  ConfigValue::Dict args;
   if (zoo::model_task(arch) != "anomaly")  // an anomaly model has statistics, not classes
-    args.emplace_back("num_classes", emit::config::integer(num_classes));
-  if (zoo::has_aux_classifier(arch)) args.emplace_back("aux_loss", emit::config::boolean(with_aux));
-  return emit::config::class_config(module + arch, emit::config::dict(args));
+    args.emplace_back("num_classes", num_classes);
+  if (zoo::has_aux_classifier(arch)) args.emplace_back("aux_loss", with_aux);
+  return ConfigValue::object(module + arch, std::move(args));
 }
 
 zoo::ZooModel load_zoo_model(const std::string& arch, int64_t num_classes,
@@ -113,7 +112,7 @@ zoo::ZooModel load_zoo_model(const std::string& arch, int64_t num_classes,
     // no intermediate copy is made (the state outlives this call).
     tensors[key.substr(r.stripped_prefix.size())] =
         at::from_blob(const_cast<std::byte*>(tensor.raw()), tensor.shape,
-                      at::TensorOptions().dtype(torchscript::to_torch_dtype(tensor.dtype)));
+                      at::TensorOptions().dtype(torchmodel::to_torch_dtype(tensor.dtype)));
   }
   if (const auto fit = zoo::find_entry(arch).fit_to_state) fit(*model.module, tensors);
   std::vector<std::string> missing, unexpected, mismatched;
@@ -134,32 +133,26 @@ zoo::ZooModel load_zoo_model(const std::string& arch, int64_t num_classes,
   return model;
 }
 
-std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t num_classes,
-                                             const NamedTensors& state, bool strict,
-                                             StateReport* report) {
+std::shared_ptr<torchmodel::TorchModel> make_zoo_model(const std::string& arch, int64_t num_classes,
+                                                       const NamedTensors& state, bool strict,
+                                                       StateReport* report) {
   StateReport local;
   StateReport& r = report ? *report : local;
   zoo::ZooModel model = load_zoo_model(arch, num_classes, state, strict, &r);
-  num_classes = r.num_classes;
   std::vector<int64_t> shape = zoo::default_input_shape(arch);
   shape.insert(shape.begin(), 1);
   auto forward = model.forward;
   auto forward_outputs = model.forward_outputs;
   auto module = model.module;
-  const bool with_aux = r.with_aux;
-  auto torch_state = [module, arch, num_classes, with_aux]() -> std::optional<TorchState> {
-    TorchState out;
-    for (const auto& [key, tensor] : zoo::named_state(*module))
-      out.tensors.emplace_back(key, torchscript::to_ir_tensor(tensor));
-    out.config = zoo_config(arch, num_classes, with_aux);
-    return out;
-  };
-  return torchscript::make_traced_source(
+  torchmodel::TracedState torch_state;
+  torch_state.tensors = [module] { return zoo::named_state(*module); };
+  torch_state.config = zoo_config(arch, r.num_classes, r.with_aux);
+  return torchmodel::make_traced_model(
       [forward, forward_outputs](const std::vector<at::Tensor>& in) {
         return forward_outputs ? forward_outputs(in.at(0))
                                : std::vector<at::Tensor>{forward(in.at(0))};
       },
-      1, model.module, {shape}, torch_state);
+      1, model.module, {shape}, std::move(torch_state));
 }
 
 }  // namespace mlexport::frontend::zoo_checkpoint

@@ -1,4 +1,5 @@
-// A state dict for an architecture of the C++ zoo, as a SourceModel (torch-free header).
+// A state dict for an architecture of the C++ zoo, as a TorchModel that the TorchScript frontend
+// translates and the LibTorch reference runs (torch-free header).
 #pragma once
 
 #include <memory>
@@ -6,7 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "frontend/source_model.h"
+#include "ir/tensor.h"
+#include "torchmodel/torch_model_handle.h"
 
 namespace mlexport::frontend::zoo_checkpoint {
 
@@ -22,9 +24,10 @@ struct StateReport {
 // Builds the architecture, loads the state (prefix stripped). `num_classes` -1 takes the class
 // count from the state's classifier weights (1000 when it has none). With strict, any missing,
 // unexpected or mismatched key throws mlexport::Error (kBadInput) listing the first few names and
-// the counts; otherwise they are only reported.
-std::unique_ptr<SourceModel> make_zoo_source(const std::string& arch, int64_t num_classes,
-                                             const NamedTensors& state, bool strict,
-                                             StateReport* report);
+// the counts; otherwise they are only reported. The model gives the torch format its state and
+// its torchvision-style configuration.
+std::shared_ptr<torchmodel::TorchModel> make_zoo_model(const std::string& arch, int64_t num_classes,
+                                                       const NamedTensors& state, bool strict,
+                                                       StateReport* report);
 
 }  // namespace mlexport::frontend::zoo_checkpoint

@@ -5,8 +5,8 @@
 
 #include "frontend/torchscript/op/helpers.h"
 #include "frontend/torchscript/op/nested.h"
-#include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
+#include "torchmodel/tensor_convert.h"
 
 namespace mlexport::frontend::torchscript {
 namespace {
@@ -17,7 +17,7 @@ using ir::DType;
 ir::Value* weight_t(TranslateContext& ctx, const JitValue* weight, int64_t begin, int64_t end) {
   if (ctx.is_static(weight)) {
     at::Tensor w = ctx.recorded(weight).toTensor().slice(0, begin, end).t().contiguous();
-    return ctx.constant(to_ir_tensor(w), "weight");
+    return ctx.constant(torchmodel::to_ir_tensor(w), "weight");
   }
   ir::Value* w = ctx.tensor(weight);
   const DType t = w->dtype;
@@ -31,7 +31,7 @@ ir::Value* weight_t(TranslateContext& ctx, const JitValue* weight, int64_t begin
 ir::Value* bias_part(TranslateContext& ctx, const JitValue* bias, int64_t begin, int64_t end) {
   if (ctx.is_static(bias)) {
     at::Tensor b = ctx.recorded(bias).toTensor().slice(0, begin, end).contiguous();
-    return ctx.constant(to_ir_tensor(b), "bias");
+    return ctx.constant(torchmodel::to_ir_tensor(b), "bias");
   }
   ir::Value* b = ctx.tensor(bias);
   return typed(ctx.op("Slice", {b, ctx.int64_vector({begin}), ctx.int64_vector({end}),

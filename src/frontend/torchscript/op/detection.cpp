@@ -1,5 +1,5 @@
 // torchvision's detection operators (registered by its operator library, see
-// operator_libraries.h): nms, roi_align, roi_pool. The ONNX forms are NonMaxSuppression,
+// torchmodel/operator_libraries.h): nms, roi_align, roi_pool. The ONNX forms are NonMaxSuppression,
 // RoiAlign and MaxRoiPool (OpenVINO: NonMaxSuppression-9, ROIAlign-9, ROIPooling-2).
 #include "frontend/torchscript/op/helpers.h"
 #include "mlexport/diagnostics.h"

@@ -1,6 +1,6 @@
 #include "frontend/torchscript/op/helpers.h"
 
-#include "frontend/torchscript/tensor_convert.h"
+#include "torchmodel/tensor_convert.h"
 
 namespace mlexport::frontend::torchscript {
 
@@ -32,7 +32,7 @@ ir::DType promoted_dtype(TranslateContext& ctx, const JitValue* a, const JitValu
   } else {
     type = at::result_type(at::scalar_tensor(as_scalar(ra)), at::scalar_tensor(as_scalar(rb)));
   }
-  return to_ir_dtype(type);
+  return torchmodel::to_ir_dtype(type);
 }
 
 std::vector<int64_t> expand_ints(TranslateContext& ctx, const JitValue* v, size_t n) {

@@ -1,6 +1,6 @@
 // Matrix products: matmul, mm, bmm, linear, addmm.
 #include "frontend/torchscript/op/helpers.h"
-#include "frontend/torchscript/tensor_convert.h"
+#include "torchmodel/tensor_convert.h"
 
 namespace mlexport::frontend::torchscript {
 namespace {
@@ -9,7 +9,7 @@ namespace {
 ir::Value* transposed_weight(TranslateContext& ctx, const JitValue* w, ir::DType dt) {
   if (ctx.is_static(w)) {
     at::Tensor t = ctx.recorded(w).toTensor().t().contiguous();
-    return ctx.constant(to_ir_tensor(t).cast(dt), "weight_t");
+    return ctx.constant(torchmodel::to_ir_tensor(t).cast(dt), "weight_t");
   }
   return ctx.op("Transpose", {ctx.tensor_as(w, dt)}, {{"perm", std::vector<int64_t>{1, 0}}});
 }

@@ -3,8 +3,8 @@
 // with proj_size (no ONNX equivalent) and the single-step *_cell ops are unrolled into
 // MatMul / Add / Sigmoid / Tanh steps; the sequence length is fixed at export time there.
 #include "frontend/torchscript/op/helpers.h"
-#include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
+#include "torchmodel/tensor_convert.h"
 
 namespace mlexport::frontend::torchscript {
 namespace {
@@ -46,7 +46,7 @@ at::Tensor reorder_gates(const at::Tensor& w, const std::vector<int64_t>& order)
 
 ir::Value* const_tensor(TranslateContext& ctx, const at::Tensor& t, DType dt,
                         const std::string& hint) {
-  return ctx.constant(to_ir_tensor(t.contiguous()).cast(dt), hint);
+  return ctx.constant(torchmodel::to_ir_tensor(t.contiguous()).cast(dt), hint);
 }
 
 ir::Value* slice0(TranslateContext& ctx, ir::Value* x, int64_t begin, int64_t end) {

@@ -6,8 +6,8 @@
 #include <set>
 
 #include "frontend/torchscript/op/helpers.h"
-#include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
+#include "torchmodel/tensor_convert.h"
 
 namespace mlexport::frontend::torchscript {
 namespace {
@@ -162,7 +162,8 @@ void translate_index_put(TranslateContext& ctx, const JitNode* node) {
       if (e.isNone())
         entries.push_back({});
       else
-        entries.push_back({ctx.constant(to_ir_tensor(e.toTensor()), "index"), e.toTensor()});
+        entries.push_back(
+            {ctx.constant(torchmodel::to_ir_tensor(e.toTensor()), "index"), e.toTensor()});
     }
   } else {
     throw Error(ExitCode::kUnsupportedOps, "aten::index_put with a computed list of indices");

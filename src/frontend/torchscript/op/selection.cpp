@@ -3,8 +3,8 @@
 #include <cstdlib>
 
 #include "frontend/torchscript/op/helpers.h"
-#include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
+#include "torchmodel/tensor_convert.h"
 
 namespace mlexport::frontend::torchscript {
 namespace {
@@ -12,7 +12,7 @@ namespace {
 using ir::DType;
 
 void describe_like(ir::Value* v, const at::Tensor& t) {
-  v->dtype = to_ir_dtype(t.scalar_type());
+  v->dtype = torchmodel::to_ir_dtype(t.scalar_type());
   v->shape = ir::fixed_shape(t.sizes().vec());
 }
 
@@ -187,9 +187,9 @@ void translate_repeat_interleave(TranslateContext& ctx, const JitNode* node) {
   if (r.isTensor() && r.toTensor().numel() != 1) {
     at::Tensor order = at::repeat_interleave(
         at::arange(sizes[static_cast<size_t>(axis)], at::kLong), r.toTensor().to(at::kLong));
-    return bind_output(
-        ctx, node,
-        ctx.op("Gather", {x, ctx.constant(to_ir_tensor(order), "index")}, {{"axis", axis}}));
+    return bind_output(ctx, node,
+                       ctx.op("Gather", {x, ctx.constant(torchmodel::to_ir_tensor(order), "index")},
+                              {{"axis", axis}}));
   }
   const int64_t count = r.isTensor() ? r.toTensor().item<int64_t>() : r.toInt();
   const int64_t rank = static_cast<int64_t>(sizes.size());

@@ -8,8 +8,8 @@
 #include <optional>
 
 #include "frontend/torchscript/op/helpers.h"
-#include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
+#include "torchmodel/tensor_convert.h"
 
 namespace mlexport::frontend::torchscript {
 namespace {
@@ -28,7 +28,7 @@ ir::Value* typed(ir::Value* v, DType dtype, std::optional<ir::Shape> shape = std
 }
 
 void describe_like(ir::Value* v, const at::Tensor& t) {
-  v->dtype = to_ir_dtype(t.scalar_type());
+  v->dtype = torchmodel::to_ir_dtype(t.scalar_type());
   v->shape = ir::fixed_shape(t.sizes().vec());
 }
 
@@ -583,7 +583,7 @@ void translate_index(TranslateContext& ctx, const JitNode* node) {
         entries.emplace_back(nullptr, at::Tensor());
       } else {
         at::Tensor t = e.toTensor();
-        entries.emplace_back(ctx.constant(to_ir_tensor(t), "index"), t);
+        entries.emplace_back(ctx.constant(torchmodel::to_ir_tensor(t), "index"), t);
       }
     }
   }

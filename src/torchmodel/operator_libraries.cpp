@@ -1,4 +1,4 @@
-#include "frontend/torchscript/operator_libraries.h"
+#include "torchmodel/operator_libraries.h"
 
 #include <dlfcn.h>
 
@@ -8,7 +8,7 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::frontend::torchscript {
+namespace mlexport::torchmodel {
 namespace {
 
 // Where Debian's python3-torchvision puts its C++ operator library (it links LibTorch only, not
@@ -72,4 +72,4 @@ std::string load_default_operator_libraries() {
   return path;
 }
 
-}  // namespace mlexport::frontend::torchscript
+}  // namespace mlexport::torchmodel

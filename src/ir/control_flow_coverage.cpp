@@ -1,7 +1,6 @@
-// ControlFlowCoverage (frontend/source_model.h): merging runs and the validation log line.
-#include "frontend/source_model.h"
+#include "ir/control_flow_coverage.h"
 
-namespace mlexport {
+namespace mlexport::ir {
 
 void ControlFlowCoverage::merge(const ControlFlowCoverage& other) {
   for (const auto& [where, b] : other.ifs) {
@@ -43,4 +42,4 @@ std::string ControlFlowCoverage::summary() const {
   return out;
 }
 
-}  // namespace mlexport
+}  // namespace mlexport::ir

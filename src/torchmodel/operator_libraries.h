@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace mlexport::frontend::torchscript {
+namespace mlexport::torchmodel {
 
 // Loads each library (RTLD_NOW | RTLD_GLOBAL) once per process. A path that does not load is bad
 // input, with the loader's message.
@@ -16,4 +16,4 @@ void load_operator_libraries(const std::vector<std::string>& paths);
 // does nothing when it is not. Returns the path loaded, or an empty string.
 std::string load_default_operator_libraries();
 
-}  // namespace mlexport::frontend::torchscript
+}  // namespace mlexport::torchmodel

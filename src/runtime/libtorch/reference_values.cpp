@@ -1,13 +1,13 @@
-#include "frontend/torchscript/reference_values.h"
+#include "runtime/libtorch/reference_values.h"
 
 #include <torch/csrc/jit/runtime/interpreter.h>
 
 #include <unordered_map>
 
-#include "frontend/torchscript/tensor_convert.h"
 #include "mlexport/diagnostics.h"
+#include "torchmodel/tensor_convert.h"
 
-namespace mlexport::frontend::torchscript {
+namespace mlexport::runtime::libtorch {
 
 std::map<std::string, ir::Tensor> capture_values(const std::shared_ptr<torch::jit::Graph>& graph,
                                                  const c10::IValue& self,
@@ -60,8 +60,8 @@ std::map<std::string, ir::Tensor> capture_values(const std::shared_ptr<torch::ji
                                          " values for " + std::to_string(captured.size()));
   std::map<std::string, ir::Tensor> out;
   for (size_t i = 0; i < captured.size(); ++i)
-    out.emplace(captured[i], to_ir_tensor(stack[i].toTensor().contiguous()));
+    out.emplace(captured[i], torchmodel::to_ir_tensor(stack[i].toTensor().contiguous()));
   return out;
 }
 
-}  // namespace mlexport::frontend::torchscript
+}  // namespace mlexport::runtime::libtorch

@@ -1,10 +1,10 @@
-#include "frontend/torchscript/tensor_convert.h"
+#include "torchmodel/tensor_convert.h"
 
 #include <cstring>
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::frontend::torchscript {
+namespace mlexport::torchmodel {
 
 ir::DType to_ir_dtype(c10::ScalarType type) {
   switch (type) {
@@ -76,4 +76,4 @@ at::Tensor to_torch_tensor(const ir::Tensor& tensor) {
   return t;
 }
 
-}  // namespace mlexport::frontend::torchscript
+}  // namespace mlexport::torchmodel

@@ -12,7 +12,7 @@
 
 #include "ir/tensor.h"
 
-namespace mlexport::frontend::torchscript {
+namespace mlexport::runtime::libtorch {
 
 // `names` are debug names of values of `graph`'s own block (Value::reference in the IR); names
 // that are not tensors of that block are left out. `self` is passed for a module's self input.
@@ -21,4 +21,4 @@ std::map<std::string, ir::Tensor> capture_values(const std::shared_ptr<torch::ji
                                                  const std::vector<at::Tensor>& inputs,
                                                  const std::vector<std::string>& names);
 
-}  // namespace mlexport::frontend::torchscript
+}  // namespace mlexport::runtime::libtorch

@@ -5,11 +5,11 @@
 
 #include "ir/tensor.h"
 
-namespace mlexport::frontend::torchscript {
+namespace mlexport::torchmodel {
 
 ir::DType to_ir_dtype(c10::ScalarType type);
 c10::ScalarType to_torch_dtype(ir::DType dtype);
 ir::Tensor to_ir_tensor(const at::Tensor& tensor);
 at::Tensor to_torch_tensor(const ir::Tensor& tensor);
 
-}  // namespace mlexport::frontend::torchscript
+}  // namespace mlexport::torchmodel
