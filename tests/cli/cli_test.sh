@@ -580,14 +580,21 @@ case_complex_input_pairs() {
   expect_line 'PASS'
   onnx_check "$OUT/m.onnx" 'dims(m.graph.input[0]) == ["batch_size", 16, 2]'
 }
-# An if on the data becomes ONNX If; validation takes both branches. OpenVINO IR refuses it.
+# An if on the data becomes ONNX If, and OpenVINO If-8; validation takes both branches in each.
+# fp16 refuses it.
 case_data_dependent_control_flow() {
   run --checkpoint_path "$FIX/branchy.pt" --input_shape 1,4,4 --output_path "$OUT/m.onnx"
   expect_exit 0
   expect_line 'Control flow validated: If at .* both branches'
   rm -f "$OUT/m.onnx"
-  error_case 3 --checkpoint_path "$FIX/branchy.pt" --input_shape 1,4,4 --format openvino \
+  run --checkpoint_path "$FIX/branchy.pt" --input_shape 1,4,4 --format openvino \
     --output_path "$OUT/m.xml"
+  expect_exit 0
+  expect_line 'Control flow validated: If at .* both branches'
+  grep -q 'type="If" version="opset8"' "$OUT/m.xml" || fail "no If-8 layer in the IR"
+  rm -f "$OUT/m.xml" "$OUT/m.bin"
+  error_case 3 --checkpoint_path "$FIX/branchy.pt" --input_shape 1,4,4 --precision fp16 \
+    --output_path "$OUT/m.onnx"
   expect_line 'control flow'
 }
 # A model that returns an int: a clean error (2 or 3), never a crash.
