@@ -1,6 +1,7 @@
 // The IR's text form read back (ir/parser.h), and passes tested as IR text before and after.
 #include <gtest/gtest.h>
 
+#include "ir/ops/infer.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
@@ -214,6 +215,37 @@ TEST(PassText, InferShapesReadsAnEinsumEquation) {
             "  %t: f32[3,2,7] = Einsum(%v) {equation=\"...ij\"}\n"
             "  %s: f32[batch,4,6] = Einsum(%a, %b) {equation=\"...ij,...jk\"}\n"
             "  return %m, %t, %s\n"
+            "}\n");
+}
+
+// A size recorded downstream of NonZero is the example's: the Slice to at most 3 rows, the Shape
+// of it and what is built from that Shape keep only what the rules derive; values before the
+// NonZero keep their recorded sizes.
+TEST(PassText, RecordedSizesAfterADataDecidedLengthBecomeUnknown) {
+  auto g = parse_graph(
+      "graph(%x: f32[5,4]) {\n"
+      "  %r: f32[5,4] = Relu(%x)\n"
+      "  %m: f32[5] = ReduceMax(%r) {axes=[1], keepdims=0}\n"
+      "  %z: i64[1,?] = NonZero(%m)\n"
+      "  %i: i64[?] = Squeeze(%z) {axes=[0]}\n"
+      "  %k: i64[3] = Slice(%i, %b: const i64[1] {0}, %e: const i64[1] {3})\n"
+      "  %g: f32[3,4] = Gather(%r, %k) {axis=0}\n"
+      "  %s: i64[2] = Shape(%g)\n"
+      "  %c: f32[3,4] = ConstantOfShape(%s)\n"
+      "  return %c\n"
+      "}\n");
+  EXPECT_EQ(ir::ops::relax_data_dependent_dims(*g), 4u);
+  EXPECT_EQ(print_graph(*g),
+            "graph(%x: f32[5,4]) {\n"
+            "  %r: f32[5,4] = Relu(%x)\n"
+            "  %m: f32[5] = ReduceMax(%r) {axes=[1], keepdims=0}\n"
+            "  %z: i64[1,?] = NonZero(%m)\n"
+            "  %i: i64[?] = Squeeze(%z) {axes=[0]}\n"
+            "  %k: i64[?] = Slice(%i, %b: const i64[1] {0}, %e: const i64[1] {3})\n"
+            "  %g: f32[?,4] = Gather(%r, %k) {axis=0}\n"
+            "  %s: i64[2] = Shape(%g)\n"
+            "  %c: f32[?,?] = ConstantOfShape(%s)\n"
+            "  return %c\n"
             "}\n");
 }
 

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "frontend/torchscript/graph_walker.h"
+#include "ir/ops/infer.h"
 #include "mlexport/diagnostics.h"
 #include "torchmodel/tensor_convert.h"
 
@@ -158,6 +159,9 @@ std::unique_ptr<ir::Graph> import_graph(const std::shared_ptr<torch::jit::Graph>
     throw bad_input(std::to_string(options.output_names.size()) +
                     " output names given but the model has " + std::to_string(outputs.size()) +
                     " output(s)");
+  // Recorded sizes downstream of NMS, NonZero... are the example's: only what the rules derive
+  // stays fixed (the outputs' dims below follow).
+  ir::ops::relax_data_dependent_dims(*graph);
   std::set<ir::Value*> used;
   for (size_t k = 0; k < outputs.size(); ++k) {
     ir::Value* v = outputs[k];

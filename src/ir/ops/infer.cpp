@@ -1,5 +1,7 @@
 #include "ir/ops/infer.h"
 
+#include <set>
+
 #include "ir/ops/op_def.h"
 
 namespace mlexport::ir::ops {
@@ -92,6 +94,53 @@ ShapeMap infer_shapes(const Graph& graph) {
     }
   }
   return shapes;
+}
+
+size_t relax_data_dependent_dims(Graph& graph) {
+  auto decided_by_data = [](const Value* v) {
+    if (!v->shape) return false;
+    for (const Dim& d : *v->shape)
+      if (!d.is_fixed() && d.symbol.empty()) return true;
+    return false;
+  };
+  ShapeMap shapes;
+  for (const Value* v : graph.inputs())
+    if (v->shape) shapes[v] = *v->shape;
+  MapEnv env(shapes);
+  std::set<const Value*> downstream;  // values computed from one the data decides
+  size_t relaxed = 0;
+  for (const auto& n : graph.nodes()) {
+    bool tainted = false;
+    for (const Value* v : n->inputs) {
+      if (!v) continue;
+      if (v->is_constant()) shapes[v] = fixed_shape(v->constant->shape);
+      tainted = tainted || downstream.count(v);
+    }
+    const OpDef* def = find(n->op);
+    bool unrecorded = false;  // an intermediate value a translator left without a shape
+    for (const Value* out : n->outputs) unrecorded = unrecorded || !out->shape;
+    std::optional<std::vector<Shape>> inferred;
+    if ((tainted || unrecorded) && def && def->shape) inferred = def->shape(*n, env);
+    for (size_t k = 0; k < n->outputs.size(); ++k) {
+      Value* out = n->outputs[k];
+      if (tainted || decided_by_data(out)) downstream.insert(out);
+      const Shape* rule = inferred && k < inferred->size() ? &(*inferred)[k] : nullptr;
+      if (!out->shape) {
+        if (rule) shapes[out] = *rule;  // for the rules downstream; the IR is left as it is
+        continue;
+      }
+      if (tainted && rule && rule->size() == out->shape->size())
+        for (size_t d = 0; d < out->shape->size(); ++d) {
+          Dim& dim = (*out->shape)[d];
+          if (dim.is_fixed() && !(*rule)[d].is_fixed() && (*rule)[d].symbol.empty()) {
+            dim = Dim{};
+            ++relaxed;
+          }
+        }
+      shapes[out] = *out->shape;
+    }
+  }
+  return relaxed;
 }
 
 }  // namespace mlexport::ir::ops
