@@ -34,6 +34,7 @@ void compare_one_sample(ExportJob& job, const std::vector<std::string>& names,
     result.detections = "matched " + std::to_string(job.detections_matched) + "/" +
                         std::to_string(job.detections_total);
     result.outputs.insert(result.outputs.end(), d.outputs.begin(), d.outputs.end());
+    for (const std::string& u : d.unmatched) result.notes.push_back("unmatched detection: " + u);
     return;
   }
   result.compare = mode == Compare::kAuto ? "elementwise" : to_string(mode);

@@ -7,12 +7,17 @@ Writes OUT_DIR/NAME/model.pt (traced in eval mode with the model's own pre- and
 post-processing, NMS included, behind the wrapper users need: it returns a tuple of
 tensors instead of a list of dicts) and OUT_DIR/NAME/image.npy (one 3x320x320 image,
 batch of 1). Skips the work when both exist. Needs Debian's torch 1.13 and
-torchvision 0.14 (/usr/bin/python3). Weights are random (no download): batch-norm
-statistics and the classification layers are randomized so scores do not tie, and the
-score threshold is 0 so every image gives the full number of detections.
+torchvision 0.14 (/usr/bin/python3). Weights are random (no download), with batch-norm
+statistics randomized, and then the heads are calibrated so that scores separate: the last
+layer of every head is rescaled (bias zero) so that on a calibration image its outputs have
+a standard deviation of 2 for class logits and 0.3 for box deltas. Uncalibrated, the random
+backbone's features reach the hundreds, every score saturates at exactly 1.0, and which of
+the tied detections survive top-k and NMS is an accident of float rounding. The score
+threshold is 0 so every image gives the full number of detections.
 """
 
 import os
+import re
 import sys
 
 import numpy as np
@@ -38,6 +43,36 @@ class Detections(torch.nn.Module):
         return tuple(result)
 
 
+# The last layer of each head: RPN and box predictors, RetinaNet/FCOS/SSD heads, keypoint and
+# mask predictors.
+FINAL_LAYER = re.compile(r"(cls_logits|bbox_pred|cls_score|bbox_reg|bbox_ctrness|kps_score_lowres"
+                         r"|mask_fcn_logits|(classification|regression)_head\.module_list\.\d+(\.1)?)$")
+LOGIT_STD, DELTA_STD = 2.0, 0.3
+# Written beside a fixture; a fixture of another version (other weights) is made again.
+FIXTURE_VERSION = "2: heads calibrated"
+
+
+def calibrate_heads(model):
+    layers = {n: m for n, m in model.named_modules() if FINAL_LAYER.search(n) and isinstance(
+        m, (torch.nn.Conv2d, torch.nn.Linear, torch.nn.ConvTranspose2d))}
+    seen = {n: [] for n in layers}
+    hooks = [m.register_forward_hook(lambda mod, i, o, n=n: seen[n].append(o.detach().flatten()))
+             for n, m in layers.items()]
+    torch.manual_seed(2)
+    image = torch.rand(3, 320, 320)
+    with torch.no_grad():
+        for m in layers.values():
+            if m.bias is not None:
+                m.bias.zero_()
+        model([image])
+        for n, m in layers.items():
+            if seen[n]:
+                target = DELTA_STD if re.search(r"bbox|regression|ctrness", n) else LOGIT_STD
+                m.weight.mul_(target / max(float(torch.cat(seen[n]).std()), 1e-12))
+    for h in hooks:
+        h.remove()
+
+
 def build(name):
     torch.manual_seed(0)
     kwargs = dict(weights=None, weights_backbone=None)
@@ -50,9 +85,7 @@ def build(name):
                 m.running_var.uniform_(0.5, 1.5)
                 m.weight.uniform_(0.5, 1.5)
                 m.bias.normal_(0, 0.1)
-        for n, p in model.named_parameters():
-            if ("cls" in n or "class" in n) and p.dim() > 1:
-                p.normal_(0, 0.05)
+    calibrate_heads(model)
     return Detections(model).eval()
 
 
@@ -61,7 +94,9 @@ def main():
     case_dir = os.path.join(out_dir, name)
     model_path = os.path.join(case_dir, "model.pt")
     image_path = os.path.join(case_dir, "image.npy")
-    if os.path.exists(model_path) and os.path.exists(image_path):
+    version_path = os.path.join(case_dir, "version.txt")
+    current = os.path.exists(version_path) and open(version_path).read() == FIXTURE_VERSION
+    if current and os.path.exists(model_path) and os.path.exists(image_path):
         return
     os.makedirs(case_dir, exist_ok=True)
     torch.manual_seed(1)
@@ -71,6 +106,8 @@ def main():
     traced.save(model_path + ".tmp")
     np.save(image_path, image.numpy())
     os.replace(model_path + ".tmp", model_path)
+    with open(version_path, "w") as f:
+        f.write(FIXTURE_VERSION)
     print("wrote", model_path)
 
 
