@@ -41,7 +41,7 @@ def check(name, args):
     if not os.path.exists(os.path.join(case_dir, "case.json")):
         rc, out, err, _, _, stopped = tv_check.run_limited(
             [tv_check.PYTHON, os.path.join(TIER, "tv_models.py"), "fixture", name, args.work],
-            args.timeout, 2 * tv_check.RSS_LIMIT)
+            args.timeout, tv_check.PEER_RSS_LIMIT)
         if rc != 0:
             result.update(status="fixture-failed",
                           reason=stopped or tv_check.last_error_line(err or out))
@@ -56,7 +56,7 @@ def check(name, args):
         os.remove(onnx_path)
     rc, out, err, secs, peak, stopped = tv_check.run_limited(
         [tv_check.PYTHON, os.path.abspath(__file__), "--export-one", name, "--work", args.work],
-        args.timeout, 2 * tv_check.RSS_LIMIT)
+        args.timeout, tv_check.PEER_RSS_LIMIT)
     result["export_seconds"] = round(secs, 1)
     result["peak_rss_mb"] = round(peak / 1024 ** 2)
     if rc != 0 or not os.path.exists(onnx_path):
@@ -69,7 +69,7 @@ def check(name, args):
         np.save(os.path.join(in_dir, f"{k}.npy"), np.load(os.path.join(case_dir, f"input_{k}.npy")))
     rc, out, err, _, _, stopped = tv_check.run_limited(
         ["node", os.path.join(ROOT, "tools", "ort-runner", "run.js"), "--model", onnx_path,
-         "--inputs", in_dir, "--outputs", out_dir], args.timeout, 2 * tv_check.RSS_LIMIT)
+         "--inputs", in_dir, "--outputs", out_dir], args.timeout, tv_check.PEER_RSS_LIMIT)
     os.remove(onnx_path)
     if rc != 0:
         result.update(status="runtime-failed",

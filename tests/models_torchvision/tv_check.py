@@ -27,7 +27,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PYTHON = "/usr/bin/python3"
 SCALED_TOLERANCE = 1e-4  # the export guide's WARN band; PASS is below 1e-5
-RSS_LIMIT = int(1.5 * 1024 ** 3)  # an export that needs more does not fit this shared machine
+# An export that needs more does not fit this shared machine; MLEXPORT_TV_MEMORY_GB raises it
+# (torch.onnx.export, the peer, runs under twice the default: 3 GB).
+RSS_LIMIT = int(float(os.environ.get("MLEXPORT_TV_MEMORY_GB", "1.5")) * 1024 ** 3)
+PEER_RSS_LIMIT = 2 * int(1.5 * 1024 ** 3)
 
 
 def scaled_max_diff(want, got):
