@@ -61,9 +61,9 @@ def main():
         counts["mlexport"] += bool(a and a["status"] == "pass")
         counts["peer"] += bool(b and b["status"] == "pass")
         rows.append(f"| {name} | {family} | {cell(a)} | {cell(b)} |")
-    summary = (f"{counts['run']} models in this run. mlexport converts {counts['mlexport']} of the "
-               f"{counts['mlexport_run']} it was run on correctly, torch.onnx.export "
-               f"{counts['peer']} of {counts['peer_run']}.")
+    summary = (f"{counts['run']} models in this run. mlexport converts {counts['mlexport']} of "
+               f"{counts['mlexport_run']} correctly, torch.onnx.export {counts['peer']} of "
+               f"{counts['peer_run']}; every other row says why (a memory budget, an error).")
     block = "\n".join([BEGIN, summary, "", *rows, END])
     text = open(args.doc).read()
     if BEGIN in text:
