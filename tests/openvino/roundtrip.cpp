@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 
 #include "emit/onnx/onnx_emitter.h"
@@ -58,6 +59,22 @@ std::vector<ir::Tensor> random_inputs(const ir::Graph& g, unsigned seed, int64_t
     out.push_back(random_tensor(v->dtype, shape, seed++));
   }
   return out;
+}
+
+std::string corrupt_and_check_ir(const std::string& xml, const std::string& text,
+                                 const std::string& from, const std::string& to) {
+  std::regex re(from);
+  EXPECT_TRUE(std::regex_search(text, re)) << "pattern not in the file: " << from;
+  std::ofstream(xml, std::ios::binary)
+      << std::regex_replace(text, re, to, std::regex_constants::format_first_only);
+  try {
+    emit::check_openvino_ir(xml);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::kInternal);
+    return e.what();
+  }
+  ADD_FAILURE() << "the checker accepted the corrupted file";
+  return "";
 }
 
 bool ort_ready(std::string* why) {

@@ -43,6 +43,12 @@ RoundTrip round_trip(const ir::Graph& g, const std::vector<ir::Tensor>& inputs,
                      const emit::OpenVinoOptions& options = {},
                      const ir::Graph* reference = nullptr);
 
+// Rewrites the IR file `xml` (whose text is `text`) with `from` -> `to` applied once (the pattern
+// must be there) and returns the structural checker's message; fails the test when the checker
+// accepts the file.
+std::string corrupt_and_check_ir(const std::string& xml, const std::string& text,
+                                 const std::string& from, const std::string& to);
+
 // Whether ONNX Runtime can run here; the reason if not.
 bool ort_ready(std::string* why);
 
