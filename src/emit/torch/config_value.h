@@ -1,5 +1,4 @@
-// Small builders for pyvalue::Value trees, so configs can be written in C++ without
-// pain:
+// Small builders for pyvalue::Value trees, so configs can be written in C++ without pain:
 //
 //   using namespace mlexport::emit;
 //   auto cfg = config::class_config("mypkg.models.ResNetConfig",
