@@ -55,7 +55,7 @@ link() {
 # shellcheck disable=SC2086
 in_dir() { (cd "$root/src" && for f in $1; do printf '%s ' "$f"; done); }
 ir="$(in_dir 'ir/*.cpp') $(in_dir 'ir/ops/*.cpp')"
-ckpt="$(in_dir 'frontend/checkpoint/*.cpp') ir/tensor.cpp"
+ckpt="$(in_dir 'frontend/checkpoint/*.cpp') $(in_dir 'pyvalue/*.cpp') ir/tensor.cpp"
 onnx="frontend/onnx/attributes.cpp frontend/onnx/dynamic_batch.cpp frontend/onnx/external_data.cpp
   frontend/onnx/import_context.cpp frontend/onnx/model_file.cpp frontend/onnx/onnx_import.cpp
   frontend/onnx/op/legacy.cpp frontend/onnx/op/operands.cpp frontend/onnx/op/resize.cpp

@@ -8,8 +8,9 @@
 #include <vector>
 
 #include "frontend/checkpoint/pickle.h"
-#include "frontend/checkpoint/value.h"
+#include "frontend/checkpoint/state_dict_tensors.h"
 #include "mlexport/diagnostics.h"
+#include "pyvalue/value.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mlexport::frontend::checkpoint;

@@ -4,13 +4,15 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "frontend/checkpoint/state_dict_tensors.h"
 #include "frontend/checkpoint/torch_file.h"
 #include "mlexport/diagnostics.h"
+#include "pyvalue/value.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace mlexport::frontend::checkpoint;
   try {
-    ValuePtr root = load_torch_bytes(data, size, "fuzz.pt");
+    mlexport::pyvalue::ValuePtr root = load_torch_bytes(data, size, "fuzz.pt");
     (void)root->repr(4);
     (void)tensors_of(*root);
   } catch (const mlexport::Error&) {

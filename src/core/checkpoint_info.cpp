@@ -15,7 +15,7 @@ namespace mlexport::core {
 namespace {
 
 namespace fs = std::filesystem;
-using frontend::checkpoint::Value;
+using pyvalue::Value;
 
 const char* const kStateKeys[] = {"state_dict", "model_state_dict", "model", "net", "weights"};
 
@@ -206,7 +206,7 @@ CheckpointInfo read_checkpoint(const std::string& path, SourceKind kind) {
     read_config_json(path, info);
     return info;
   }
-  frontend::checkpoint::ValuePtr root = frontend::checkpoint::load_torch_file(path);
+  pyvalue::ValuePtr root = frontend::checkpoint::load_torch_file(path);
   if (!root->is_dict_like())
     throw bad_input(path + ": the checkpoint holds a " + std::string(Value::kind_name(root->kind)) +
                     ", not a state dict or a dict with one");

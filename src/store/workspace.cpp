@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "frontend/checkpoint/torch_file.h"
+#include "pyvalue/value.h"
 #include "store/atomic_file.h"
 #include "store/errors.h"
 #include "store/ids.h"
@@ -21,7 +22,7 @@ void require_id(const std::string& id, const std::string& field) {
 }
 
 // Whether the checkpoint reader finds at least one tensor in the file.
-bool holds_tensors(const frontend::checkpoint::Value& value, int depth = 0) {
+bool holds_tensors(const pyvalue::Value& value, int depth = 0) {
   if (value.is_tensor()) return true;
   if (depth > 4) return false;
   for (const auto& [key, item] : value.entries)
@@ -154,7 +155,7 @@ fs::path Workspace::checkpoint(const std::string& project_id, const std::string&
   if (!fs::is_regular_file(resolved, ec))
     throw not_found("checkpoint " + which + " of " + experiment_id, "checkpoint");
   try {
-    frontend::checkpoint::ValuePtr value = frontend::checkpoint::load_torch_file(resolved.string());
+    pyvalue::ValuePtr value = frontend::checkpoint::load_torch_file(resolved.string());
     if (!value || !holds_tensors(*value))
       throw RequestError(400, "invalid_checkpoint",
                          "checkpoint " + which + " of " + experiment_id + " holds no tensors",

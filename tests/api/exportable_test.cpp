@@ -9,6 +9,7 @@
 #include "frontend/checkpoint/torch_file.h"
 #include "mlexport/exportable.h"
 #include "mlexport/zoo_model.h"
+#include "pyvalue/value.h"
 #include "runtime/onnxruntime_runner.h"
 
 namespace fs = std::filesystem;
@@ -198,7 +199,7 @@ TEST(Exportable, ConfigHookIsSavedByToTorch) {
   const auto* args = config->get("init_args");
   EXPECT_EQ(args->get("hidden")->i, 8);
   EXPECT_EQ(args->get("mode")->s, "FAST");
-  EXPECT_EQ(args->get("shape")->kind, mlexport::frontend::checkpoint::Value::Kind::List);
+  EXPECT_EQ(args->get("shape")->kind, mlexport::pyvalue::Value::Kind::List);
   const auto* state = root->get("state_dict");
   ASSERT_NE(state, nullptr);
   EXPECT_NE(state->get("fc.weight"), nullptr);

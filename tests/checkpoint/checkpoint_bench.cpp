@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   size_t tensors = 0;
   // The result is kept until after the clock stops: freeing it is not part of reading.
   std::vector<std::pair<std::string, mlexport::ir::Tensor>> kept;
-  mlexport::frontend::checkpoint::ValuePtr root;
+  mlexport::pyvalue::ValuePtr root;
   auto load = [&] {
     if (safetensors) {
       kept = mlexport::frontend::checkpoint::load_safetensors(path);

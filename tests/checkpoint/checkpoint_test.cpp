@@ -28,8 +28,8 @@ using mlexport::frontend::checkpoint::load_pickle_bytes;
 using mlexport::frontend::checkpoint::load_safetensors;
 using mlexport::frontend::checkpoint::load_torch_file;
 using mlexport::frontend::checkpoint::tensors_of;
-using mlexport::frontend::checkpoint::Value;
-using mlexport::frontend::checkpoint::ValuePtr;
+using mlexport::pyvalue::Value;
+using mlexport::pyvalue::ValuePtr;
 using Kind = Value::Kind;
 using NamedTensors = std::vector<std::pair<std::string, mlexport::ir::Tensor>>;
 

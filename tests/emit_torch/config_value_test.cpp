@@ -17,7 +17,7 @@ namespace ir = mlexport::ir;
 using emit_torch_test::make_tensor;
 using mlexport::Error;
 using mlexport::ExitCode;
-using mlexport::frontend::checkpoint::Value;
+using mlexport::pyvalue::Value;
 using Kind = Value::Kind;
 
 TEST(ConfigValue, ClassConfigNestsAsClassPathAndInitArgs) {

@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 
+#include "core/formats/verify_torch_checkpoint.h"
 #include "emit/torch/config_value.h"
 #include "emit/torch/torch_checkpoint.h"
 #include "frontend/checkpoint/torch_file.h"
@@ -25,8 +26,8 @@ using mlexport::Error;
 using mlexport::ExitCode;
 using mlexport::emit::TorchCheckpoint;
 using mlexport::emit::torchsave::pickle_for_torch_save;
-using mlexport::frontend::checkpoint::Value;
-using mlexport::frontend::checkpoint::ValuePtr;
+using mlexport::pyvalue::Value;
+using mlexport::pyvalue::ValuePtr;
 using Kind = Value::Kind;
 
 std::string to_hex(const std::string& s) {
@@ -312,7 +313,7 @@ TEST(PickleWriter, DeepestAllowedNestingReadsBack) {
   TorchCheckpoint c;
   c.config = deep;
   mlexport::emit::emit_torch_checkpoint(c, dir.file("deep.pt"));
-  EXPECT_NE(mlexport::emit::verify_torch_checkpoint(dir.file("deep.pt"), c).find("ok:"),
+  EXPECT_NE(mlexport::core::verify_torch_checkpoint(dir.file("deep.pt"), c).find("ok:"),
             std::string::npos);
 }
 

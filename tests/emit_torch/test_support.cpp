@@ -19,7 +19,7 @@
 
 namespace emit_torch_test {
 
-using mlexport::frontend::checkpoint::Value;
+using mlexport::pyvalue::Value;
 using Kind = Value::Kind;
 namespace ir = mlexport::ir;
 

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "frontend/checkpoint/value.h"
 #include "ir/tensor.h"
+#include "pyvalue/value.h"
 
 namespace emit_torch_test {
 
@@ -38,7 +38,7 @@ json run_python(const std::vector<std::string>& args);
 // The canonical form of torch_side.py for a Value tree. `with_storage`: include the storage
 // size and identity of each tensor (what torch.load shows; mlexport's reader copies tensors out,
 // so its trees are compared without them).
-json canonical(const mlexport::frontend::checkpoint::Value& root, bool with_storage);
+json canonical(const mlexport::pyvalue::Value& root, bool with_storage);
 
 // A tensor of `dtype` and `shape` holding `values` (raw element bits).
 template <typename T>

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "core/formats/verify_torch_checkpoint.h"
 #include "emit/torch/config_value.h"
 #include "emit/torch/torch_archive.h"
 #include "frontend/checkpoint/torch_file.h"
@@ -23,12 +24,12 @@ namespace ir = mlexport::ir;
 namespace torchsave = mlexport::emit::torchsave;
 using mlexport::Error;
 using mlexport::ExitCode;
+using mlexport::core::verify_torch_checkpoint;
 using mlexport::emit::emit_torch_checkpoint;
 using mlexport::emit::torch_checkpoint_value;
 using mlexport::emit::TorchCheckpoint;
-using mlexport::emit::verify_torch_checkpoint;
-using mlexport::frontend::checkpoint::Value;
-using mlexport::frontend::checkpoint::ValuePtr;
+using mlexport::pyvalue::Value;
+using mlexport::pyvalue::ValuePtr;
 using DT = ir::DType;
 
 ir::Tensor pattern_tensor(DT dtype, std::vector<int64_t> shape, int seed) {

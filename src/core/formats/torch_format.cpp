@@ -7,12 +7,14 @@
 #include "core/checkpoint_info.h"
 #include "core/export_metadata.h"
 #include "core/formats/format_registry.h"
+#include "core/formats/verify_torch_checkpoint.h"
 #include "core/tolerance.h"
 #include "core/validation_loop.h"
 #include "emit/torch/config_value.h"
 #include "emit/torch/torch_checkpoint.h"
 #include "emit/torch/torch_state_source.h"
 #include "frontend/zoo_checkpoint/zoo_source.h"
+#include "pyvalue/value.h"
 #include "runtime/libtorch/torch_reference.h"
 
 namespace mlexport::core {
@@ -30,8 +32,8 @@ emit::TorchCheckpoint checkpoint_of(ExportJob& job) {
   // The keys the export guide's checkpoints use, so the file exports again with ml-export.
   if (!job.result.architecture.empty()) {
     out.extra.emplace_back("model_name", emit::config::string(job.result.architecture));
-    const frontend::checkpoint::Value* args = out.config ? out.config->get("init_args") : nullptr;
-    const frontend::checkpoint::Value* classes = args ? args->get("num_classes") : nullptr;
+    const pyvalue::Value* args = out.config ? out.config->get("init_args") : nullptr;
+    const pyvalue::Value* classes = args ? args->get("num_classes") : nullptr;
     if (classes) out.extra.emplace_back("num_classes", emit::config::integer(classes->i));
   }
   out.extra.emplace_back("mlexport", emit::config::string(export_metadata_json(job)));
@@ -43,13 +45,13 @@ emit::TorchCheckpoint checkpoint_of(ExportJob& job) {
 void write_torch(ExportJob& job) {
   const emit::TorchCheckpoint checkpoint = checkpoint_of(job);
   auto written = emit::emit_torch_checkpoint(checkpoint, job.output_path);
-  emit::verify_torch_checkpoint(job.output_path, checkpoint);
+  verify_torch_checkpoint(job.output_path, checkpoint);
   job.result.output_bytes = written.bytes;
 }
 
 ValidationResult validate_torch(ExportJob& job) {
   // A file this run wrote was re-read by write_torch; one given to --validate_only is read here.
-  if (job.request.validate_only) emit::verify_torch_checkpoint(job.output_path, checkpoint_of(job));
+  if (job.request.validate_only) verify_torch_checkpoint(job.output_path, checkpoint_of(job));
   if (job.result.architecture.empty()) {
     // Nothing to rebuild the model from: the bit-identical re-read is the whole check.
     ValidationResult result;

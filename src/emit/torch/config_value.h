@@ -1,5 +1,4 @@
-// Small builders for frontend::checkpoint::Value trees, so configs can be written in C++ without
-// pain:
+// Small builders for pyvalue::Value trees, so configs can be written in C++ without pain:
 //
 //   using namespace mlexport::emit;
 //   auto cfg = config::class_config("mypkg.models.ResNetConfig",
@@ -23,14 +22,14 @@
 #include <utility>
 #include <vector>
 
-#include "frontend/checkpoint/value.h"
 #include "ir/tensor.h"
 #include "mlexport/config_value.h"
+#include "pyvalue/value.h"
 
 namespace mlexport::emit::config {
 
-using frontend::checkpoint::Value;
-using frontend::checkpoint::ValuePtr;
+using pyvalue::Value;
+using pyvalue::ValuePtr;
 
 ValuePtr none();
 ValuePtr boolean(bool b);

@@ -15,7 +15,7 @@ namespace mlexport::emit::torchsave {
 
 namespace {
 
-using frontend::checkpoint::Value;
+using pyvalue::Value;
 using Kind = Value::Kind;
 
 namespace op {
@@ -319,7 +319,7 @@ class Pickler {
     remember(v);
   }
 
-  void save_items(const std::vector<frontend::checkpoint::ValuePtr>& items, int depth) {
+  void save_items(const std::vector<pyvalue::ValuePtr>& items, int depth) {
     for (size_t k = 0; k < items.size(); ++k) {
       where_.push_back("[" + std::to_string(k) + "]");
       if (!items[k]) fail("a null value");
@@ -364,9 +364,7 @@ class Pickler {
     }
   }
 
-  void save_entry(
-      const std::pair<frontend::checkpoint::ValuePtr, frontend::checkpoint::ValuePtr>& entry,
-      int depth) {
+  void save_entry(const std::pair<pyvalue::ValuePtr, pyvalue::ValuePtr>& entry, int depth) {
     const auto& [key, value] = entry;
     where_.push_back(key ? "[" + key->repr(1) + "]" : "[?]");
     if (!key || !value) fail("a null key or value");
@@ -588,7 +586,7 @@ std::string_view storage_class_name(ir::DType dtype) {
   throw Error(ExitCode::kInternal, "no torch storage class for this dtype");
 }
 
-PickledObject pickle_for_torch_save(const frontend::checkpoint::Value& root) {
+PickledObject pickle_for_torch_save(const pyvalue::Value& root) {
   return Pickler().run(root);
 }
 

@@ -1,4 +1,4 @@
-// Writes a frontend::checkpoint::Value tree as the protocol-2 pickle torch.save (torch 1.13) puts
+// Writes a pyvalue::Value tree as the protocol-2 pickle torch.save (torch 1.13) puts
 // in <archive>/data.pkl; the tensors' bytes are not in the pickle but in storage records.
 //
 // What each kind becomes (the opcodes Python's own pickler picks at protocol 2, so a tree without
@@ -31,8 +31,8 @@
 #include <string>
 #include <vector>
 
-#include "frontend/checkpoint/value.h"
 #include "ir/tensor.h"
+#include "pyvalue/value.h"
 
 namespace mlexport::emit::torchsave {
 
@@ -51,7 +51,7 @@ struct PickledObject {
   size_t tensor_count = 0;              // tensor objects in the pickle
 };
 
-PickledObject pickle_for_torch_save(const frontend::checkpoint::Value& root);
+PickledObject pickle_for_torch_save(const pyvalue::Value& root);
 
 // torch's storage class for a dtype: "FloatStorage", "BFloat16Storage", "BoolStorage", ...
 std::string_view storage_class_name(ir::DType dtype);

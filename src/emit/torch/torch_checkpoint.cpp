@@ -9,7 +9,7 @@
 
 namespace mlexport::emit {
 
-using frontend::checkpoint::ValuePtr;
+using pyvalue::ValuePtr;
 
 ValuePtr torch_checkpoint_value(const TorchCheckpoint& checkpoint) {
   std::unordered_set<std::string> names;

@@ -1,5 +1,6 @@
 // Writes torch.save-compatible checkpoints without LibTorch (the mirror of the safe reader in
-// frontend/checkpoint), and checks a written file by reading it back with that reader.
+// frontend/checkpoint). The torch format reads a written file back with that reader
+// (core/formats/verify_torch_checkpoint.h).
 //
 // The file is what torch.save (torch 1.13, zip format) writes for
 //   {"state_dict": OrderedDict(state_dict...), "config": config, <extra...>}
@@ -26,16 +27,15 @@
 #include <utility>
 #include <vector>
 
-#include "frontend/checkpoint/value.h"
 #include "ir/tensor.h"
+#include "pyvalue/value.h"
 
 namespace mlexport::emit {
 
 struct TorchCheckpoint {
   std::vector<std::pair<std::string, ir::Tensor>> state_dict;  // saved as collections.OrderedDict
-  frontend::checkpoint::ValuePtr config;  // may be null (then saved as None); saved under "config"
-  std::vector<std::pair<std::string, frontend::checkpoint::ValuePtr>>
-      extra;  // more top-level keys, in order
+  pyvalue::ValuePtr config;  // may be null (then saved as None); saved under "config"
+  std::vector<std::pair<std::string, pyvalue::ValuePtr>> extra;  // more top-level keys, in order
 };
 
 struct TorchEmitResult {
@@ -49,14 +49,6 @@ TorchEmitResult emit_torch_checkpoint(const TorchCheckpoint& checkpoint, const s
 
 // The object emit_torch_checkpoint pickles (the top-level dict), e.g. to compare with what a
 // reader gives back.
-frontend::checkpoint::ValuePtr torch_checkpoint_value(const TorchCheckpoint& checkpoint);
-
-// Reads `path` back with mlexport's own reader (frontend/checkpoint/torch_file.h) and checks it
-// against `expected`: the top-level keys in order, the state dict an OrderedDict with the same
-// names in order, every tensor's dtype, shape and bytes identical, and config and extra equal
-// value for value (floats bit for bit). Returns a one-line report ("ok: 3 top-level keys, 12
-// tensors, 44.7 MB"); throws Error(kInternal) naming the first difference. A file that does not
-// load throws the reader's bad_input.
-std::string verify_torch_checkpoint(const std::string& path, const TorchCheckpoint& expected);
+pyvalue::ValuePtr torch_checkpoint_value(const TorchCheckpoint& checkpoint);
 
 }  // namespace mlexport::emit

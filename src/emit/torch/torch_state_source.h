@@ -9,15 +9,15 @@
 #include <vector>
 
 #include "emit/artifact_source.h"
-#include "frontend/checkpoint/value.h"
 #include "ir/tensor.h"
+#include "pyvalue/value.h"
 
 namespace mlexport::emit {
 
 // What the torch format saves: the state dict and the model's configuration.
 struct TorchState {
   std::vector<std::pair<std::string, ir::Tensor>> tensors;  // in the model's state-dict order
-  frontend::checkpoint::ValuePtr config;  // {"class_path": ..., "init_args": {...}}, or null
+  pyvalue::ValuePtr config;  // {"class_path": ..., "init_args": {...}}, or null
 };
 
 class TorchStateSource : public virtual ArtifactSource {

@@ -1,4 +1,5 @@
-// mlexport's own unpickler: reads the pickles inside torch.save files into inert Value trees.
+// mlexport's own unpickler: reads the pickles inside torch.save files into inert pyvalue::Value
+// trees.
 //
 // It never executes anything and never imports anything. Opcodes of protocols 0 to 5 are read
 // (PROTO, FRAME, MARK, STOP, POP, POP_MARK, DUP, the memo ops PUT/BINPUT/LONG_BINPUT/MEMOIZE and
@@ -77,8 +78,9 @@
 #include <utility>
 #include <vector>
 
-#include "frontend/checkpoint/value.h"
+#include "ir/tensor.h"
 #include "mlexport/diagnostics.h"
+#include "pyvalue/value.h"
 
 namespace mlexport::frontend::checkpoint {
 
@@ -108,7 +110,7 @@ struct StorageRef {
 // A tensor whose bytes are copied from its storage after unpickling (legacy files store the
 // storages after the pickle). `value` is the Tensor node in the tree; shape and dtype are set.
 struct PendingTensor {
-  std::shared_ptr<Value> value;
+  std::shared_ptr<pyvalue::Value> value;
   StorageRef storage;
   int64_t offset = 0;  // in elements of value->tensor.dtype
   std::vector<int64_t> strides;
@@ -123,7 +125,7 @@ struct StorageDecl {
 };
 
 struct PickleResult {
-  ValuePtr root;
+  pyvalue::ValuePtr root;
   std::vector<PendingTensor> tensors;  // only those reachable from root
   std::vector<StorageDecl> storages;   // in order of first reference
   size_t end = 0;                      // offset just past STOP
@@ -152,6 +154,6 @@ bool is_unreadable_tensor_builder(std::string_view name);
 
 // Loads one standalone pickle from memory (no torch storages: a persistent id is refused). For
 // tests and fuzzing; `name` prefixes errors.
-ValuePtr load_pickle_bytes(const void* data, size_t size, const std::string& name);
+pyvalue::ValuePtr load_pickle_bytes(const void* data, size_t size, const std::string& name);
 
 }  // namespace mlexport::frontend::checkpoint

@@ -544,7 +544,7 @@ PickleResult unpickle(const std::byte* data, size_t size, size_t offset, const s
 
 }  // namespace detail
 
-ValuePtr load_pickle_bytes(const void* data, size_t size, const std::string& name) {
+pyvalue::ValuePtr load_pickle_bytes(const void* data, size_t size, const std::string& name) {
   auto result = detail::unpickle(static_cast<const std::byte*>(data), size, 0, name, "pickle");
   if (!result.storages.empty())
     throw bad_input(name +

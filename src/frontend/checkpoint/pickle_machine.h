@@ -21,6 +21,8 @@
 
 namespace mlexport::frontend::checkpoint::detail {
 
+using pyvalue::Value;
+using pyvalue::ValuePtr;
 using Kind = Value::Kind;
 using MPtr = std::shared_ptr<Value>;  // a node while the unpickler still fills it in
 using ir::DType;

@@ -10,8 +10,11 @@
 
 namespace mlexport::frontend::checkpoint {
 
+using pyvalue::ValuePtr;
+
 namespace {
 
+using pyvalue::Value;
 using Kind = Value::Kind;
 
 // Expanded views (stride 0, overlapping windows) may make the tensors larger than the file, but

@@ -12,19 +12,19 @@
 //
 // The object pickle is read by the unpickler in pickle.h (policy on globals documented there).
 // Tensors come back as dense row-major ir::Tensors (non-contiguous views are materialized);
-// everything else as inert Values. Every malformed input throws one bad_input line
+// everything else as inert pyvalue::Values. Every malformed input throws one bad_input line
 // "<path>: <reason>" and nothing is returned.
 #pragma once
 
 #include <cstddef>
 #include <string>
 
-#include "frontend/checkpoint/value.h"
+#include "pyvalue/value.h"
 
 namespace mlexport::frontend::checkpoint {
 
-ValuePtr load_torch_file(const std::string& path);
+pyvalue::ValuePtr load_torch_file(const std::string& path);
 // The same from memory (fuzzing, embedded data); `name` stands in for the path in messages.
-ValuePtr load_torch_bytes(const void* data, size_t size, const std::string& name);
+pyvalue::ValuePtr load_torch_bytes(const void* data, size_t size, const std::string& name);
 
 }  // namespace mlexport::frontend::checkpoint

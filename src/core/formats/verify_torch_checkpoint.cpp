@@ -1,4 +1,5 @@
-// verify_torch_checkpoint: a written checkpoint read back with mlexport's own reader.
+#include "core/formats/verify_torch_checkpoint.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -7,12 +8,13 @@
 #include "emit/torch/torch_checkpoint.h"
 #include "frontend/checkpoint/torch_file.h"
 #include "mlexport/diagnostics.h"
+#include "pyvalue/value.h"
 
-namespace mlexport::emit {
+namespace mlexport::core {
 
 namespace {
 
-using frontend::checkpoint::Value;
+using pyvalue::Value;
 using Kind = Value::Kind;
 
 struct Tally {
@@ -113,9 +115,10 @@ std::optional<std::string> difference(const Value& want, const Value& got, Tally
 
 }  // namespace
 
-std::string verify_torch_checkpoint(const std::string& path, const TorchCheckpoint& expected) {
-  const frontend::checkpoint::ValuePtr want = torch_checkpoint_value(expected);
-  const frontend::checkpoint::ValuePtr got = frontend::checkpoint::load_torch_file(path);
+std::string verify_torch_checkpoint(const std::string& path,
+                                    const emit::TorchCheckpoint& expected) {
+  const pyvalue::ValuePtr want = emit::torch_checkpoint_value(expected);
+  const pyvalue::ValuePtr got = frontend::checkpoint::load_torch_file(path);
   Tally tally;
   if (auto d = difference(*want, *got, tally))
     throw Error(ExitCode::kInternal, path + ": the written checkpoint does not read back: " + *d);
@@ -125,4 +128,4 @@ std::string verify_torch_checkpoint(const std::string& path, const TorchCheckpoi
          std::to_string(tally.tensors) + " tensors, " + size;
 }
 
-}  // namespace mlexport::emit
+}  // namespace mlexport::core

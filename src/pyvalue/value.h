@@ -1,12 +1,15 @@
-// An inert Python object tree: what mlexport's own unpickler makes of a torch.save checkpoint.
+// An inert Python object tree: the pickle value model shared by mlexport's own unpickler
+// (frontend/checkpoint makes one of a torch.save checkpoint) and its torch.save writer (emit/torch
+// pickles one).
 //
 // Nothing in a checkpoint is ever executed. Tensors are rebuilt from their storages into dense,
-// row-major ir::Tensors; every other object becomes plain data (see pickle.h for the exact policy
-// on which globals may appear and what each becomes).
+// row-major ir::Tensors; every other object becomes plain data (see frontend/checkpoint/pickle.h
+// for the exact policy on which globals may appear and what each becomes).
 //
-// Ownership: a loaded tree is immutable (ValuePtr = shared_ptr<const Value>). Subtrees can be
+// Ownership: a tree is immutable once built (ValuePtr = shared_ptr<const Value>). Subtrees can be
 // shared (the pickle memo makes one Python object appear at several places, e.g. one tensor under
-// two names), but a loaded tree never has a cycle and its depth is bounded (pickle.h, kMaxDepth).
+// two names), but a loaded tree never has a cycle and its depth is bounded (the reader's
+// kMaxDepth).
 #pragma once
 
 #include <cstdint>
@@ -18,7 +21,7 @@
 
 #include "ir/tensor.h"
 
-namespace mlexport::frontend::checkpoint {
+namespace mlexport::pyvalue {
 
 struct Value;
 using ValuePtr = std::shared_ptr<const Value>;
@@ -72,14 +75,4 @@ struct Value {
   static std::string_view kind_name(Kind kind);
 };
 
-// Every tensor of a (possibly nested) state dict, in insertion order, named by the path of keys
-// joined with '.': {"conv.weight": T} gives "conv.weight"; {"model": {"fc.bias": T}} gives
-// "model.fc.bias"; list and tuple elements and integer keys are named by their decimal index
-// (optimizer state "state.0.exp_avg"). Inert records are searched through their attribute dict;
-// a pickled nn.Module (an Object with `_parameters`, `_buffers`, `_modules`) yields its state-dict
-// names ("layer1.0.conv1.weight"), skipping non-persistent buffers. Non-tensor leaves are
-// skipped. A tensor kind mlexport cannot read (quantized, sparse, meta, nested: recorded as an
-// Object of class "torch._utils._rebuild_qtensor" etc.) throws bad_input naming the entry.
-std::vector<std::pair<std::string, ir::Tensor>> tensors_of(const Value& dict);
-
-}  // namespace mlexport::frontend::checkpoint
+}  // namespace mlexport::pyvalue
