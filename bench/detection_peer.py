@@ -4,10 +4,12 @@
         [--timeout S] [NAME ...]
 
 Each detector is the fixture of tests/models_detection (make_detection_model.py: the wrapper that
-returns tensors, random weights with randomized class layers and batch-norm statistics, score
-threshold 0, one 1x3x320x320 image). mlexport exports the traced file to ONNX (opset 17) and to
-OpenVINO IR; torch.onnx.export (opset 17) exports the same nn.Module, rebuilt with the same seeds,
-as a user of PyTorch's exporter would. Every file is then judged by one validation:
+returns tensors, random weights made meaningful by measured batch-norm statistics and calibrated
+heads, score threshold 0, one 1x3x320x320 synthetic scene). mlexport exports the traced file to
+ONNX (opset 17), to OpenVINO IR, and to ONNX once more with the image's height and width free
+(validated at a second height and width too); torch.onnx.export (opset 17) exports the same
+nn.Module, rebuilt and given the traced file's tensors, as a user of PyTorch's exporter would.
+Every file is then judged by one validation:
 `ml-export --validate_only` (the peer's file given with --onnx_path) runs it in ONNX Runtime on the
 same inputs as the model and compares detections as sets ("detections matched n/m"). One JSON line
 per model and tool goes to WORK/detection_peer.jsonl; --doc rewrites the table between
@@ -38,6 +40,8 @@ def export_one(name, fixtures, out):
     sys.path.insert(0, DETECTION)
     import make_detection_model
     model = make_detection_model.build(name)
+    # The traced fixture's own tensors, so both exporters start from identical weights.
+    model.load_state_dict(torch.jit.load(os.path.join(fixtures, name, "model.pt")).state_dict())
     image = torch.from_numpy(np.load(os.path.join(fixtures, name, "image.npy")))
     with torch.no_grad():
         torch.onnx.export(model, image, out, opset_version=17)
@@ -78,10 +82,14 @@ def run_tool(name, tool, args):
                "--sample_input", image, "--json"]
     else:
         suffix = "xml" if tool == "mlexport openvino" else "onnx"
+        stem = "mlexport_image_size" if tool == "mlexport image size" else "mlexport"
         cmd = [cli, "--checkpoint_path", model, "--sample_input", image, "--json",
-               "--output_path", os.path.join(out_dir, "mlexport." + suffix)]
+               "--output_path", os.path.join(out_dir, stem + "." + suffix)]
         if suffix == "xml":
             cmd += ["--format", "openvino"]
+        if tool == "mlexport image size":
+            # Height and width free; validation runs a second height and width too.
+            cmd += ["--dynamic_axes", "input:2,3"]
     rc, out, err, secs, _, stopped = tv_check.run_limited(cmd, args.timeout, MEMORY)
     if tool != "torch.onnx.export":
         result["export_seconds"] = round(secs, 1)
@@ -97,9 +105,9 @@ def cell(r):
 
 
 def write_doc(results, doc):
-    tools = ["mlexport", "mlexport openvino", "torch.onnx.export"]
-    lines = ["| detector | mlexport (ONNX) | mlexport (OpenVINO IR) | torch.onnx.export (ONNX) |",
-             "|---|---|---|---|"]
+    tools = ["mlexport", "mlexport openvino", "mlexport image size", "torch.onnx.export"]
+    lines = ["| detector | mlexport (ONNX) | mlexport (OpenVINO IR) | mlexport (ONNX), height and "
+             "width free | torch.onnx.export (ONNX) |", "|---|---|---|---|---|"]
     for name in MODELS:
         if not any((name, t) in results for t in tools):
             continue
@@ -118,7 +126,8 @@ def main():
     ap.add_argument("--fixtures")
     ap.add_argument("--doc")
     ap.add_argument("--timeout", type=float, default=1800)
-    ap.add_argument("--tools", default="mlexport,mlexport openvino,torch.onnx.export")
+    ap.add_argument("--tools",
+                    default="mlexport,mlexport openvino,mlexport image size,torch.onnx.export")
     ap.add_argument("--export-one")
     ap.add_argument("--out")
     args = ap.parse_args()

@@ -230,13 +230,18 @@ void print_validation(Log& log, const mlexport::ValidationResult& v,
   for (const auto& note : v.notes) log.warning(note);
   if (v.divergence.ran) print_divergence(log, v.divergence);
   if (!v.absolute_bands && !v.absolute_status.empty() && v.absolute_status != v.status) {
-    // The output whose scaled difference decided.
-    double max_abs = 0;
+    // The output whose scaled difference decided (not always the one of the largest
+    // difference: boxes in pixels differ more than scores in [0, 1], and are larger).
+    double max_abs = 0, its_diff = v.max_diff;
     for (const auto& m : v.outputs)
-      if (m.scaled_max_diff == v.scaled_max_diff) max_abs = m.max_abs_reference;
+      if (m.scaled_max_diff == v.scaled_max_diff) {
+        max_abs = m.max_abs_reference;
+        its_diff = m.max_diff;
+        break;
+      }
     const bool guide = v.precision.empty() || v.precision == "fp32";
     log.info("Verdict " + v.status +
-             " judged on the difference scaled by the output's magnitude: " + sci(v.max_diff) +
+             " judged on the difference scaled by the output's magnitude: " + sci(its_diff) +
              " / max(1, max|output| " + sci(max_abs) + ") = " + sci(v.scaled_max_diff) + "; " +
              (guide ? "the guide's absolute bands (max difference < 1e-05 PASS, < 1e-04 WARN "
                       "with cosine similarity >= 0.999)"

@@ -146,6 +146,11 @@ Specs vary_axes(const ExportJob& job, const std::string& symbol) {
   return specs;
 }
 
+std::vector<ir::Tensor> inputs_at(const ExportJob& job, const Specs& specs, uint64_t seed) {
+  if (!job.request.validation.sample_input.empty()) return wrapped_inputs(job.inputs, specs);
+  return random_inputs(specs, seed);
+}
+
 void collect_dynamic_axes(ExportJob& job, const ir::Graph& graph) {
   job.dynamic_axes.clear();
   for (size_t k = 0; k < graph.inputs().size(); ++k) {
@@ -222,7 +227,7 @@ void apply_dynamic_axes(ExportJob& job, ir::Graph& graph, const AxesSpec& spec) 
       }
     std::vector<ir::Tensor> other;
     const std::vector<ir::Tensor> varied_inputs =
-        random_inputs(varied, job.request.validation.seed + 1);
+        inputs_at(job, varied, job.request.validation.seed + 1);
     try {
       other = job.model.reference->run(varied_inputs);
     } catch (const std::exception& e) {

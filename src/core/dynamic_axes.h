@@ -34,6 +34,10 @@ int64_t second_size(int64_t size, int64_t axis);
 // The job's specs with every axis of `symbol` set to its second size.
 Specs vary_axes(const ExportJob& job, const std::string& symbol);
 
+// Inputs of the given (varied) specs: the user's --sample_input wrapped to them when one was
+// given, else seeded random ones.
+std::vector<ir::Tensor> inputs_at(const ExportJob& job, const Specs& specs, uint64_t seed);
+
 // The symbols of job.dynamic_axes, in first-seen order.
 std::vector<std::string> dynamic_symbols(const ExportJob& job);
 

@@ -1,5 +1,6 @@
 #include "core/inputs.h"
 
+#include <cstring>
 #include <random>
 
 #include "io/npy.h"
@@ -56,6 +57,39 @@ std::vector<ir::Tensor> random_inputs(
       for (int64_t i = 0; i < n; ++i) f32.data<float>()[i] = static_cast<float>(rng() & 1u);
     }
     out.push_back(dtype == ir::DType::Float32 ? f32 : f32.cast(dtype));
+  }
+  return out;
+}
+
+std::vector<ir::Tensor> wrapped_inputs(
+    const std::vector<ir::Tensor>& inputs,
+    const std::vector<std::pair<ir::DType, std::vector<int64_t>>>& specs) {
+  std::vector<ir::Tensor> out;
+  for (size_t k = 0; k < inputs.size() && k < specs.size(); ++k) {
+    const ir::Tensor& from = inputs[k];
+    const std::vector<int64_t>& shape = specs[k].second;
+    ir::Tensor to(from.dtype, shape);
+    const int64_t n = to.numel();
+    if (from.shape.size() != shape.size() || from.numel() == 0 || n == 0) {
+      out.push_back(std::move(to));
+      continue;
+    }
+    const size_t element = from.nbytes() / static_cast<size_t>(from.numel());
+    const size_t rank = shape.size();
+    std::vector<int64_t> from_strides(rank, 1);
+    for (size_t d = rank; d-- > 1;) from_strides[d - 1] = from_strides[d] * from.shape[d];
+    std::vector<int64_t> index(rank, 0);
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t source = 0;
+      for (size_t d = 0; d < rank; ++d) source += (index[d] % from.shape[d]) * from_strides[d];
+      std::memcpy(to.raw() + static_cast<size_t>(i) * element,
+                  from.raw() + static_cast<size_t>(source) * element, element);
+      for (size_t d = rank; d-- > 0;) {
+        if (++index[d] < shape[d]) break;
+        index[d] = 0;
+      }
+    }
+    out.push_back(std::move(to));
   }
   return out;
 }

@@ -22,6 +22,13 @@ std::vector<std::pair<ir::DType, std::vector<int64_t>>> parse_input_specs(
 std::vector<ir::Tensor> random_inputs(
     const std::vector<std::pair<ir::DType, std::vector<int64_t>>>& specs, uint64_t seed);
 
+// The inputs at other shapes (same ranks): along each axis, index i reads index i mod the
+// input's size, so a longer axis repeats the input's start and a shorter one cuts it. Values
+// stay those of the user's sample, which random ones need not resemble (an image, token ids).
+std::vector<ir::Tensor> wrapped_inputs(
+    const std::vector<ir::Tensor>& inputs,
+    const std::vector<std::pair<ir::DType, std::vector<int64_t>>>& specs);
+
 // Inputs from a .npy (one input) or .npz (inputs in archive order).
 std::vector<ir::Tensor> load_sample_inputs(const std::string& path);
 

@@ -219,6 +219,13 @@ class PicksSubmodule(nn.Module):  # a ModuleDict indexed by a computed key: LibT
         branch: TensorToTensor = self.branches[key]
         return branch.forward(x)
 
+class ShiftedEmbedding(nn.Module):  # token ids 5..14; the ids 0 and 1 random inputs give fail
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+    def forward(self, ids):
+        return self.emb(ids - 5)
+
 def trace(m, *shapes):
     with torch.no_grad():
         return torch.jit.trace(m.eval(), tuple(torch.randn(*s) for s in shapes))
@@ -244,6 +251,10 @@ save(torch.jit.script(IntOutput()), "int_output.pt")
 torch.manual_seed(6); save(trace(Flat(), (1, 3, 32, 32)), "flat.pt")
 torch.manual_seed(8); save(trace(Pool4(), (1, 3, 32, 32)), "pool4.pt")
 save(trace(Upsample(), (1, 3, 32, 32)), "upsample.pt")
+torch.manual_seed(9)
+ids = torch.randint(5, 15, (1, 6))
+save(torch.jit.trace(ShiftedEmbedding().eval(), (ids,)), "shifted_embedding.pt")
+np.save(os.path.join(out, "token_ids.npy"), ids.numpy())
 torch.manual_seed(7); sc = Scaled(); randomize(sc); save(trace(sc, (1, 3, 32, 32)), "scaled.pt")
 
 data = open(os.path.join(out, "small.pt"), "rb").read()
@@ -1211,6 +1222,16 @@ case_dynamic_axes_spec() {
   run --checkpoint_path "$FIX/small.pt" "${SHAPE[@]}" --output_path "$OUT/b.onnx" --dynamic_axes --batch_size 1
   expect_exit 0
   onnx_check "$OUT/b.onnx" 'dims(m.graph.input[0]) == ["batch_size", 3, 32, 32]'
+}
+# With a sample input, the second size of a dynamic axis is validated on that sample, extended
+# by wrapping: token ids stay ids the model takes (random inputs would give ids 0 and 1, which
+# this model cannot look up).
+case_dynamic_axes_wrap_sample() {
+  run --checkpoint_path "$FIX/shifted_embedding.pt" --sample_input "$FIX/token_ids.npy" \
+    --output_path "$OUT/e.onnx" --json --dynamic_axes input:0,1
+  expect_exit 0
+  json_check 'd["validation"]["status"] == "PASS"'
+  json_check 'sorted(o["name"] for o in d["validation"]["outputs"]) == ["output", "output (batch_size=2)", "output (input_dim1=7)"]'
 }
 # Bilinear resizing matches PyTorch to float rounding (ONNX Resize's own coordinate arithmetic
 # differs by ~2e-4 on values of this size), at the fixed size (weights as constants) and with the
