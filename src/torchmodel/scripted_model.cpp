@@ -94,7 +94,7 @@ class ScriptedModel : public TorchModel {
     std::string class_path = module_.type()->name()->qualifiedName();
     if (class_path.rfind("__torch__.", 0) == 0) class_path = class_path.substr(10);
     // No init_args: a TorchScript module does not record its constructor's arguments.
-    namespace config = emit::config;
+    namespace config = emit::torch::config;
     state.config = config::dict(
         {{"class_path", class_path},
          {"init_args", config::dict(std::vector<std::pair<std::string, config::ValuePtr>>{})}});

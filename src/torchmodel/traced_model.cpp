@@ -37,7 +37,7 @@ class TracedModel : public TorchModel {
     emit::TorchState out;
     for (const auto& [key, tensor] : state_->tensors())
       out.tensors.emplace_back(key, to_ir_tensor(tensor));
-    out.config = emit::config::from_config_value(state_->config);
+    out.config = emit::torch::config::from_config_value(state_->config);
     return out;
   }
 

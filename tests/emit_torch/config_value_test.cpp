@@ -12,7 +12,7 @@
 
 namespace {
 
-namespace config = mlexport::emit::config;
+namespace config = mlexport::emit::torch::config;
 namespace ir = mlexport::ir;
 using emit_torch_test::make_tensor;
 using mlexport::Error;

@@ -20,12 +20,12 @@
 namespace {
 
 using namespace emit_torch_test;
-namespace config = mlexport::emit::config;
+namespace config = mlexport::emit::torch::config;
 namespace ir = mlexport::ir;
 using mlexport::Error;
 using mlexport::ExitCode;
 using mlexport::emit::TorchCheckpoint;
-using mlexport::emit::torchsave::pickle_for_torch_save;
+using mlexport::emit::torch::pickle_for_torch_save;
 using mlexport::pyvalue::Value;
 using mlexport::pyvalue::ValuePtr;
 using Kind = Value::Kind;
@@ -300,15 +300,13 @@ TEST(PickleWriter, RefusesWhatPythonCouldNotLoadBack) {
   EXPECT_NE(refusal(config::tensor(negative)).find("negative dimension"), std::string::npos);
 
   ValuePtr deep = config::list({});
-  for (int k = 0; k < mlexport::emit::torchsave::kMaxWriteDepth + 1; ++k)
-    deep = config::list({deep});
+  for (int k = 0; k < mlexport::emit::torch::kMaxWriteDepth + 1; ++k) deep = config::list({deep});
   EXPECT_NE(refusal(deep).find("nested deeper than"), std::string::npos);
 }
 
 TEST(PickleWriter, DeepestAllowedNestingReadsBack) {
   ValuePtr deep = config::list({"bottom"});
-  for (int k = 0; k < mlexport::emit::torchsave::kMaxWriteDepth - 8; ++k)
-    deep = config::list({deep});
+  for (int k = 0; k < mlexport::emit::torch::kMaxWriteDepth - 8; ++k) deep = config::list({deep});
   ScratchDir dir;
   TorchCheckpoint c;
   c.config = deep;
@@ -318,7 +316,7 @@ TEST(PickleWriter, DeepestAllowedNestingReadsBack) {
 }
 
 TEST(PickleWriter, StorageClassesCoverEveryDtype) {
-  using mlexport::emit::torchsave::storage_class_name;
+  using mlexport::emit::torch::storage_class_name;
   EXPECT_EQ(storage_class_name(ir::DType::Float32), "FloatStorage");
   EXPECT_EQ(storage_class_name(ir::DType::Float16), "HalfStorage");
   EXPECT_EQ(storage_class_name(ir::DType::Float64), "DoubleStorage");

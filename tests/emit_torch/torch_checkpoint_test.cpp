@@ -19,9 +19,9 @@
 namespace {
 
 using namespace emit_torch_test;
-namespace config = mlexport::emit::config;
+namespace config = mlexport::emit::torch::config;
 namespace ir = mlexport::ir;
-namespace torchsave = mlexport::emit::torchsave;
+namespace torch_writer = mlexport::emit::torch;
 using mlexport::Error;
 using mlexport::ExitCode;
 using mlexport::core::verify_torch_checkpoint;
@@ -226,8 +226,8 @@ TEST(TorchLoad, WeightsOnlyLoadsStateDictAndPlainConfig) {
 TEST(TorchLoad, Zip64ArchiveLoads) {
   ScratchDir dir;
   const TorchCheckpoint c = dtype_checkpoint();
-  const auto pickled = torchsave::pickle_for_torch_save(*torch_checkpoint_value(c));
-  torchsave::write_torch_archive(pickled, dir.file("zip64.pt"), {.zip64_limit = 0});
+  const auto pickled = torch_writer::pickle_for_torch_save(*torch_checkpoint_value(c));
+  torch_writer::write_torch_archive(pickled, dir.file("zip64.pt"), {.zip64_limit = 0});
   expect_loads_back(dir.file("zip64.pt"), c);
 }
 
@@ -273,11 +273,11 @@ TEST(Emit, ArchiveLayoutIsTorchSaves) {
   EXPECT_EQ(text(p + "byteorder"), "little");
   EXPECT_EQ(text(p + "data/10").size(), 11u * 2);
 
-  EXPECT_EQ(torchsave::archive_name("/x/model.pt"), "model");
-  EXPECT_EQ(torchsave::archive_name("noext"), "noext");
-  EXPECT_EQ(torchsave::archive_name("/x/.pt"), "archive");
-  EXPECT_EQ(torchsave::archive_name("/x/my model!.pt"), "archive");
-  EXPECT_EQ(torchsave::archive_name("/x/mod\xc3\xa8le.pt"), "archive");
+  EXPECT_EQ(torch_writer::archive_name("/x/model.pt"), "model");
+  EXPECT_EQ(torch_writer::archive_name("noext"), "noext");
+  EXPECT_EQ(torch_writer::archive_name("/x/.pt"), "archive");
+  EXPECT_EQ(torch_writer::archive_name("/x/my model!.pt"), "archive");
+  EXPECT_EQ(torch_writer::archive_name("/x/mod\xc3\xa8le.pt"), "archive");
 }
 
 TEST(Emit, OddFileNamesStillLoad) {

@@ -16,8 +16,8 @@ namespace {
 using namespace emit_torch_test;
 using mlexport::Error;
 using mlexport::ExitCode;
-using mlexport::emit::torchsave::ZipWriter;
-using mlexport::emit::torchsave::ZipWriterOptions;
+using mlexport::emit::torch::ZipWriter;
+using mlexport::emit::torch::ZipWriterOptions;
 using mlexport::frontend::checkpoint::ZipReader;
 
 std::string pattern(size_t n, int seed) {

@@ -31,12 +31,12 @@ emit::TorchCheckpoint checkpoint_of(ExportJob& job) {
   out.config = state->config;
   // The keys the export guide's checkpoints use, so the file exports again with ml-export.
   if (!job.result.architecture.empty()) {
-    out.extra.emplace_back("model_name", emit::config::string(job.result.architecture));
+    out.extra.emplace_back("model_name", emit::torch::config::string(job.result.architecture));
     const pyvalue::Value* args = out.config ? out.config->get("init_args") : nullptr;
     const pyvalue::Value* classes = args ? args->get("num_classes") : nullptr;
-    if (classes) out.extra.emplace_back("num_classes", emit::config::integer(classes->i));
+    if (classes) out.extra.emplace_back("num_classes", emit::torch::config::integer(classes->i));
   }
-  out.extra.emplace_back("mlexport", emit::config::string(export_metadata_json(job)));
+  out.extra.emplace_back("mlexport", emit::torch::config::string(export_metadata_json(job)));
   return out;
 }
 

@@ -63,19 +63,19 @@ Error checker_error(const std::exception& e) {
   return Error(ExitCode::kInternal, "ONNX checker: " + one_line(e.what()));
 }
 
-void set_value_info(onnx::ValueInfoProto* out, const ir::Value& v) {
-  detail::set_value_info(out, v, v.name);
+void set_value_info(::onnx::ValueInfoProto* out, const ir::Value& v) {
+  onnx::set_value_info(out, v, v.name);
 }
 
-onnx::ModelProto build_model(const ir::Graph& graph, const OnnxOptions& options) {
+::onnx::ModelProto build_model(const ir::Graph& graph, const OnnxOptions& options) {
   int opset = options.opset_version;
   if (opset < kMinOpset || opset > kMaxOpset)
     throw bad_input("ONNX opset " + std::to_string(opset) + " is not supported (" +
                     std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) + ")");
-  if (std::string report = detail::unavailable_ops_report(graph, opset); !report.empty())
+  if (std::string report = onnx::unavailable_ops_report(graph, opset); !report.empty())
     throw Error(ExitCode::kUnsupportedOps, report);
 
-  onnx::ModelProto model;
+  ::onnx::ModelProto model;
   model.set_ir_version(onnx_ir_version_for_opset(opset));
   model.set_producer_name(options.producer_name);
   model.set_producer_version(options.producer_version.empty() ? MLEXPORT_VERSION
@@ -90,7 +90,7 @@ onnx::ModelProto build_model(const ir::Graph& graph, const OnnxOptions& options)
     prop->set_value(value);
   }
 
-  onnx::GraphProto* g = model.mutable_graph();
+  ::onnx::GraphProto* g = model.mutable_graph();
   g->set_name("main_graph");
   std::vector<ir::Value*> constants = graph.constants();
   std::set<std::string> names;
@@ -98,7 +98,7 @@ onnx::ModelProto build_model(const ir::Graph& graph, const OnnxOptions& options)
   for (const ir::Value* v : constants) names.insert(v->name);
   for (const auto& n : graph.nodes())
     for (const ir::Value* v : n->outputs) names.insert(v->name);
-  detail::GraphWriter writer(g, opset, std::move(names));
+  onnx::GraphWriter writer(g, opset, std::move(names));
 
   for (const ir::Value* v : graph.inputs()) {
     if (!v->shape)
@@ -118,13 +118,13 @@ onnx::ModelProto build_model(const ir::Graph& graph, const OnnxOptions& options)
       name = writer.fresh(v->name + "_value");
       writer.rename(v, name);
     }
-    detail::fill_tensor(g->add_initializer(), *v->constant, name);
+    onnx::fill_tensor(g->add_initializer(), *v->constant, name);
   }
 
-  for (const auto& n : graph.nodes()) detail::emit_node(*n, writer);
+  for (const auto& n : graph.nodes()) onnx::emit_node(*n, writer);
 
   for (const ir::Value* v : constant_outputs) {
-    onnx::NodeProto* id = writer.add_node("Identity", v->name + "_output");
+    ::onnx::NodeProto* id = writer.add_node("Identity", v->name + "_output");
     id->add_input(writer.name_of(v));
     id->add_output(v->name);
   }
@@ -132,16 +132,16 @@ onnx::ModelProto build_model(const ir::Graph& graph, const OnnxOptions& options)
   return model;
 }
 
-uint64_t initializer_bytes(const onnx::ModelProto& model) {
+uint64_t initializer_bytes(const ::onnx::ModelProto& model) {
   uint64_t total = 0;
   for (const auto& t : model.graph().initializer()) total += t.raw_data().size();
   return total;
 }
 
-void mark_external(onnx::TensorProto* t, const std::string& location, uint64_t offset,
+void mark_external(::onnx::TensorProto* t, const std::string& location, uint64_t offset,
                    uint64_t length) {
   t->clear_raw_data();
-  t->set_data_location(onnx::TensorProto::EXTERNAL);
+  t->set_data_location(::onnx::TensorProto::EXTERNAL);
   auto add = [&](const char* key, const std::string& value) {
     auto* entry = t->add_external_data();
     entry->set_key(key);
@@ -154,16 +154,16 @@ void mark_external(onnx::TensorProto* t, const std::string& location, uint64_t o
 
 // A copy for shape inference without the bytes of large initializers, made without copying
 // those bytes: inference reads only their dtype and dims.
-onnx::ModelProto skeleton_of(onnx::ModelProto& model) {
+::onnx::ModelProto skeleton_of(::onnx::ModelProto& model) {
   auto* inits = model.mutable_graph()->mutable_initializer();
   std::vector<std::pair<int, std::string>> held;
   for (int i = 0; i < inits->size(); ++i) {
-    onnx::TensorProto* t = inits->Mutable(i);
+    ::onnx::TensorProto* t = inits->Mutable(i);
     if (t->raw_data().size() < kExternalMinBytes) continue;
     held.emplace_back(i, std::string());
     held.back().second.swap(*t->mutable_raw_data());
   }
-  onnx::ModelProto copy(model);
+  ::onnx::ModelProto copy(model);
   for (auto& [i, bytes] : held) {
     uint64_t length = bytes.size();
     inits->Mutable(i)->mutable_raw_data()->swap(bytes);
@@ -172,7 +172,7 @@ onnx::ModelProto skeleton_of(onnx::ModelProto& model) {
   return copy;
 }
 
-bool has_output_without_shape(const onnx::ModelProto& model) {
+bool has_output_without_shape(const ::onnx::ModelProto& model) {
   for (const auto& out : model.graph().output())
     if (!out.type().tensor_type().has_shape()) return true;
   return false;
@@ -180,20 +180,20 @@ bool has_output_without_shape(const onnx::ModelProto& model) {
 
 // The ONNX checker wants a shape (at least a rank) on every graph output. Where the IR has
 // none, take the one shape inference finds.
-void fill_output_shapes(const onnx::ModelProto& skeleton,
-                        std::initializer_list<onnx::ModelProto*> targets) {
-  onnx::ModelProto probe(skeleton);
+void fill_output_shapes(const ::onnx::ModelProto& skeleton,
+                        std::initializer_list<::onnx::ModelProto*> targets) {
+  ::onnx::ModelProto probe(skeleton);
   try {
-    onnx::shape_inference::InferShapes(probe, onnx::OpSchemaRegistry::Instance(),
-                                       onnx::ShapeInferenceOptions(false, 0, false));
+    ::onnx::shape_inference::InferShapes(probe, ::onnx::OpSchemaRegistry::Instance(),
+                                         ::onnx::ShapeInferenceOptions(false, 0, false));
   } catch (const std::exception&) {
     // The strict run later reports inference errors with their context.
   }
-  std::map<std::string, const onnx::TypeProto*> inferred;
+  std::map<std::string, const ::onnx::TypeProto*> inferred;
   for (const auto& vi : probe.graph().value_info()) inferred[vi.name()] = &vi.type();
   for (const auto& vi : probe.graph().output())
     if (vi.type().tensor_type().has_shape()) inferred[vi.name()] = &vi.type();
-  for (onnx::ModelProto* target : targets) {
+  for (::onnx::ModelProto* target : targets) {
     for (auto& out : *target->mutable_graph()->mutable_output()) {
       auto* tensor = out.mutable_type()->mutable_tensor_type();
       if (tensor->has_shape()) continue;
@@ -207,29 +207,29 @@ void fill_output_shapes(const onnx::ModelProto& skeleton,
   }
 }
 
-void strict_shape_inference(onnx::ModelProto& model) {
-  onnx::ShapeInferenceOptions options(/*check_type=*/true, /*error_mode=*/1,
-                                      /*enable_data_propagation=*/false);
+void strict_shape_inference(::onnx::ModelProto& model) {
+  ::onnx::ShapeInferenceOptions options(/*check_type=*/true, /*error_mode=*/1,
+                                        /*enable_data_propagation=*/false);
   try {
-    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(), options);
+    ::onnx::shape_inference::InferShapes(model, ::onnx::OpSchemaRegistry::Instance(), options);
   } catch (const std::exception& e) {
     throw Error(ExitCode::kInternal, "ONNX shape inference: " + one_line(e.what()));
   }
 }
 
 // checker + strict shape inference for a model whose initializers are all inline.
-void check_inline(onnx::ModelProto& model) {
-  onnx::ModelProto skeleton = skeleton_of(model);
+void check_inline(::onnx::ModelProto& model) {
+  ::onnx::ModelProto skeleton = skeleton_of(model);
   if (has_output_without_shape(model)) fill_output_shapes(skeleton, {&model, &skeleton});
   try {
-    onnx::checker::check_model(model);
+    ::onnx::checker::check_model(model);
   } catch (const std::exception& e) {
     throw checker_error(e);
   }
   strict_shape_inference(skeleton);
 }
 
-std::string serialize(const onnx::ModelProto& model) {
+std::string serialize(const ::onnx::ModelProto& model) {
   if (model.ByteSizeLong() > kProtobufLimit)
     throw Error(ExitCode::kInternal,
                 "the ONNX model is over protobuf's 2 GB limit; write it with external data");
@@ -327,7 +327,7 @@ Target resolve_target(const std::string& path) {
 
 // Serializes straight into a temporary file (no second copy of the weights in memory), then
 // renames it into place.
-uint64_t write_model_atomically(const Target& target, const onnx::ModelProto& model) {
+uint64_t write_model_atomically(const Target& target, const ::onnx::ModelProto& model) {
   if (model.ByteSizeLong() > kProtobufLimit)
     throw Error(ExitCode::kInternal,
                 "the ONNX model is over protobuf's 2 GB limit; write it with external data");
@@ -349,7 +349,7 @@ uint64_t write_model_atomically(const Target& target, const onnx::ModelProto& mo
 
 // Moves the bytes of every initializer of at least 1 KiB into `data_path`, 4 KiB aligned so
 // runtimes can map them, and points the tensors at `location`. Returns the bytes written.
-uint64_t write_external_data(onnx::ModelProto& model, const fs::path& data_path,
+uint64_t write_external_data(::onnx::ModelProto& model, const fs::path& data_path,
                              const std::string& location) {
   FileWriter out(data_path.string());
   static const std::string zeros(kExternalAlign, '\0');
@@ -366,13 +366,13 @@ uint64_t write_external_data(onnx::ModelProto& model, const fs::path& data_path,
   return out.written();
 }
 
-bool has_large_initializer(const onnx::ModelProto& model) {
+bool has_large_initializer(const ::onnx::ModelProto& model) {
   for (const auto& t : model.graph().initializer())
     if (t.raw_data().size() >= kExternalMinBytes) return true;
   return false;
 }
 
-OnnxEmitResult emit_with_external_data(onnx::ModelProto& model, const Target& target) {
+OnnxEmitResult emit_with_external_data(::onnx::ModelProto& model, const Target& target) {
   std::string data_name = target.filename + ".data";
   // Both files are written and checked in a private directory beside the target, then
   // renamed into place: data first, so the model never names a file that is not there.
@@ -394,7 +394,7 @@ OnnxEmitResult emit_with_external_data(onnx::ModelProto& model, const Target& ta
     out.close();
   }
   try {
-    onnx::checker::check_model(tmp_model.string());
+    ::onnx::checker::check_model(tmp_model.string());
   } catch (const std::exception& e) {
     throw checker_error(e);
   }
@@ -431,7 +431,7 @@ int onnx_ir_version_for_opset(int opset) {
 }
 
 std::string onnx_bytes(const ir::Graph& graph, const OnnxOptions& options) {
-  onnx::ModelProto model = build_model(graph, options);
+  ::onnx::ModelProto model = build_model(graph, options);
   if (model.ByteSizeLong() > kProtobufLimit)
     throw Error(ExitCode::kInternal,
                 "the ONNX model is over protobuf's 2 GB limit; write it to a file with external "
@@ -443,7 +443,7 @@ std::string onnx_bytes(const ir::Graph& graph, const OnnxOptions& options) {
 OnnxEmitResult emit_onnx(const ir::Graph& graph, const std::string& path,
                          const OnnxOptions& options) {
   Target target = resolve_target(path);
-  onnx::ModelProto model = build_model(graph, options);
+  ::onnx::ModelProto model = build_model(graph, options);
   bool external = options.external_data ||
                   initializer_bytes(model) > options.external_data_threshold ||
                   model.ByteSizeLong() > kProtobufLimit;

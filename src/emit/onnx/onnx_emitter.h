@@ -24,7 +24,7 @@ struct OnnxEmitResult {
   std::string external_data_path;  // empty unless weights went to a side file
 };
 
-// Builds the ModelProto, runs onnx::checker::check_model and strict shape inference, then
+// Builds the ModelProto, runs ::onnx::checker::check_model and strict shape inference, then
 // writes the file atomically (temp file in the same directory + rename). On failure it throws
 // mlexport::Error (kUnsupportedOps for ops the opset lacks, kInternal for checker failures) and
 // creates nothing at `path` (a file already there is left untouched).

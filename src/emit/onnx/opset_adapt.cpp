@@ -13,7 +13,7 @@
 #include "ir/ops/op_def.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::emit::detail {
+namespace mlexport::emit::onnx {
 
 static_assert(std::endian::native == std::endian::little,
               "raw_data is little-endian; IR tensor bytes are copied as they are");
@@ -77,9 +77,9 @@ bool integral(double d) {
 
 // Writes one IR attribute, converting between int and float forms where the op's schema wants
 // the other one (frontends are not always careful about 2 vs 2.0).
-void set_attribute(onnx::AttributeProto* out, const std::string& key, const ir::Attribute& value,
-                   const onnx::OpSchema* schema) {
-  using AP = onnx::AttributeProto;
+void set_attribute(::onnx::AttributeProto* out, const std::string& key, const ir::Attribute& value,
+                   const ::onnx::OpSchema* schema) {
+  using AP = ::onnx::AttributeProto;
   out->set_name(key);
   std::optional<AP::AttributeType> want;
   if (schema) {
@@ -138,7 +138,7 @@ void set_attribute(onnx::AttributeProto* out, const std::string& key, const ir::
 class NodeEmitter {
  public:
   NodeEmitter(const Node& node, GraphWriter& w)
-      : n_(node), w_(w), schema_(onnx::OpSchemaRegistry::Schema(node.op, w.opset(), "")) {}
+      : n_(node), w_(w), schema_(::onnx::OpSchemaRegistry::Schema(node.op, w.opset(), "")) {}
 
   void run() {
     const std::string& op = n_.op;
@@ -171,14 +171,14 @@ class NodeEmitter {
  private:
   const Node& n_;
   GraphWriter& w_;
-  const onnx::OpSchema* schema_;
+  const ::onnx::OpSchema* schema_;
 
   std::string name_of(const Value* v) { return w_.name_of(v); }
 
   // A NodeProto for this IR node with its outputs and every attribute except `skip`.
-  onnx::NodeProto* start(const std::vector<std::string>& inputs,
-                         std::initializer_list<std::string_view> skip = {}) {
-    onnx::NodeProto* p = w_.add_node(n_.op, n_.name);
+  ::onnx::NodeProto* start(const std::vector<std::string>& inputs,
+                           std::initializer_list<std::string_view> skip = {}) {
+    ::onnx::NodeProto* p = w_.add_node(n_.op, n_.name);
     if (!n_.source.empty()) p->set_doc_string(n_.source);
     std::vector<std::string> in = inputs;
     while (!in.empty() && in.back().empty()) in.pop_back();  // omitted trailing optionals
@@ -234,16 +234,16 @@ class NodeEmitter {
   void control_flow() {
     const size_t captures = static_cast<size_t>(n_.i("captures", 0));
     const size_t formal = n_.inputs.size() - captures;
-    onnx::NodeProto* p =
+    ::onnx::NodeProto* p =
         start(input_names(formal), {"captures", "then_branch", "else_branch", "body"});
     std::vector<std::string> outer;
     for (size_t k = formal; k < n_.inputs.size(); ++k) outer.push_back(name_of(n_.inputs[k]));
     for (const auto& [key, value] : n_.attrs) {
       const auto* graph = std::get_if<ir::Subgraph>(&value);
       if (!graph || !*graph) continue;
-      onnx::AttributeProto* a = p->add_attribute();
+      ::onnx::AttributeProto* a = p->add_attribute();
       a->set_name(key);
-      a->set_type(onnx::AttributeProto::GRAPH);
+      a->set_type(::onnx::AttributeProto::GRAPH);
       write_subgraph(**graph, (*graph)->inputs().size() - captures, outer, w_, a->mutable_g(),
                      n_.name + "_" + key);
     }
@@ -273,7 +273,7 @@ class NodeEmitter {
         start(in, {key});
       } else {
         auto values = constant_ints(1, key, since);
-        onnx::NodeProto* p = start(in, {key});
+        ::onnx::NodeProto* p = start(in, {key});
         set_attribute(p->add_attribute(), key, values, schema_);
       }
       return;
@@ -307,7 +307,7 @@ class NodeEmitter {
     if (n_.i("noop_with_empty_axes", 0) != 0 && axes.empty())
       throw unsupported(needs("ReduceSum with noop_with_empty_axes", 13, opset) + " at node " +
                         n_.name);
-    onnx::NodeProto* p = start(in, {"axes", "noop_with_empty_axes"});
+    ::onnx::NodeProto* p = start(in, {"axes", "noop_with_empty_axes"});
     if (!axes.empty()) set_attribute(p->add_attribute(), "axes", axes, schema_);
   }
 
@@ -317,7 +317,7 @@ class NodeEmitter {
       return;
     }
     auto axes = constant_ints(1, "axes", 18);
-    onnx::NodeProto* p = start({name_of(n_.input(0))}, {"axes"});
+    ::onnx::NodeProto* p = start({name_of(n_.input(0))}, {"axes"});
     if (!axes.empty()) set_attribute(p->add_attribute(), "axes", axes, schema_);
   }
 
@@ -387,7 +387,7 @@ class NodeEmitter {
     if (x && x->shape) rank = static_cast<int64_t>(x->shape->size());
     bool last = axis == -1 || (rank && axis == *rank - 1);
     if (last) {
-      onnx::NodeProto* p = start({name_of(x)}, {"axis"});
+      ::onnx::NodeProto* p = start({name_of(x)}, {"axis"});
       set_attribute(p->add_attribute(), "axis", int64_t{-1}, schema_);
       return;
     }
@@ -400,7 +400,7 @@ class NodeEmitter {
 }  // namespace
 
 int onnx_elem_type(ir::DType dtype) {
-  using T = onnx::TensorProto;
+  using T = ::onnx::TensorProto;
   switch (dtype) {
     case ir::DType::Float32:
       return T::FLOAT;
@@ -426,7 +426,7 @@ int onnx_elem_type(ir::DType dtype) {
   return T::UNDEFINED;
 }
 
-void fill_tensor(onnx::TensorProto* out, const Tensor& tensor, const std::string& name) {
+void fill_tensor(::onnx::TensorProto* out, const Tensor& tensor, const std::string& name) {
   size_t expected = static_cast<size_t>(tensor.numel()) * ir::dtype_size(tensor.dtype);
   if (tensor.nbytes() != expected)
     throw Error(ExitCode::kInternal, "constant %" + name + " holds " +
@@ -460,11 +460,11 @@ std::string GraphWriter::add_initializer(const Tensor& tensor, const std::string
   return name;
 }
 
-onnx::NodeProto* GraphWriter::add_node(const std::string& op, const std::string& name_hint) {
+::onnx::NodeProto* GraphWriter::add_node(const std::string& op, const std::string& name_hint) {
   std::string name = name_hint.empty() ? op : name_hint;
   for (int k = 1; used_nodes_.count(name); ++k) name = name_hint + "_" + std::to_string(k);
   used_nodes_.insert(name);
-  onnx::NodeProto* p = graph_->add_node();
+  ::onnx::NodeProto* p = graph_->add_node();
   p->set_op_type(op);
   p->set_name(name);
   return p;
@@ -477,9 +477,9 @@ void emit_node(const Node& node, GraphWriter& writer) {
 int min_opset_for(const std::string& op) {
   if (const ir::ops::OpDef* def = ir::ops::find(op)) return def->onnx_since;
   // An op carried through from an ONNX file: the first opset that libonnx has a schema for.
-  if (!onnx::OpSchemaRegistry::Schema(op, kLatestCheckableOpset, "")) return 0;
+  if (!::onnx::OpSchemaRegistry::Schema(op, kLatestCheckableOpset, "")) return 0;
   for (int v = 1; v <= kLatestCheckableOpset; ++v)
-    if (onnx::OpSchemaRegistry::Schema(op, v, "")) return v;
+    if (::onnx::OpSchemaRegistry::Schema(op, v, "")) return v;
   return 0;
 }
 
@@ -513,4 +513,4 @@ std::string unavailable_ops_report(const ir::Graph& graph, int opset) {
   return report;
 }
 
-}  // namespace mlexport::emit::detail
+}  // namespace mlexport::emit::onnx

@@ -11,21 +11,21 @@
 
 #include "ir/graph.h"
 
-namespace mlexport::emit::detail {
+namespace mlexport::emit::onnx {
 
 int onnx_elem_type(ir::DType dtype);
 // Copies dtype, dims and bytes (raw_data, little-endian) into `out`.
-void fill_tensor(onnx::TensorProto* out, const ir::Tensor& tensor, const std::string& name);
+void fill_tensor(::onnx::TensorProto* out, const ir::Tensor& tensor, const std::string& name);
 
 // Appends nodes and helper initializers to a GraphProto, with names that never clash.
 class GraphWriter {
  public:
-  GraphWriter(onnx::GraphProto* graph, int opset, std::set<std::string> used_value_names)
+  GraphWriter(::onnx::GraphProto* graph, int opset, std::set<std::string> used_value_names)
       : graph_(graph),
         opset_(opset),
         used_values_(std::make_shared<std::set<std::string>>(std::move(used_value_names))) {}
   // A writer for a subgraph of `parent`'s graph: value names stay unique across both.
-  GraphWriter(onnx::GraphProto* graph, const GraphWriter& parent)
+  GraphWriter(::onnx::GraphProto* graph, const GraphWriter& parent)
       : graph_(graph), opset_(parent.opset_), used_values_(parent.used_values_) {}
 
   int opset() const { return opset_; }
@@ -36,23 +36,23 @@ class GraphWriter {
   void rename(const ir::Value* v, std::string name) { renamed_[v] = std::move(name); }
   // A new initializer holding `tensor`; returns its name.
   std::string add_initializer(const ir::Tensor& tensor, const std::string& hint);
-  onnx::NodeProto* add_node(const std::string& op, const std::string& name_hint);
+  ::onnx::NodeProto* add_node(const std::string& op, const std::string& name_hint);
 
  private:
-  onnx::GraphProto* graph_;
+  ::onnx::GraphProto* graph_;
   int opset_;
   std::shared_ptr<std::set<std::string>> used_values_;  // shared with subgraph writers
   std::set<std::string> used_nodes_;
   std::map<const ir::Value*, std::string> renamed_;
 };
 
-void set_value_info(onnx::ValueInfoProto* out, const ir::Value& v, const std::string& name);
+void set_value_info(::onnx::ValueInfoProto* out, const ir::Value& v, const std::string& name);
 
 // Writes the subgraph of an If or Loop node into `out`: its first `formal` inputs become the
 // GraphProto's inputs, the others are the enclosing scope's values named in `outer_names`.
 void write_subgraph(const ir::Graph& graph, size_t formal,
                     const std::vector<std::string>& outer_names, const GraphWriter& parent,
-                    onnx::GraphProto* out, const std::string& name);
+                    ::onnx::GraphProto* out, const std::string& name);
 
 // Emits one IR node as one or more NodeProtos (inputs for attributes the opset wants as
 // inputs, transposes around old-style Softmax, ...). Throws mlexport::Error.
@@ -66,4 +66,4 @@ int min_opset_for(const std::string& op);
 // gathered into one message; empty when all ops are available.
 std::string unavailable_ops_report(const ir::Graph& graph, int opset);
 
-}  // namespace mlexport::emit::detail
+}  // namespace mlexport::emit::onnx

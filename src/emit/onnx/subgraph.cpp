@@ -3,9 +3,9 @@
 
 #include "emit/onnx/opset_adapt.h"
 
-namespace mlexport::emit::detail {
+namespace mlexport::emit::onnx {
 
-void set_value_info(onnx::ValueInfoProto* out, const ir::Value& v, const std::string& name) {
+void set_value_info(::onnx::ValueInfoProto* out, const ir::Value& v, const std::string& name) {
   out->set_name(name);
   auto* tensor = out->mutable_type()->mutable_tensor_type();
   tensor->set_elem_type(onnx_elem_type(v.dtype));
@@ -24,7 +24,7 @@ namespace {
 
 // Rank and element type only: the IR's sizes inside a subgraph are those of the recorded run, and
 // a branch or an iteration may see others.
-void set_rank_only(onnx::ValueInfoProto* out, const ir::Value& v, const std::string& name) {
+void set_rank_only(::onnx::ValueInfoProto* out, const ir::Value& v, const std::string& name) {
   set_value_info(out, v, name);
   auto* tensor = out->mutable_type()->mutable_tensor_type();
   if (!tensor->has_shape()) return;
@@ -35,7 +35,7 @@ void set_rank_only(onnx::ValueInfoProto* out, const ir::Value& v, const std::str
 
 void write_subgraph(const ir::Graph& graph, size_t formal,
                     const std::vector<std::string>& outer_names, const GraphWriter& parent,
-                    onnx::GraphProto* out, const std::string& name) {
+                    ::onnx::GraphProto* out, const std::string& name) {
   out->set_name(name);
   GraphWriter w(out, parent);
   // Every name is made unique across the model: ONNX forbids a subgraph to reuse a name of its
@@ -65,7 +65,7 @@ void write_subgraph(const ir::Graph& graph, size_t formal,
     std::string out_name = w.name_of(v);
     if (!v->producer || !seen.insert(v).second) {
       out_name = w.fresh(name + "/output");
-      onnx::NodeProto* id = w.add_node("Identity", name + "/output");
+      ::onnx::NodeProto* id = w.add_node("Identity", name + "/output");
       id->add_input(w.name_of(v));
       id->add_output(out_name);
     }
@@ -73,4 +73,4 @@ void write_subgraph(const ir::Graph& graph, size_t formal,
   }
 }
 
-}  // namespace mlexport::emit::detail
+}  // namespace mlexport::emit::onnx

@@ -1,7 +1,7 @@
 // One IR graph as one OpenVINO network: the model itself, or a body of If or Loop.
 #include "emit/openvino/translate.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 NetworkPorts translate_network(const ir::Graph& graph, Builder& b, const OpenVinoOptions& options,
                                const std::vector<Dims>* input_dims) {
@@ -30,4 +30,4 @@ NetworkPorts translate_network(const ir::Graph& graph, Builder& b, const OpenVin
   return ports;
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

@@ -1,7 +1,7 @@
 // IR op -> OpenVINO translator. One line per op, so the table can be read (and listed) as it is.
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 const std::map<std::string, Translator>& op_table() {
   static const std::map<std::string, Translator> table = {
@@ -145,4 +145,4 @@ const std::map<std::string, Translator>& op_table() {
   return table;
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

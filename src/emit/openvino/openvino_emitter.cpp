@@ -25,7 +25,7 @@ constexpr size_t kMaxWhere = 3;  // source lines kept per unsupported op
 
 // Every op without a row, bodies of If and Loop included, in one report.
 void collect_unsupported(const ir::Graph& graph, std::vector<UnsupportedOp>& missing) {
-  const auto& table = ov::op_table();
+  const auto& table = openvino::op_table();
   for (const auto& n : graph.nodes()) {
     for (const ir::Graph* body : n->subgraphs()) collect_unsupported(*body, missing);
     if (table.count(n->op)) continue;
@@ -54,9 +54,9 @@ void reject_unsupported(const ir::Graph& graph) {
   if (!missing.empty()) throw UnsupportedOpsError(std::move(missing));
 }
 
-ov::Builder translate(const ir::Graph& graph, const OpenVinoOptions& options) {
-  ov::Builder b;
-  ov::translate_network(graph, b, options);
+openvino::Builder translate(const ir::Graph& graph, const OpenVinoOptions& options) {
+  openvino::Builder b;
+  openvino::translate_network(graph, b, options);
   return b;
 }
 
@@ -76,7 +76,7 @@ void write_file(const fs::path& path, const std::string& bytes) {
 
 std::vector<std::string> openvino_supported_ops() {
   std::vector<std::string> ops;
-  for (const auto& [op, fn] : ov::op_table()) ops.push_back(op);
+  for (const auto& [op, fn] : openvino::op_table()) ops.push_back(op);
   return ops;
 }
 
@@ -93,7 +93,7 @@ OpenVinoEmitResult emit_openvino(const ir::Graph& graph, const std::string& xml_
   bin_target.replace_extension(".bin");
 
   reject_unsupported(graph);
-  ov::Builder b = translate(graph, options);
+  openvino::Builder b = translate(graph, options);
   std::string xml = b.xml(options.model_name, options.compress_to_fp16, graph.metadata);
 
   // Both files are written and checked in a private directory beside the target, then renamed:

@@ -6,7 +6,7 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 namespace {
 
@@ -277,4 +277,4 @@ std::string Builder::xml(const std::string& model_name, bool compressed,
   return os.str();
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

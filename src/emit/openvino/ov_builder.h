@@ -12,7 +12,7 @@
 
 #include "ir/tensor.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 using Dims = std::vector<int64_t>;  // -1 marks a dynamic dimension
 
@@ -107,4 +107,4 @@ class Builder {
   std::set<std::string> used_names_;
 };
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

@@ -5,7 +5,7 @@
 #include "ir/ops/dims.h"
 #include "ir/ops/infer.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 ShapeMap resolve_shapes(const ir::Graph& graph) {
   ShapeMap out;
@@ -196,4 +196,4 @@ OutRef Context::unsqueeze(OutRef x, const std::vector<int64_t>& axes, const std:
   return b.add1("Unsqueeze", "opset1", name, {x, axes_ref}, {}, dtype(x), out);
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

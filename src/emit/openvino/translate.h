@@ -11,7 +11,7 @@
 #include "ir/graph.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 using ShapeMap = std::map<const ir::Value*, Dims>;
 
@@ -92,4 +92,4 @@ std::vector<int64_t> constant_ints(const ir::Node& n, size_t k, const std::strin
 // An int list attribute, or the same list from constant input k when given that way.
 std::vector<int64_t> ints_from(const ir::Node& n, const std::string& key, size_t k);
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

@@ -2,7 +2,7 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::emit::config {
+namespace mlexport::emit::torch::config {
 
 namespace {
 
@@ -210,4 +210,4 @@ ValuePtr from_config_value(const ConfigValue& v) {
   return dict(entries);
 }
 
-}  // namespace mlexport::emit::config
+}  // namespace mlexport::emit::torch::config

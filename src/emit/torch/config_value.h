@@ -26,7 +26,7 @@
 #include "mlexport/config_value.h"
 #include "pyvalue/value.h"
 
-namespace mlexport::emit::config {
+namespace mlexport::emit::torch::config {
 
 using pyvalue::Value;
 using pyvalue::ValuePtr;
@@ -105,4 +105,4 @@ ValuePtr class_config(std::string_view class_path, ValuePtr init_args);
 // The public ConfigValue (an Exportable's config()) as a Value tree.
 ValuePtr from_config_value(const ConfigValue& value);
 
-}  // namespace mlexport::emit::config
+}  // namespace mlexport::emit::torch::config

@@ -11,7 +11,7 @@
 
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::emit::torchsave {
+namespace mlexport::emit::torch {
 
 namespace {
 
@@ -590,4 +590,4 @@ PickledObject pickle_for_torch_save(const pyvalue::Value& root) {
   return Pickler().run(root);
 }
 
-}  // namespace mlexport::emit::torchsave
+}  // namespace mlexport::emit::torch

@@ -34,7 +34,7 @@
 #include "ir/tensor.h"
 #include "pyvalue/value.h"
 
-namespace mlexport::emit::torchsave {
+namespace mlexport::emit::torch {
 
 inline constexpr int kMaxWriteDepth = 960;  // below the reader's limit, tensors need a few levels
 
@@ -56,4 +56,4 @@ PickledObject pickle_for_torch_save(const pyvalue::Value& root);
 // torch's storage class for a dtype: "FloatStorage", "BFloat16Storage", "BoolStorage", ...
 std::string_view storage_class_name(ir::DType dtype);
 
-}  // namespace mlexport::emit::torchsave
+}  // namespace mlexport::emit::torch

@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <span>
 
-namespace mlexport::emit::torchsave {
+namespace mlexport::emit::torch {
 
 namespace {
 
@@ -41,4 +41,4 @@ uint64_t write_torch_archive(const PickledObject& pickled, const std::string& pa
   return zip.finish();
 }
 
-}  // namespace mlexport::emit::torchsave
+}  // namespace mlexport::emit::torch

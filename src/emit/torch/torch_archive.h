@@ -9,7 +9,7 @@
 #include "emit/torch/pickle_writer.h"
 #include "emit/torch/zip_writer.h"
 
-namespace mlexport::emit::torchsave {
+namespace mlexport::emit::torch {
 
 // torch.save names the archive folder after the file name without its last extension; a name
 // that is not plain ([A-Za-z0-9_.-], not starting with '.') falls back to "archive".
@@ -19,4 +19,4 @@ std::string archive_name(const std::string& path);
 uint64_t write_torch_archive(const PickledObject& pickled, const std::string& path,
                              const ZipWriterOptions& options = {});
 
-}  // namespace mlexport::emit::torchsave
+}  // namespace mlexport::emit::torch

@@ -19,27 +19,27 @@ ValuePtr torch_checkpoint_value(const TorchCheckpoint& checkpoint) {
     if (!names.insert(name).second)
       throw bad_input("cannot write the torch checkpoint: state_dict name '" + name +
                       "' appears twice");
-    state.emplace_back(name, config::tensor(tensor));
+    state.emplace_back(name, torch::config::tensor(tensor));
   }
   std::vector<std::pair<std::string, ValuePtr>> top;
-  top.emplace_back("state_dict", config::ordered_dict(state));
-  top.emplace_back("config", checkpoint.config ? checkpoint.config : config::none());
+  top.emplace_back("state_dict", torch::config::ordered_dict(state));
+  top.emplace_back("config", checkpoint.config ? checkpoint.config : torch::config::none());
   std::unordered_set<std::string> keys{"state_dict", "config"};
   for (const auto& [key, value] : checkpoint.extra) {
     if (!keys.insert(key).second)
       throw bad_input("cannot write the torch checkpoint: top-level key '" + key +
                       "' is given twice (\"state_dict\" and \"config\" are taken)");
-    top.emplace_back(key, value ? value : config::none());
+    top.emplace_back(key, value ? value : torch::config::none());
   }
-  return config::dict(top);
+  return torch::config::dict(top);
 }
 
 TorchEmitResult emit_torch_checkpoint(const TorchCheckpoint& checkpoint, const std::string& path) {
   // Everything that can be refused is refused before a file is created.
   const ValuePtr root = torch_checkpoint_value(checkpoint);
-  const torchsave::PickledObject pickled = torchsave::pickle_for_torch_save(*root);
+  const torch::PickledObject pickled = torch::pickle_for_torch_save(*root);
   TorchEmitResult result;
-  result.bytes = torchsave::write_torch_archive(pickled, path);
+  result.bytes = torch::write_torch_archive(pickled, path);
   result.tensor_count = pickled.tensor_count;
   result.storage_count = pickled.storages.size();
   for (const auto& s : pickled.storages) result.storage_bytes += s.bytes->size();

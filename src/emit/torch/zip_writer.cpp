@@ -14,7 +14,7 @@
 #include "io/zip_format.h"
 #include "mlexport/diagnostics.h"
 
-namespace mlexport::emit::torchsave {
+namespace mlexport::emit::torch {
 
 namespace {
 
@@ -308,4 +308,4 @@ uint64_t ZipWriter::finish() {
   return position_;
 }
 
-}  // namespace mlexport::emit::torchsave
+}  // namespace mlexport::emit::torch

@@ -24,7 +24,7 @@ namespace mlexport::io {
 class AtomicFile;
 }  // namespace mlexport::io
 
-namespace mlexport::emit::torchsave {
+namespace mlexport::emit::torch {
 
 struct ZipWriterOptions {
   uint32_t alignment = 64;
@@ -82,4 +82,4 @@ class ZipWriter {
   uint32_t record_crc_ = 0;
 };
 
-}  // namespace mlexport::emit::torchsave
+}  // namespace mlexport::emit::torch

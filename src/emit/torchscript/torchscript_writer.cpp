@@ -10,9 +10,9 @@
 namespace mlexport::emit::torchscript {
 namespace {
 
-void save_module_atomically(const torch::jit::Module& module, const std::string& path,
+void save_module_atomically(const ::torch::jit::Module& module, const std::string& path,
                             const std::map<std::string, std::string>& extra_files) {
-  torch::jit::ExtraFilesMap extra(extra_files.begin(), extra_files.end());
+  ::torch::jit::ExtraFilesMap extra(extra_files.begin(), extra_files.end());
   // Serialized in memory first: when a write to a file fails (a full disk, a file-size limit),
   // LibTorch 1.13's stream writer throws again from its destructor and the process aborts.
   std::ostringstream bytes;

@@ -1,7 +1,7 @@
 // Activations whose OpenVINO form takes parameters (as inputs or attributes).
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 void translate_hard_sigmoid(const ir::Node& n, Context& ctx) {
   // HardSigmoid-1: alpha and beta are scalar inputs of the data's type.
@@ -94,4 +94,4 @@ void translate_softmax(const ir::Node& n, Context& ctx) {
                                  {{"axis", std::to_string(axis)}}));
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

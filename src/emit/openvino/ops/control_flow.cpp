@@ -4,7 +4,7 @@
 
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 namespace {
 
@@ -161,4 +161,4 @@ void translate_loop(const ir::Node& n, Context& ctx) {
   for (size_t j = 0; j < refs.size(); ++j) ctx.bind_output(n, refs[j], j);
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

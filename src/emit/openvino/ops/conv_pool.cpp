@@ -2,7 +2,7 @@
 // weights' shape, the bias becomes an Add.
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 namespace {
 
@@ -209,4 +209,4 @@ void translate_global_pool(const ir::Node& n, Context& ctx) {
                                 {{"keep_dims", bool_attr(true)}}, ctx.dtype(x), out));
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

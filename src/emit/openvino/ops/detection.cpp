@@ -4,7 +4,7 @@
 
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 namespace {
 
@@ -120,4 +120,4 @@ void translate_non_max_suppression(const ir::Node& n, Context& ctx) {
                                 {}, ir::DType::Int64, {-1, 3}));
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

@@ -1,7 +1,7 @@
 // Elementwise ops: one OpenVINO layer each, numpy broadcasting as in ONNX.
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 namespace {
 
@@ -178,4 +178,4 @@ void translate_bit_shift(const ir::Node& n, Context& ctx) {
                                 ctx.dtype(a), broadcast_dims(ctx.dims(a), ctx.dims(b))));
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

@@ -1,7 +1,7 @@
 // Matrix products. Gemm = MatMul with transposes, then alpha, then beta * C.
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 void translate_matmul(const ir::Node& n, Context& ctx) {
   OutRef a = ctx.in(n, 0), b = ctx.in(n, 1);
@@ -54,4 +54,4 @@ void translate_gemm(const ir::Node& n, Context& ctx) {
   ctx.bind_output(n, y);
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

@@ -1,7 +1,7 @@
 // Normalizations: BatchNormInference, and MVN followed by the affine part for the others.
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 namespace {
 
@@ -70,4 +70,4 @@ void translate_instance_norm(const ir::Node& n, Context& ctx) {
   ctx.bind_output(n, y);
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

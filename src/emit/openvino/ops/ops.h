@@ -4,7 +4,7 @@
 
 #include "emit/openvino/translate.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 // control_flow.cpp
 void translate_if(const ir::Node& n, Context& ctx);    // If-8 with then/else bodies
@@ -97,4 +97,4 @@ void translate_resize(const ir::Node& n, Context& ctx);  // Resize -> Interpolat
 // recurrent.cpp
 void translate_recurrent_sequence(const ir::Node& n, Context& ctx);  // LSTM, GRU, RNN
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

@@ -8,7 +8,7 @@
 // apart as a fourth block).
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 namespace {
 
@@ -178,4 +178,4 @@ void translate_recurrent_sequence(const ir::Node& n, Context& ctx) {
       ctx.bind_output(n, transpose(ctx, seq[k], swap01, n.name + "/state" + std::to_string(k)), k);
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

@@ -1,7 +1,7 @@
 // Reductions. ONNX's axes attribute (or constant input) becomes an i64 Const input.
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 namespace {
 
@@ -111,4 +111,4 @@ void translate_cumsum(const ir::Node& n, Context& ctx) {
                                 ctx.dtype(x), ctx.dims(x)));
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

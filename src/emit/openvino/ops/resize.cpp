@@ -7,7 +7,7 @@
 
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 namespace {
 
 std::string interpolate_mode(const ir::Node& n) {
@@ -93,4 +93,4 @@ void translate_resize(const ir::Node& n, Context& ctx) {
                     attrs, ctx.dtype(x), ctx.dims(n.outputs[0])));
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

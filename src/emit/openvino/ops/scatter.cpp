@@ -1,7 +1,7 @@
 // Writes at indices and the indices of non-zero elements: ScatterND, ScatterElements, NonZero.
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 namespace {
 
@@ -62,4 +62,4 @@ void translate_non_zero(const ir::Node& n, Context& ctx) {
                                 ir::DType::Int64, {rank, -1}));
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

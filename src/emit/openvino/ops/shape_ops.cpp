@@ -3,7 +3,7 @@
 
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 namespace {
 
@@ -293,4 +293,4 @@ void translate_range(const ir::Node& n, Context& ctx) {
                                 ctx.has_dims(n.outputs[0]) ? out_dims(n, ctx) : Dims{-1}));
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino

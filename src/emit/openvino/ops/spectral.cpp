@@ -5,7 +5,7 @@
 // the full one is DFT-7 on the signal with a zero imaginary part.
 #include "emit/openvino/ops/ops.h"
 
-namespace mlexport::emit::ov {
+namespace mlexport::emit::openvino {
 
 void translate_dft(const ir::Node& n, Context& ctx) {
   if (n.input(1)) throw unsupported_variant(n, "with a dft_length input");
@@ -48,4 +48,4 @@ void translate_dft(const ir::Node& n, Context& ctx) {
                                 ctx.dtype(x), std::move(out)));
 }
 
-}  // namespace mlexport::emit::ov
+}  // namespace mlexport::emit::openvino
