@@ -7,8 +7,9 @@
 //     return %z
 //   }
 //
-// Constants are written where they are used, with their values in braces (the printer leaves
-// out the values of constants over 8 elements; such text does not parse back). `_` is an omitted
+// Constants are written where they are used, with their values in braces (by default the
+// printer leaves out the values of constants over 8 elements, and such text does not parse
+// back; PrintOptions{.max_constant_values = -1} prints text that does). `_` is an omitted
 // optional input; `[*]` a value of unknown rank; `?` and names are unknown and named dims.
 #pragma once
 

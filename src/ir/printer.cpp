@@ -37,12 +37,16 @@ std::string type_string(const Value& v) {
   return s;
 }
 
-std::string value_ref(const Value* v) {
+bool prints_values(const Tensor& t, const PrintOptions& options) {
+  return options.max_constant_values < 0 || t.numel() <= options.max_constant_values;
+}
+
+std::string value_ref(const Value* v, const PrintOptions& options) {
   if (!v) return "_";
   std::string s = "%" + v->name;
   if (v->is_constant()) {
     s += ": const " + type_string(*v);
-    if (v->constant->numel() <= 8) s += tensor_values(*v->constant);
+    if (prints_values(*v->constant, options)) s += tensor_values(*v->constant);
   }
   return s;
 }
@@ -58,8 +62,9 @@ std::string join(const std::vector<T>& items) {
 
 }  // namespace
 
-std::string print_attribute(const Attribute& attr) {
+std::string print_attribute(const Attribute& attr, const PrintOptions& options) {
   struct Visitor {
+    const PrintOptions& options;
     std::string operator()(int64_t v) { return std::to_string(v); }
     std::string operator()(double v) { return number(v); }
     std::string operator()(const std::string& v) { return "\"" + v + "\""; }
@@ -76,11 +81,11 @@ std::string print_attribute(const Attribute& attr) {
     }
     std::string operator()(const Tensor& t) {
       std::string s = "tensor " + std::string(dtype_short_name(t.dtype)) + shape_to_string(t.shape);
-      return t.numel() <= 8 ? s + tensor_values(t) : s;
+      return prints_values(t, options) ? s + tensor_values(t) : s;
     }
     std::string operator()(const Subgraph& g) {
       if (!g) return "graph <none>";
-      std::string body = print_graph(*g);
+      std::string body = print_graph(*g, options);
       // Indented under the node that owns it.
       std::string out;
       for (size_t at = 0; at < body.size();) {
@@ -93,10 +98,10 @@ std::string print_attribute(const Attribute& attr) {
       return out;
     }
   };
-  return std::visit(Visitor{}, attr);
+  return std::visit(Visitor{options}, attr);
 }
 
-std::string print_graph(const Graph& graph) {
+std::string print_graph(const Graph& graph, const PrintOptions& options) {
   std::ostringstream os;
   os << "graph(";
   for (size_t k = 0; k < graph.inputs().size(); ++k) {
@@ -109,13 +114,14 @@ std::string print_graph(const Graph& graph) {
     for (size_t k = 0; k < n->outputs.size(); ++k)
       os << (k ? ", " : "") << "%" << n->outputs[k]->name << ": " << type_string(*n->outputs[k]);
     os << " = " << n->op << "(";
-    for (size_t k = 0; k < n->inputs.size(); ++k) os << (k ? ", " : "") << value_ref(n->inputs[k]);
+    for (size_t k = 0; k < n->inputs.size(); ++k)
+      os << (k ? ", " : "") << value_ref(n->inputs[k], options);
     os << ")";
     if (!n->attrs.empty()) {
       os << " {";
       bool first = true;
       for (const auto& [key, attr] : n->attrs) {
-        os << (first ? "" : ", ") << key << "=" << print_attribute(attr);
+        os << (first ? "" : ", ") << key << "=" << print_attribute(attr, options);
         first = false;
       }
       os << "}";
@@ -124,7 +130,7 @@ std::string print_graph(const Graph& graph) {
   }
   os << "  return ";
   for (size_t k = 0; k < graph.outputs().size(); ++k)
-    os << (k ? ", " : "") << value_ref(graph.outputs()[k]);
+    os << (k ? ", " : "") << value_ref(graph.outputs()[k], options);
   os << "\n}\n";
   return os.str();
 }

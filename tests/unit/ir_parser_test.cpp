@@ -75,6 +75,27 @@ TEST(Parser, KeepsDimsDtypesAndExactValues) {
   EXPECT_EQ(c.data<double>()[1], 3.0000000000000004);
 }
 
+// A constant over 8 values prints as its type only by default; with every value printed, the
+// text reads back to the same values.
+TEST(Parser, ReadsBackLargeConstantsPrintedInFull) {
+  Graph g;
+  Value* x = g.add_input("x", DType::Float32, fixed_shape({1, 12}));
+  Tensor w(DType::Float32, {12});
+  for (int k = 0; k < 12; ++k) w.data<float>()[k] = 0.1f * static_cast<float>(k) - 0.55f;
+  Node* mul = g.add_node("Mul", {x, g.add_constant(w, "w")});
+  mul->outputs[0]->shape = fixed_shape({1, 12});
+  g.mark_output(mul->outputs[0]);
+  const std::string brief = print_graph(g);
+  EXPECT_NE(brief.find("%w: const f32[12])"), std::string::npos) << brief;
+  EXPECT_NE(parse_error(brief), "(parsed)");
+  const std::string full = print_graph(g, {.max_constant_values = -1});
+  auto back = parse_graph(full);
+  const Tensor& read = *back->nodes().at(0)->inputs.at(1)->constant;
+  ASSERT_EQ(read.numel(), 12);
+  for (int k = 0; k < 12; ++k) EXPECT_EQ(read.data<float>()[k], w.data<float>()[k]) << k;
+  EXPECT_EQ(print_graph(*back, {.max_constant_values = -1}), full);
+}
+
 TEST(Parser, ReadsSubgraphs) {
   const std::string text =
       "graph(%c: bool[], %x: f32[2]) {\n"
