@@ -106,15 +106,21 @@ bool needs_axis_moved_last(const ir::Node& n, int opset) {
 
 }  // namespace
 
-bool lower_bitwise_for_openvino(ir::Graph& graph, const PassContext& /*context*/) {
+bool legalize_openvino(ir::Graph& graph, const PassContext& /*context*/) {
+  // Ops written for OpenVINO IR in other terms, each with its rewrite. OpenVINO has
+  // BitwiseAnd/Or/Xor-13, but the IR's read-back validation needs ONNX opset 18 for them.
+  static const std::map<std::string_view, Lowering> table = {
+      {"BitwiseAnd", lower_integer_bitwise},
+      {"BitwiseOr", lower_integer_bitwise},
+      {"BitwiseXor", lower_integer_bitwise},
+  };
   bool changed = false;
   std::vector<ir::Node*> todo;
   for (const auto& n : graph.nodes())
-    if (n->op == "BitwiseAnd" || n->op == "BitwiseOr" || n->op == "BitwiseXor")
-      todo.push_back(n.get());
+    if (table.count(n->op)) todo.push_back(n.get());
   for (ir::Node* n : todo) {
     Rewriter r(graph, n);
-    if (ir::Value* replacement = lower_integer_bitwise(r, n)) {
+    if (ir::Value* replacement = table.at(n->op)(r, n)) {
       replace_node_output(graph, n, replacement);
       changed = true;
     }

@@ -46,7 +46,7 @@ bool fold_constants(ir::Graph& graph, const PassContext& context);
 bool fold_batch_norm(ir::Graph& graph, const PassContext& context);
 bool infer_shapes(ir::Graph& graph, const PassContext& context);
 bool legalize_onnx_opset(ir::Graph& graph, const PassContext& context);
-bool lower_bitwise_for_openvino(ir::Graph& graph, const PassContext& context);
+bool legalize_openvino(ir::Graph& graph, const PassContext& context);
 // The precision passes as pipeline steps (see precision.h); each runs only when asked for.
 bool convert_fp16_pass(ir::Graph& graph, const PassContext& context);
 bool quantize_int8_pass(ir::Graph& graph, const PassContext& context);

@@ -48,9 +48,9 @@ const std::vector<Pass>& all_passes() {
       {"legalize-onnx-opset", legalize_onnx_opset,
        "rewrites ops the target opset lacks (LayerNormalization < 17, HardSwish < 14, ...)",
        L::kRequired, true, false},
-      {"lower-bitwise-openvino", lower_bitwise_for_openvino,
-       "integer BitwiseAnd/Or/Xor as arithmetic for OpenVINO IR (its read-back validation needs "
-       "ONNX opset 18 for the ops themselves)",
+      {"legalize-openvino", legalize_openvino,
+       "rewrites ops written for OpenVINO IR in other terms (integer BitwiseAnd/Or/Xor as "
+       "arithmetic: its read-back validation needs ONNX opset 18 for the ops themselves)",
        L::kRequired, false, false,
        [](const PassContext& c) { return c.target == Target::kOpenVino; }},
       {"fold-legalized-constants", fold_constants, "folds what legalization produced", L::kSimplify,

@@ -154,7 +154,7 @@ TEST(OpenVino, select) {
 }
 
 // uint8 shifts: BitwiseLeftShift-15 / BitwiseRightShift-15 (other integer shifts are Mul/Div);
-// integer and/or/xor as bit planes (pass lower-bitwise-openvino).
+// integer and/or/xor as bit planes (pass legalize-openvino).
 TEST(OpenVino, bitwise) {
   run_cases("bitwise", {{"shifts_uint8", "BitwiseLeftShift"},
                         {"bitwise_int", "ReduceSum"},

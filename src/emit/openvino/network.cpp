@@ -9,9 +9,8 @@ NetworkPorts translate_network(const ir::Graph& graph, Builder& b, const OpenVin
   const auto& inputs = graph.inputs();
   if (input_dims) {
     if (input_dims->size() != inputs.size())
-      throw Error(ExitCode::kInternal, "OpenVINO emitter: a body has " +
-                                           std::to_string(inputs.size()) + " inputs, given " +
-                                           std::to_string(input_dims->size()) + " shapes");
+      throw internal_error("a body has " + std::to_string(inputs.size()) + " inputs, given " +
+                           std::to_string(input_dims->size()) + " shapes");
     for (size_t k = 0; k < inputs.size(); ++k) shapes[inputs[k]] = (*input_dims)[k];
   }
   Context ctx(b, std::move(shapes), options);
@@ -24,7 +23,7 @@ NetworkPorts translate_network(const ir::Graph& graph, Builder& b, const OpenVin
     ports.parameters.push_back(parameter.layer);
   }
   for (const auto& n : graph.nodes()) op_table().at(n->op)(*n, ctx);
-  if (graph.outputs().empty()) throw Error(ExitCode::kInternal, "the graph has no outputs");
+  if (graph.outputs().empty()) throw internal_error("the graph has no outputs");
   for (const ir::Value* v : graph.outputs())
     ports.results.push_back(b.result(ctx.value(v), v->name));
   return ports;

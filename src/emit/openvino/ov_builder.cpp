@@ -8,13 +8,13 @@
 
 namespace mlexport::emit::openvino {
 
+Error internal_error(const std::string& message) {
+  return Error(ExitCode::kInternal, "OpenVINO emitter: " + message);
+}
+
 namespace {
 
 constexpr size_t kBlobAlign = 64;  // so a runtime can map weights without copying
-
-Error internal(const std::string& message) {
-  return Error(ExitCode::kInternal, "OpenVINO emitter: " + message);
-}
 
 void add_dims(pugi::xml_node port, const Dims& dims) {
   for (int64_t d : dims) port.append_child("dim").text().set(std::to_string(d).c_str());
@@ -34,7 +34,7 @@ std::string ints_attr(const std::vector<int64_t>& values) {
 std::string float_attr(double value) {
   char buf[64];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  if (ec != std::errc()) throw internal("cannot format a float attribute");
+  if (ec != std::errc()) throw internal_error("cannot format a float attribute");
   return std::string(buf, end);
 }
 
@@ -65,7 +65,7 @@ std::string element_type_name(ir::DType dtype) {
     case ir::DType::Bool:
       return "boolean";
   }
-  throw internal("unknown element type");
+  throw internal_error("unknown element type");
 }
 
 std::string precision_name(ir::DType dtype) {
@@ -91,7 +91,7 @@ std::string precision_name(ir::DType dtype) {
     case ir::DType::Bool:
       return "BOOL";
   }
-  throw internal("unknown element type");
+  throw internal_error("unknown element type");
 }
 
 std::string Builder::unique_name(const std::string& hint) {
@@ -116,9 +116,9 @@ OutRef Builder::parameter(const std::string& name, ir::DType dtype, const Dims& 
 OutRef Builder::constant(const ir::Tensor& tensor, const std::string& name) {
   size_t expected = static_cast<size_t>(tensor.numel()) * ir::dtype_size(tensor.dtype);
   if (tensor.nbytes() != expected)
-    throw internal("constant " + name + " holds " + std::to_string(tensor.nbytes()) +
-                   " bytes, its shape " + ir::shape_to_string(tensor.shape) + " needs " +
-                   std::to_string(expected));
+    throw internal_error("constant " + name + " holds " + std::to_string(tensor.nbytes()) +
+                         " bytes, its shape " + ir::shape_to_string(tensor.shape) + " needs " +
+                         std::to_string(expected));
   blob_->resize((blob_->size() + kBlobAlign - 1) / kBlobAlign * kBlobAlign, '\0');
   uint64_t offset = blob_->size();
   blob_->append(reinterpret_cast<const char*>(tensor.raw()), expected);
@@ -170,11 +170,11 @@ int Builder::total_layer_count() const {
 
 const PortInfo& Builder::info(OutRef ref) const {
   if (ref.layer < 0 || ref.layer >= static_cast<int>(layers_.size()))
-    throw internal("reference to a layer that does not exist");
+    throw internal_error("reference to a layer that does not exist");
   const Layer& l = layers_[static_cast<size_t>(ref.layer)];
   if (ref.index < 0 || ref.index >= static_cast<int>(l.outputs.size()))
-    throw internal("reference to output " + std::to_string(ref.index) + " of layer " + l.name +
-                   " which has " + std::to_string(l.outputs.size()));
+    throw internal_error("reference to output " + std::to_string(ref.index) + " of layer " +
+                         l.name + " which has " + std::to_string(l.outputs.size()));
   return l.outputs[static_cast<size_t>(ref.index)];
 }
 

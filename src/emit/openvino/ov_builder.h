@@ -11,10 +11,14 @@
 #include <vector>
 
 #include "ir/tensor.h"
+#include "mlexport/diagnostics.h"
 
 namespace mlexport::emit::openvino {
 
 using Dims = std::vector<int64_t>;  // -1 marks a dynamic dimension
+
+// An emitter bug (kInternal), prefixed "OpenVINO emitter: ".
+Error internal_error(const std::string& message);
 
 // The `index`-th output of layer `layer` (indices count outputs only, from 0).
 struct OutRef {

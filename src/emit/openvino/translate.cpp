@@ -31,10 +31,6 @@ int64_t normalize_axis(int64_t axis, size_t rank) {
 
 namespace {
 
-Error internal(const std::string& message) {
-  return Error(ExitCode::kInternal, "OpenVINO emitter: " + message);
-}
-
 std::string dims_text(const Dims& d) {
   std::string s = "[";
   for (size_t k = 0; k < d.size(); ++k) s += (k ? "," : "") + std::to_string(d[k]);
@@ -76,10 +72,10 @@ const Dims& Context::dims(const ir::Value* v) const {
 }
 
 OutRef Context::value(const ir::Value* v) {
-  if (!v) throw internal("an omitted optional input was used");
+  if (!v) throw internal_error("an omitted optional input was used");
   auto it = map_.find(v);
   if (it != map_.end()) return it->second;
-  if (!v->is_constant()) throw internal("%" + v->name + " is used before it is computed");
+  if (!v->is_constant()) throw internal_error("%" + v->name + " is used before it is computed");
   OutRef ref = weight(*v->constant, v->name);
   map_[v] = ref;
   return ref;
@@ -87,26 +83,26 @@ OutRef Context::value(const ir::Value* v) {
 
 OutRef Context::in(const ir::Node& n, size_t k) {
   const ir::Value* v = n.input(k);
-  if (!v) throw internal("node " + n.name + " lacks input " + std::to_string(k));
+  if (!v) throw internal_error("node " + n.name + " lacks input " + std::to_string(k));
   return value(v);
 }
 
 void Context::bind(const ir::Value* v, OutRef ref) {
   PortInfo& p = b.info(ref);
   if (p.dtype != v->dtype)
-    throw internal("%" + v->name + " is " + std::string(ir::dtype_name(v->dtype)) +
-                   " but its translation gives " + std::string(ir::dtype_name(p.dtype)));
+    throw internal_error("%" + v->name + " is " + std::string(ir::dtype_name(v->dtype)) +
+                         " but its translation gives " + std::string(ir::dtype_name(p.dtype)));
   auto it = shapes_.find(v);
   if (it != shapes_.end()) {
     const Dims& want = it->second;
     if (want.size() != p.dims.size())
-      throw internal("%" + v->name + " has shape " + dims_text(want) +
-                     " but its translation gives " + dims_text(p.dims));
+      throw internal_error("%" + v->name + " has shape " + dims_text(want) +
+                           " but its translation gives " + dims_text(p.dims));
     for (size_t k = 0; k < want.size(); ++k) {
       if (p.dims[k] < 0) p.dims[k] = want[k];
       if (want[k] >= 0 && p.dims[k] != want[k])
-        throw internal("%" + v->name + " has shape " + dims_text(want) +
-                       " but its translation gives " + dims_text(p.dims));
+        throw internal_error("%" + v->name + " has shape " + dims_text(want) +
+                             " but its translation gives " + dims_text(p.dims));
     }
   } else {
     shapes_[v] = p.dims;

@@ -60,7 +60,7 @@ OpDef with_eval(OpDef d, Evaluator e) {
 
 constexpr std::string_view kBitwiseWhy =
     "rewritten into bit-plane arithmetic before the OpenVINO emitter (pass "
-    "lower-bitwise-openvino): OpenVINO's BitwiseAnd/Or/Xor-13 could not be validated here, whose "
+    "legalize-openvino): OpenVINO's BitwiseAnd/Or/Xor-13 could not be validated here, whose "
     "read-back runs ONNX at opset 17";
 
 OpDef no_openvino(OpDef d, std::string_view why) {

@@ -8,10 +8,6 @@ namespace mlexport::emit::openvino {
 
 namespace {
 
-Error internal(const std::string& message) {
-  return Error(ExitCode::kInternal, "OpenVINO emitter: " + message);
-}
-
 PortMapEntry map_input(int64_t external, int internal) {
   return {false,
           {{"external_port_id", std::to_string(external)},
@@ -50,7 +46,7 @@ Dims rank_only(size_t rank) {
 void translate_if(const ir::Node& n, Context& ctx) {
   const ir::Graph* then_graph = n.subgraph("then_branch");
   const ir::Graph* else_graph = n.subgraph("else_branch");
-  if (!then_graph || !else_graph) throw internal(n.name + " lacks a branch");
+  if (!then_graph || !else_graph) throw internal_error(n.name + " lacks a branch");
   std::vector<OutRef> inputs = {ctx.in(n, 0)};
   if (ctx.dtype(inputs[0]) != ir::DType::Bool)
     throw unsupported_variant(n, "with a condition that is not boolean");
@@ -90,7 +86,7 @@ void translate_if(const ir::Node& n, Context& ctx) {
 // an Unsqueeze on axis 0 before their Result, which the Loop concatenates on axis 0.
 void translate_loop(const ir::Node& n, Context& ctx) {
   const ir::Graph* body_graph = n.subgraph("body");
-  if (!body_graph) throw internal(n.name + " lacks a body");
+  if (!body_graph) throw internal_error(n.name + " lacks a body");
   const size_t captures = static_cast<size_t>(n.i("captures", 0));
   const size_t carried = n.inputs.size() - 2 - captures;
   const size_t scans = n.outputs.size() - carried;
