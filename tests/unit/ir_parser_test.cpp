@@ -213,7 +213,7 @@ TEST(PassText, InferShapesFollowsEachOpsRule) {
       "{pads=[1,1,1,1], strides=[2,2]}\n"
       "  %p: f32[batch,2,2,2] = MaxPool(%c) {ceil_mode=1, kernel_shape=[3,3], "
       "strides=[2,2]}\n"
-      "  %r: f32[batch,?] = Reshape(%p, %s: const i64[2] {0,-1})\n"
+      "  %r: f32[batch,8] = Reshape(%p, %s: const i64[2] {0,-1})\n"
       "  %g: f32[batch,2] = Gather(%r, %i: const i64[2] {0,1}) {axis=1}\n"
       "  %m: f32[batch,4] = MatMul(%g, %v: const f32[2,4] {1.0,2.0,3.0,4.0,5.0,6.0,7.0,8.0})\n"
       "  %k: f32[batch,3], %j: i64[batch,3] = TopK(%m, %n: const i64[1] {3}) {axis=-1}\n"
@@ -221,6 +221,40 @@ TEST(PassText, InferShapesFollowsEachOpsRule) {
       "  %z: i64[2,?] = NonZero(%m)\n"
       "  return %d, %j, %z\n"
       "}\n");
+}
+
+// Shapes carried as data (Shape, Gather, Unsqueeze, Concat, Slice, integer arithmetic) reach
+// the Reshape, Expand and ConstantOfShape that read them, named sizes included.
+TEST(PassText, InferShapesFollowsShapesCarriedAsData) {
+  EXPECT_EQ(after(passes::infer_shapes,
+                  "graph(%x: f32[batch,3,4,4]) {\n"
+                  "  %s: i64[*] = Shape(%x)\n"
+                  "  %b: i64[*] = Gather(%s, %zero: const i64[] {0}) {axis=0}\n"
+                  "  %u: i64[*] = Unsqueeze(%b, %axes: const i64[1] {0})\n"
+                  "  %t: i64[*] = Concat(%u, %rest: const i64[1] {-1}) {axis=0}\n"
+                  "  %r: f32[*] = Reshape(%x, %t)\n"
+                  "  %hw: i64[*] = Slice(%s, %from: const i64[1] {2}, %to: const i64[1] {4})\n"
+                  "  %twice: i64[*] = Mul(%hw, %two: const i64[] {2})\n"
+                  "  %k: i64[*] = Concat(%u, %c: const i64[1] {1}, %twice) {axis=0}\n"
+                  "  %z: f32[*] = ConstantOfShape(%k)\n"
+                  "  %k3: i64[*] = Concat(%u, %three: const i64[1] {3}, %twice) {axis=0}\n"
+                  "  %e: f32[*] = Expand(%z, %k3)\n"
+                  "  return %r, %e\n"
+                  "}\n"),
+            "graph(%x: f32[batch,3,4,4]) {\n"
+            "  %s: i64[4] = Shape(%x)\n"
+            "  %b: i64[] = Gather(%s, %zero: const i64[] {0}) {axis=0}\n"
+            "  %u: i64[1] = Unsqueeze(%b, %axes: const i64[1] {0})\n"
+            "  %t: i64[2] = Concat(%u, %rest: const i64[1] {-1}) {axis=0}\n"
+            "  %r: f32[batch,48] = Reshape(%x, %t)\n"
+            "  %hw: i64[2] = Slice(%s, %from: const i64[1] {2}, %to: const i64[1] {4})\n"
+            "  %twice: i64[2] = Mul(%hw, %two: const i64[] {2})\n"
+            "  %k: i64[4] = Concat(%u, %c: const i64[1] {1}, %twice) {axis=0}\n"
+            "  %z: f32[batch,1,8,8] = ConstantOfShape(%k)\n"
+            "  %k3: i64[4] = Concat(%u, %three: const i64[1] {3}, %twice) {axis=0}\n"
+            "  %e: f32[batch,3,8,8] = Expand(%z, %k3)\n"
+            "  return %r, %e\n"
+            "}\n");
 }
 
 TEST(PassText, InferShapesReadsAnEinsumEquation) {

@@ -14,6 +14,8 @@
 #include "frontend/onnx/op_rules.h"
 #include "frontend/onnx/shape_inference.h"
 #include "frontend/onnx/tensors.h"
+#include "ir/ops/infer.h"
+#include "ir/ops/op_def.h"
 #include "ir/verifier.h"
 #include "mlexport/diagnostics.h"
 
@@ -41,6 +43,7 @@ class Importer {
     create_values();
     mark_uses();
     for (const auto& node : g.node()) import_node(node);
+    infer_ir_op_shapes();
     mark_outputs(options.dynamic_batch);
     for (const auto& prop : file_.proto.metadata_props())
       ctx_.graph().metadata[prop.key()] = prop.value();
@@ -151,6 +154,26 @@ class Importer {
         add_named(name, graph().new_value(name, t.dtype.value_or(ir::DType::Float32), t.shape));
       }
     }
+  }
+
+  // The IR's ops take their shapes from the registry, their one definition. libonnx's inference
+  // (infer_types) types the file's inputs, and the ops the IR does not define, which go through
+  // to ONNX unchanged.
+  void infer_ir_op_shapes() {
+    for (const auto& n : graph().nodes()) {
+      const ir::ops::OpDef* def = ir::ops::find(n->op);
+      if (!def || !def->shape) continue;
+      for (ir::Value* out : n->outputs)
+        if (!out->is_constant()) out->shape.reset();
+    }
+    const ir::ops::ShapeMap shapes = ir::ops::infer_shapes(graph());
+    for (const auto& n : graph().nodes())
+      for (size_t k = 0; k < n->outputs.size(); ++k) {
+        ir::Value* out = n->outputs[k];
+        if (out->shape) continue;
+        if (auto it = shapes.find(out); it != shapes.end()) out->shape = it->second;
+        if (auto dtype = ir::ops::infer_type(*n, k)) out->dtype = *dtype;
+      }
   }
 
   void mark_uses() {

@@ -36,6 +36,21 @@ std::optional<int64_t> product(const Shape& shape, size_t from, size_t to) {
   return p;
 }
 
+Dim product_dim(const Shape& shape, size_t from, size_t to) {
+  int64_t fixed = 1;
+  const Dim* named = nullptr;
+  for (size_t k = from; k < to && k < shape.size(); ++k) {
+    if (shape[k].is_fixed()) {
+      fixed *= shape[k].size;
+    } else {
+      if (named || shape[k].symbol.empty()) return unknown_dim();
+      named = &shape[k];
+    }
+  }
+  if (!named) return Dim::fixed(fixed);
+  return fixed == 1 ? *named : unknown_dim();
+}
+
 Shape unknown_shape(size_t rank) {
   return Shape(rank, unknown_dim());
 }

@@ -19,6 +19,9 @@ Shape broadcast(const Shape& a, const Shape& b);
 int64_t normalize_axis(int64_t axis, size_t rank);
 // Product of dims [from, to), or nullopt when one of them is not a known size.
 std::optional<int64_t> product(const Shape& shape, size_t from, size_t to);
+// The same product as a Dim: also a named size times ones ([batch_size, 512, 1, 1] flattened
+// at axis 1 keeps batch_size), else unknown.
+Dim product_dim(const Shape& shape, size_t from, size_t to);
 // A shape of `rank` unknown dims.
 Shape unknown_shape(size_t rank);
 // A Dim of the given size (unknown when negative).

@@ -14,6 +14,9 @@ std::vector<OpDef> reduce_ops();       // reduce.cpp: reductions, arg/top-k, cum
 std::vector<OpDef> vision_ops();       // vision.cpp: resize, sampling, detection, spectral
 std::vector<OpDef> sequence_ops();     // sequence.cpp: recurrent layers, control flow, quantisation
 
+// Sets OpDef::shape_value of the ops that carry shapes as data (shape_values.cpp).
+void attach_value_rules(std::vector<OpDef>& defs);
+
 // Shorthands for the family tables.
 using ShapeResult = std::optional<std::vector<Shape>>;
 constexpr AttrKind kInt = AttrKind::Int;

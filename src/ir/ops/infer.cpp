@@ -15,9 +15,25 @@ class MapEnv final : public ShapeEnv {
     auto it = shapes_.find(v);
     return it == shapes_.end() ? nullptr : &it->second;
   }
+  std::optional<ShapeElements> elements(const Value* v) const override {
+    if (auto it = elements_.find(v); it != elements_.end()) return it->second;
+    return ShapeEnv::elements(v);
+  }
+  // Follows output 0 of `n` as a shape carried as data, where its op has a rule for that.
+  void follow_elements(const Node& n, const OpDef* def) {
+    if (!def || !def->shape_value || n.outputs.empty() || n.outputs[0]->is_constant()) return;
+    const Shape* out = shape(n.outputs[0]);
+    if (!out || out->size() > 1) return;
+    auto e = def->shape_value(n, *this);
+    if (!e || e->size() > static_cast<size_t>(kMaxShapeElements)) return;
+    const Dim count = out->empty() ? Dim::fixed(1) : (*out)[0];
+    if (count.is_fixed() && count.size != static_cast<int64_t>(e->size())) return;
+    elements_[n.outputs[0]] = std::move(*e);
+  }
 
  private:
   const ShapeMap& shapes_;
+  std::map<const Value*, ShapeElements> elements_;
 };
 
 bool has_dynamic_dim(const ShapeMap& shapes) {
@@ -92,6 +108,7 @@ ShapeMap infer_shapes(const Graph& graph) {
       }
       shapes[out] = recorded;
     }
+    env.follow_elements(*n, def);
   }
   return shapes;
 }

@@ -56,6 +56,26 @@ enum class TypeRule {
 
 constexpr int kVariadic = 1 << 20;
 
+// One value of a small integer tensor that carries a shape as data (the output of Shape, then
+// Gather, Concat...): a known integer (any sign: Reshape reads -1), a named size, or unknown.
+struct ShapeElement {
+  std::optional<int64_t> value;
+  std::string symbol;  // when value is unset; empty: unknown
+
+  static ShapeElement of(const Dim& d) {
+    return d.is_fixed() ? ShapeElement{d.size, {}} : ShapeElement{std::nullopt, d.symbol};
+  }
+  // As a dimension: a negative value is not a size, so it is unknown.
+  Dim dim() const {
+    if (value) return *value >= 0 ? Dim::fixed(*value) : Dim{};
+    return symbol.empty() ? Dim{} : Dim::named(symbol);
+  }
+  bool operator==(const ShapeElement&) const = default;
+};
+using ShapeElements = std::vector<ShapeElement>;
+// Longer integer tensors are data, not shapes: not followed element by element.
+constexpr int64_t kMaxShapeElements = 64;
+
 // What a shape rule may ask about a node's inputs.
 class ShapeEnv {
  public:
@@ -64,6 +84,8 @@ class ShapeEnv {
   virtual const Shape* shape(const Value* v) const = 0;
   // The values of `v` when it is an integer constant.
   std::optional<std::vector<int64_t>> ints(const Value* v) const;
+  // The values of a small integer tensor computed from shapes, or of an integer constant.
+  virtual std::optional<ShapeElements> elements(const Value* v) const;
 };
 
 // Output shapes of a node (one per output, in order), or nullopt when not even the ranks follow.
@@ -71,6 +93,9 @@ using ShapeRule = std::optional<std::vector<Shape>> (*)(const Node& node, const 
 // The output of a node whose inputs are all constants, or nullopt when this rule does not apply
 // to these inputs (their dtype, an attribute...).
 using Evaluator = std::optional<Tensor> (*)(const Node& node, const std::vector<Tensor>& inputs);
+
+// The elements of output 0 (see ShapeEnv::elements), when they follow from its inputs'.
+using ValueRule = std::optional<ShapeElements> (*)(const Node& node, const ShapeEnv& env);
 
 struct OpDef {
   std::string_view name;
@@ -83,6 +108,7 @@ struct OpDef {
   TypeRule later_outputs = TypeRule::Unknown;  // of the other outputs
   ShapeRule shape = nullptr;
   Evaluator evaluate = nullptr;
+  ValueRule shape_value = nullptr;  // for ops that carry shapes as data (shape_values.cpp)
   // Why the OpenVINO emitter has no row for this op ("" when it has one).
   std::string_view no_openvino;
 

@@ -10,6 +10,7 @@ std::vector<OpDef> build() {
   std::vector<OpDef> defs;
   for (auto family : {elementwise_ops, tensor_ops, nn_ops, reduce_ops, vision_ops, sequence_ops})
     for (OpDef& d : family()) defs.push_back(std::move(d));
+  attach_value_rules(defs);
   std::sort(defs.begin(), defs.end(),
             [](const OpDef& a, const OpDef& b) { return a.name < b.name; });
   return defs;
@@ -68,6 +69,15 @@ std::string_view attr_kind_name(AttrKind kind) {
 std::optional<std::vector<int64_t>> ShapeEnv::ints(const Value* v) const {
   if (!v || !v->is_constant()) return std::nullopt;
   return v->constant->to_int_vector();
+}
+
+std::optional<ShapeElements> ShapeEnv::elements(const Value* v) const {
+  if (!v || !v->is_constant() || v->constant->numel() > kMaxShapeElements ||
+      (v->constant->dtype != DType::Int64 && v->constant->dtype != DType::Int32))
+    return std::nullopt;
+  ShapeElements out;
+  for (int64_t x : v->constant->to_int_vector()) out.push_back({x, {}});
+  return out;
 }
 
 const AttrSpec* OpDef::attr(std::string_view key) const {

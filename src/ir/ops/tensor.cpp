@@ -1,5 +1,6 @@
 // Tensor plumbing: reshapes, concatenation, indexing, scatter and creation from shapes.
 #include <algorithm>
+#include <set>
 
 #include "ir/ops/dims.h"
 #include "ir/ops/families.h"
@@ -7,9 +8,37 @@
 namespace mlexport::ir::ops {
 namespace {
 
+// -1 in a Reshape target whose other entries and input share their named sizes: the sizes
+// left over, e.g. [batch_size, 512, 1, 1] to [batch_size, -1] gives 512.
+Dim inferred_extent(const Shape& x, const ShapeElements& target, size_t minus) {
+  int64_t known_in = 1, known_out = 1;
+  std::multiset<std::string> symbols_in, symbols_out;
+  for (const Dim& d : x) {
+    if (d.is_fixed())
+      known_in *= d.size;
+    else if (!d.symbol.empty())
+      symbols_in.insert(d.symbol);
+    else
+      return unknown_dim();
+  }
+  for (size_t k = 0; k < target.size(); ++k) {
+    if (k == minus) continue;
+    const Dim d = target[k].dim();
+    if (d.is_fixed())
+      known_out *= d.size;
+    else if (!d.symbol.empty())
+      symbols_out.insert(d.symbol);
+    else
+      return unknown_dim();
+  }
+  if (symbols_in != symbols_out || known_out <= 0 || known_in % known_out != 0)
+    return unknown_dim();
+  return Dim::fixed(known_in / known_out);
+}
+
 ShapeResult reshape_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
-  auto target = env.ints(n.input(1));
+  auto target = env.elements(n.input(1));
   if (!target) {
     const Shape* t = env.shape(n.input(1));
     if (!t || t->size() != 1 || !(*t)[0].is_fixed()) return std::nullopt;
@@ -17,24 +46,20 @@ ShapeResult reshape_rule(const Node& n, const ShapeEnv& env) {
   }
   Shape out;
   const bool allowzero = n.i("allowzero", 0) != 0;
-  std::optional<int64_t> known = 1;
   int minus = -1;
   for (size_t k = 0; k < target->size(); ++k) {
-    const int64_t t = (*target)[k];
-    Dim d = dim_of(t);
-    if (t == 0 && !allowzero) d = x && k < x->size() ? (*x)[k] : unknown_dim();
-    if (t == -1)
-      minus = static_cast<int>(k);
-    else if (d.is_fixed() && known)
-      *known *= d.size;
-    else
-      known.reset();
+    const ShapeElement& t = (*target)[k];
+    Dim d = t.dim();
+    if (t.value == 0 && !allowzero) d = x && k < x->size() ? (*x)[k] : unknown_dim();
+    if (t.value == -1) minus = static_cast<int>(k);
     out.push_back(d);
   }
   if (minus >= 0) {
-    auto total = x ? product(*x, 0, x->size()) : std::nullopt;
+    ShapeElements resolved = *target;  // 0 entries as the input dims they copy
+    for (size_t k = 0; k < resolved.size(); ++k)
+      if (static_cast<int>(k) != minus) resolved[k] = ShapeElement::of(out[k]);
     out[static_cast<size_t>(minus)] =
-        total && known && *known > 0 ? Dim::fixed(*total / *known) : unknown_dim();
+        x ? inferred_extent(*x, resolved, static_cast<size_t>(minus)) : unknown_dim();
   }
   return one(out);
 }
@@ -43,9 +68,7 @@ ShapeResult flatten_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
   const size_t axis = static_cast<size_t>(normalize_axis(n.i("axis", 1), x->size()));
-  auto outer = product(*x, 0, axis), inner = product(*x, axis, x->size());
-  return one(
-      {outer ? Dim::fixed(*outer) : unknown_dim(), inner ? Dim::fixed(*inner) : unknown_dim()});
+  return one({product_dim(*x, 0, axis), product_dim(*x, axis, x->size())});
 }
 
 ShapeResult concat_rule(const Node& n, const ShapeEnv& env) {
@@ -220,9 +243,9 @@ ShapeResult slice_rule(const Node& n, const ShapeEnv& env) {
 ShapeResult expand_rule(const Node& n, const ShapeEnv& env) {
   const Shape* x = env.shape(n.input(0));
   if (!x) return std::nullopt;
-  if (auto target = env.ints(n.input(1))) {
+  if (auto target = env.elements(n.input(1))) {
     Shape t;
-    for (int64_t d : *target) t.push_back(dim_of(d));
+    for (const ShapeElement& d : *target) t.push_back(d.dim());
     return one(broadcast(*x, t));
   }
   const Shape* t = env.shape(n.input(1));
@@ -278,9 +301,9 @@ ShapeResult tile_rule(const Node& n, const ShapeEnv& env) {
 
 // ConstantOfShape's output shape is its input's values.
 ShapeResult constant_of_shape_rule(const Node& n, const ShapeEnv& env) {
-  if (auto v = env.ints(n.input(0))) {
+  if (auto v = env.elements(n.input(0))) {
     Shape out;
-    for (int64_t d : *v) out.push_back(dim_of(d));
+    for (const ShapeElement& d : *v) out.push_back(d.dim());
     return one(out);
   }
   const Shape* d = env.shape(n.input(0));
