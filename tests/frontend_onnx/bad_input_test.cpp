@@ -123,6 +123,24 @@ TEST(BadInput, FuzzReproducersThatCrashedInsideLibonnx) {
                    "Shape node has 3 inputs; Shape-15 takes 1");
 }
 
+// A Resize scale that takes the size past int64 (fuzz_onnx, UBSan): the registry's shape rule
+// converted it to an integer. The size is now unknown, and ONNX Runtime says what it makes of it.
+TEST(BadInput, ResizeScalePastInt64GivesAnUnknownSize) {
+  auto graph =
+      import_onnx(fuzz_reproducer("ubsan_resize_scale_past_int64.onnx"), ImportOptions{}).graph;
+  const ir::Node* resize = nullptr;
+  for (const auto& n : graph->nodes())
+    if (n->op == "Resize") resize = n.get();
+  ASSERT_TRUE(resize);
+  ASSERT_TRUE(resize->outputs[0]->shape);
+  bool some_unknown = false;
+  for (const ir::Dim& d : *resize->outputs[0]->shape) {
+    EXPECT_TRUE(!d.is_fixed() || d.size < (int64_t{1} << 62)) << d.size;
+    some_unknown = some_unknown || !d.is_fixed();
+  }
+  EXPECT_TRUE(some_unknown);
+}
+
 TEST(Unsupported, FloatAxesOperandIsReportedNotCast) {
   // A float32 initializer of NaN as Squeeze's axes: casting it to int64 was undefined behaviour.
   const Refusal r = refusal_of(fuzz_reproducer("ubsan_nan_squeeze_axes.onnx"));

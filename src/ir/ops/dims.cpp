@@ -30,8 +30,7 @@ int64_t normalize_axis(int64_t axis, size_t rank) {
 std::optional<int64_t> product(const Shape& shape, size_t from, size_t to) {
   int64_t p = 1;
   for (size_t k = from; k < to && k < shape.size(); ++k) {
-    if (!shape[k].is_fixed()) return std::nullopt;
-    p *= shape[k].size;
+    if (!shape[k].is_fixed() || __builtin_mul_overflow(p, shape[k].size, &p)) return std::nullopt;
   }
   return p;
 }
@@ -41,7 +40,7 @@ Dim product_dim(const Shape& shape, size_t from, size_t to) {
   const Dim* named = nullptr;
   for (size_t k = from; k < to && k < shape.size(); ++k) {
     if (shape[k].is_fixed()) {
-      fixed *= shape[k].size;
+      if (__builtin_mul_overflow(fixed, shape[k].size, &fixed)) return unknown_dim();
     } else {
       if (named || shape[k].symbol.empty()) return unknown_dim();
       named = &shape[k];
@@ -53,6 +52,11 @@ Dim product_dim(const Shape& shape, size_t from, size_t to) {
 
 Shape unknown_shape(size_t rank) {
   return Shape(rank, unknown_dim());
+}
+
+Dim wide_dim(Wide size) {
+  return size >= 0 && size < (Wide{1} << 62) ? Dim::fixed(static_cast<int64_t>(size))
+                                             : unknown_dim();
 }
 
 Dim dim_of(int64_t size) {

@@ -24,6 +24,10 @@ std::optional<int64_t> product(const Shape& shape, size_t from, size_t to);
 Dim product_dim(const Shape& shape, size_t from, size_t to);
 // A shape of `rank` unknown dims.
 Shape unknown_shape(size_t rank);
+// Shape arithmetic on attribute values, which in a hostile file can be anything: computed wide,
+// and unknown when the result is negative or past 2^62.
+using Wide = __int128;
+Dim wide_dim(Wide size);
 // A Dim of the given size (unknown when negative).
 Dim dim_of(int64_t size);
 

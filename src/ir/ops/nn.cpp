@@ -11,11 +11,11 @@ namespace {
 
 Dim conv_out(const Dim& in, int64_t k, int64_t s, int64_t d, int64_t pb, int64_t pe, bool ceil) {
   if (!in.is_fixed() || s <= 0) return unknown_dim();
-  const int64_t span = in.size + pb + pe - d * (k - 1) - 1;
-  int64_t out = (ceil ? (span + s - 1) / s : span / s) + 1;
+  const Wide span = Wide{in.size} + pb + pe - Wide{d} * (Wide{k} - 1) - 1;
+  Wide out = (ceil ? (span + s - 1) / s : span / s) + 1;
   // A last window that would start inside the end padding is dropped (PyTorch's ceil rule).
-  if (ceil && (out - 1) * s >= in.size + pb) --out;
-  return Dim::fixed(out);
+  if (ceil && (out - 1) * s >= Wide{in.size} + pb) --out;
+  return wide_dim(out);
 }
 
 // Conv, MaxPool and AveragePool.
@@ -47,7 +47,7 @@ ShapeResult window_rule(const Node& n, const ShapeEnv& env) {
     const Dim& in = (*x)[k + 2];
     if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER")
       out[k + 2] = in.is_fixed() && strides[k] > 0
-                       ? Dim::fixed((in.size + strides[k] - 1) / strides[k])
+                       ? wide_dim((Wide{in.size} + strides[k] - 1) / strides[k])
                        : unknown_dim();
     else if (auto_pad == "VALID")
       out[k + 2] = conv_out(in, kernel[k], strides[k], dil[k], 0, 0, false);
@@ -64,7 +64,7 @@ ShapeResult conv_transpose_rule(const Node& n, const ShapeEnv& env) {
   if (!x || !w || x->size() < 3 || w->size() != x->size()) return std::nullopt;
   const size_t spatial = x->size() - 2;
   Shape out = *x;
-  out[1] = (*w)[1].is_fixed() ? Dim::fixed((*w)[1].size * n.i("group", 1)) : unknown_dim();
+  out[1] = (*w)[1].is_fixed() ? wide_dim(Wide{(*w)[1].size} * n.i("group", 1)) : unknown_dim();
   const auto strides = n.ints("strides", std::vector<int64_t>(spatial, 1));
   const auto dil = n.ints("dilations", std::vector<int64_t>(spatial, 1));
   const auto pads = n.ints("pads", std::vector<int64_t>(2 * spatial, 0));
@@ -76,8 +76,8 @@ ShapeResult conv_transpose_rule(const Node& n, const ShapeEnv& env) {
     const Dim& in = (*x)[k + 2];
     const Dim& kk = (*w)[k + 2];
     out[k + 2] = in.is_fixed() && kk.is_fixed()
-                     ? Dim::fixed((in.size - 1) * strides[k] - pads[k] - pads[k + spatial] +
-                                  dil[k] * (kk.size - 1) + outpad[k] + 1)
+                     ? wide_dim((Wide{in.size} - 1) * strides[k] - pads[k] - pads[k + spatial] +
+                                Wide{dil[k]} * (Wide{kk.size} - 1) + outpad[k] + 1)
                      : unknown_dim();
   }
   return one(out);

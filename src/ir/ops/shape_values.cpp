@@ -82,11 +82,10 @@ Result slice_value(const Node& n, const ShapeEnv& env) {
   if (e < 0) e += size;
   ShapeElements out;
   if (step > 0) {
-    for (int64_t k = std::clamp<int64_t>(s, 0, size); k < std::clamp<int64_t>(e, 0, size);
-         k += step)
+    for (Wide k = std::clamp<int64_t>(s, 0, size); k < std::clamp<int64_t>(e, 0, size); k += step)
       out.push_back((*data)[static_cast<size_t>(k)]);
   } else {
-    for (int64_t k = std::clamp<int64_t>(s, -1, size - 1); k > std::clamp<int64_t>(e, -1, size - 1);
+    for (Wide k = std::clamp<int64_t>(s, -1, size - 1); k > std::clamp<int64_t>(e, -1, size - 1);
          k += step)
       out.push_back((*data)[static_cast<size_t>(k)]);
   }

@@ -14,9 +14,9 @@ Dim inferred_extent(const Shape& x, const ShapeElements& target, size_t minus) {
   int64_t known_in = 1, known_out = 1;
   std::multiset<std::string> symbols_in, symbols_out;
   for (const Dim& d : x) {
-    if (d.is_fixed())
-      known_in *= d.size;
-    else if (!d.symbol.empty())
+    if (d.is_fixed()) {
+      if (__builtin_mul_overflow(known_in, d.size, &known_in)) return unknown_dim();
+    } else if (!d.symbol.empty())
       symbols_in.insert(d.symbol);
     else
       return unknown_dim();
@@ -24,9 +24,9 @@ Dim inferred_extent(const Shape& x, const ShapeElements& target, size_t minus) {
   for (size_t k = 0; k < target.size(); ++k) {
     if (k == minus) continue;
     const Dim d = target[k].dim();
-    if (d.is_fixed())
-      known_out *= d.size;
-    else if (!d.symbol.empty())
+    if (d.is_fixed()) {
+      if (__builtin_mul_overflow(known_out, d.size, &known_out)) return unknown_dim();
+    } else if (!d.symbol.empty())
       symbols_out.insert(d.symbol);
     else
       return unknown_dim();
@@ -82,7 +82,7 @@ ShapeResult concat_rule(const Node& n, const ShapeEnv& env) {
     if (!d || d->size() != x->size()) return std::nullopt;
     Dim& o = out[axis];
     const Dim& a = (*d)[axis];
-    o = o.is_fixed() && a.is_fixed() ? Dim::fixed(o.size + a.size) : unknown_dim();
+    o = o.is_fixed() && a.is_fixed() ? wide_dim(Wide{o.size} + a.size) : unknown_dim();
     for (size_t j = 0; j < out.size(); ++j)
       if (j != axis && !out[j].is_fixed()) out[j] = broadcast_dim(out[j], (*d)[j]);
   }
@@ -230,11 +230,11 @@ ShapeResult slice_rule(const Node& n, const ShapeEnv& env) {
     if (step > 0) {
       s = std::clamp<int64_t>(s, 0, size);
       e = std::clamp<int64_t>(e, 0, size);
-      out[axis] = Dim::fixed(e > s ? (e - s + step - 1) / step : 0);
+      out[axis] = wide_dim(e > s ? (Wide{e} - s + step - 1) / step : 0);
     } else {
       s = std::clamp<int64_t>(s, -1, size - 1);
       e = std::clamp<int64_t>(e, -1, size - 1);
-      out[axis] = Dim::fixed(s > e ? (s - e + (-step) - 1) / (-step) : 0);
+      out[axis] = wide_dim(s > e ? (Wide{s} - e - Wide{step} - 1) / -Wide{step} : 0);
     }
   }
   return one(out);
@@ -283,7 +283,7 @@ ShapeResult pad_rule(const Node& n, const ShapeEnv& env) {
   Shape out = *x;
   for (size_t k = 0; k < rank; ++k)
     out[k] = pads && pads->size() == 2 * rank && out[k].is_fixed()
-                 ? Dim::fixed(out[k].size + (*pads)[k] + (*pads)[k + rank])
+                 ? wide_dim(Wide{out[k].size} + (*pads)[k] + (*pads)[k + rank])
                  : unknown_dim();
   return one(out);
 }
@@ -294,8 +294,9 @@ ShapeResult tile_rule(const Node& n, const ShapeEnv& env) {
   auto reps = env.ints(n.input(1));
   Shape out = *x;
   for (size_t k = 0; k < out.size(); ++k)
-    out[k] = reps && k < reps->size() && out[k].is_fixed() ? Dim::fixed(out[k].size * (*reps)[k])
-                                                           : unknown_dim();
+    out[k] = reps && k < reps->size() && out[k].is_fixed()
+                 ? wide_dim(Wide{out[k].size} * (*reps)[k])
+                 : unknown_dim();
   return one(out);
 }
 
@@ -317,8 +318,8 @@ ShapeResult range_rule(const Node& n, const ShapeEnv& env) {
   if (s && e && d && s->size() == 1 && e->size() == 1 && d->size() == 1 && (*d)[0] != 0 &&
       n.input(0)->dtype == DType::Int64) {
     const int64_t step = (*d)[0];
-    const int64_t len = ((*e)[0] - (*s)[0] + step + (step > 0 ? -1 : 1)) / step;
-    return one({Dim::fixed(std::max<int64_t>(0, len))});
+    const Wide len = (Wide{(*e)[0]} - (*s)[0] + step + (step > 0 ? -1 : 1)) / step;
+    return one({wide_dim(std::max<Wide>(0, len))});
   }
   return one({unknown_dim()});
 }
@@ -334,9 +335,11 @@ ShapeResult depth_to_space_rule(const Node& n, const ShapeEnv& env) {
   const int64_t b = n.i("blocksize", 1);
   if (!x || x->size() != 4 || b <= 0) return std::nullopt;
   const Dim& c = (*x)[1];
-  auto times = [b](const Dim& d) { return d.is_fixed() ? Dim::fixed(d.size * b) : unknown_dim(); };
-  return one({(*x)[0], c.is_fixed() ? Dim::fixed(c.size / (b * b)) : unknown_dim(), times((*x)[2]),
-              times((*x)[3])});
+  auto times = [b](const Dim& d) {
+    return d.is_fixed() ? wide_dim(Wide{d.size} * b) : unknown_dim();
+  };
+  return one({(*x)[0], c.is_fixed() ? wide_dim(c.size / (Wide{b} * b)) : unknown_dim(),
+              times((*x)[2]), times((*x)[3])});
 }
 
 }  // namespace

@@ -21,11 +21,13 @@ ShapeResult resize_rule(const Node& n, const ShapeEnv& env) {
   const auto* scales =
       it == n.attrs.end() ? nullptr : std::get_if<std::vector<double>>(&it->second);
   if (!scales || scales->size() != x->size()) return one(unknown_shape(x->size()));
-  for (size_t k = 0; k < out.size(); ++k)
-    if ((*scales)[k] != 1.0)
-      out[k] = out[k].is_fixed() ? Dim::fixed(static_cast<int64_t>(
-                                       std::floor(static_cast<double>(out[k].size) * (*scales)[k])))
-                                 : unknown_dim();
+  for (size_t k = 0; k < out.size(); ++k) {
+    if ((*scales)[k] == 1.0) continue;
+    const double size =
+        out[k].is_fixed() ? std::floor(static_cast<double>(out[k].size) * (*scales)[k]) : -1.0;
+    // A scale of a hostile file can give no size at all (negative, NaN, past int64).
+    out[k] = size >= 0 && size < 0x1p62 ? Dim::fixed(static_cast<int64_t>(size)) : unknown_dim();
+  }
   return one(out);
 }
 
