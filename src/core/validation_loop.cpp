@@ -154,7 +154,13 @@ void cover_control_flow(ExportJob& job, const Runner& exported,
       shapes.push_back(specs);
     }
   uint64_t seed = job.request.validation.seed + 1000;
-  for (size_t attempt = 0; attempt < 2 * std::size(kScales) && !job.control_flow.well_covered();
+  // Every scale at every shape tried once since the last input that took something new: a branch
+  // still untaken is not reached by scaling (a detector's empty-image branch), so the remaining
+  // attempts, each a run of the model, are not made.
+  const size_t patience = std::size(kScales) * shapes.size();
+  size_t fruitless = 0;
+  for (size_t attempt = 0;
+       attempt < 2 * std::size(kScales) && !job.control_flow.well_covered() && fruitless < patience;
        ++attempt) {
     const Specs& specs = shapes[attempt % shapes.size()];
     std::vector<ir::Tensor> candidate =
@@ -167,7 +173,11 @@ void cover_control_flow(ExportJob& job, const Runner& exported,
     }
     ir::ControlFlowCoverage merged = job.control_flow;
     merged.merge(taken);
-    if (merged.summary() == job.control_flow.summary()) continue;
+    if (merged.summary() == job.control_flow.summary()) {
+      ++fruitless;
+      continue;
+    }
+    fruitless = 0;
     compare_samples(job, exported, {candidate}, tolerance, result);
   }
   result.control_flow = job.control_flow.summary();
