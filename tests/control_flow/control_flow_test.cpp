@@ -31,7 +31,7 @@ using ir::Tensor;
 
 const std::vector<std::string> kModels = {"if_on_value",    "if_on_size",     "for_over_size",
                                           "while_on_value", "greedy_decoder", "nested",
-                                          "list_in_loop",   "list_len_index"};
+                                          "list_in_loop",   "list_len_index", "size_in_loop"};
 
 fs::path models_dir() {
   const char* dir = std::getenv("MLEXPORT_CONTROL_FLOW_MODELS");

@@ -125,6 +125,17 @@ class ListLenIndex(nn.Module):
         return parts[-1] * float(len(parts)) + parts[0]
 
 
+class SizeInLoop(nn.Module):
+    """A loop whose count the data decides, reading a size that grows on every iteration."""
+
+    def forward(self, x):
+        acc = torch.zeros_like(x[:, 0])
+        for i in range(int((x > 0).sum())):
+            part = x[:, : i + 1]
+            acc = acc + part.sum(1) / part.size(1)
+        return acc
+
+
 def rows(n, cols=4, sign=1.0):
     return torch.randn(n, cols) * 0.5 + sign
 
@@ -168,6 +179,11 @@ def models():
             ([torch.randn(2, 3)], "2 items"),
             ([torch.randn(1, 3)], "1 item"),
             ([torch.randn(5, 3)], "5 items"),
+        ]),
+        "size_in_loop": (SizeInLoop(), "", [
+            ([torch.randn(2, 6)], "about 6 iterations, the prefix growing"),
+            ([torch.randn(2, 6).abs() + 0.1], "12 iterations"),
+            ([-torch.randn(2, 6).abs() - 0.1], "no iteration"),
         ]),
         "list_in_loop": (ListInLoop(), "input:1", [
             ([torch.randn(2, 3)], "3 items"),

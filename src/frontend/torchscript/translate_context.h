@@ -110,6 +110,10 @@ class TranslateContext {
   }
   const JitNode* current() const { return current_; }
   bool dynamic_batch = false;
+  // How many computed loops' bodies are being translated. A body is learned from its first
+  // iteration, and the sizes it reads may change from one iteration to the next (a keypoint
+  // heatmap resized to each box), so inside one no size is folded to its recorded value.
+  int loop_depth = 0;
 
   // --- control flow: subgraphs (If branches, Loop bodies) ---
   // While a subgraph is open, nodes go into it. A value of an enclosing scope used inside becomes

@@ -76,11 +76,11 @@ void translate_getitem(TranslateContext& ctx, const JitNode* node) {
 
 // aten::size(Tensor self, int dim) -> int ; aten::size(Tensor self) -> int[]
 // Kept as Shape/Gather so a dynamic axis stays dynamic in the exported graph, and so does a size
-// the data decides (the boxes NMS keeps). Otherwise every size is what was recorded: folding it
-// lets shape arithmetic, and masks built from it (Swin's shifted-window mask), become constants at
-// export time.
+// the data decides (the boxes NMS keeps) or one read inside a computed loop's body. Otherwise
+// every size is what was recorded: folding it lets shape arithmetic, and masks built from it
+// (Swin's shifted-window mask), become constants at export time.
 void translate_size(TranslateContext& ctx, const JitNode* node) {
-  if (!ctx.dynamic_batch && !ctx.is_data_dependent(node->input(0)))
+  if (!ctx.dynamic_batch && ctx.loop_depth == 0 && !ctx.is_data_dependent(node->input(0)))
     return ctx.bind_static(node->output());
   ir::Value* shape = ctx.op("Shape", {ctx.tensor(node->input(0))});
   shape->dtype = ir::DType::Int64;
