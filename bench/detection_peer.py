@@ -6,9 +6,10 @@
 Each detector is the fixture of tests/models_detection (make_detection_model.py: the wrapper that
 returns tensors, random weights made meaningful by measured batch-norm statistics and calibrated
 heads, score threshold 0, one 1x3x320x320 synthetic scene). mlexport exports the traced file to
-ONNX (opset 17), to OpenVINO IR, and to ONNX once more with the image's height and width free
-(validated at a second height and width too); torch.onnx.export (opset 17) exports the same
-nn.Module, rebuilt and given the traced file's tensors, as a user of PyTorch's exporter would.
+ONNX (the CLI's default opset, 14), to OpenVINO IR, and to ONNX once more with the image's height
+and width free (validated at a second height and width too); torch.onnx.export (opset 17)
+exports the same nn.Module, rebuilt and given the traced file's tensors, as a user of PyTorch's
+exporter would ("torch.onnx.export opset 14" at mlexport's default opset, a tool to ask for).
 Every file is then judged by one validation:
 `ml-export --validate_only` (the peer's file given with --onnx_path) runs it in ONNX Runtime on the
 same inputs as the model and compares detections as sets ("detections matched n/m"). One JSON line
@@ -30,10 +31,12 @@ MODELS = ["fasterrcnn_mobilenet_v3_large_320_fpn", "fasterrcnn_resnet50_fpn",
           "retinanet_resnet50_fpn", "ssdlite320_mobilenet_v3_large", "ssd300_vgg16",
           "fcos_resnet50_fpn", "keypointrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn"]
 MEMORY = 8 * 1024 ** 3
+# torch.onnx.export at opset 17, and at mlexport's default opset, 14.
+PEER_OPSETS = {"torch.onnx.export": 17, "torch.onnx.export opset 14": 14}
 BEGIN, END = "<!-- detection-peer:begin -->", "<!-- detection-peer:end -->"
 
 
-def export_one(name, fixtures, out):
+def export_one(name, fixtures, out, opset):
     """Child process: torch.onnx.export of the fixture's nn.Module."""
     import numpy as np
     import torch
@@ -44,7 +47,7 @@ def export_one(name, fixtures, out):
     model.load_state_dict(torch.jit.load(os.path.join(fixtures, name, "model.pt")).state_dict())
     image = torch.from_numpy(np.load(os.path.join(fixtures, name, "image.npy")))
     with torch.no_grad():
-        torch.onnx.export(model, image, out, opset_version=17)
+        torch.onnx.export(model, image, out, opset_version=opset)
 
 
 def verdict(result, rc, out, err, stopped):
@@ -68,11 +71,13 @@ def run_tool(name, tool, args):
     os.makedirs(out_dir, exist_ok=True)
     result = {"model": name, "tool": tool}
     cli = os.path.join(args.build, "ml-export")
-    if tool == "torch.onnx.export":
-        onnx_path = os.path.join(out_dir, "peer.onnx")
+    if tool.startswith("torch.onnx.export"):
+        opset = PEER_OPSETS[tool]
+        onnx_path = os.path.join(out_dir, f"peer_opset{opset}.onnx")
         rc, out, err, secs, _, stopped = tv_check.run_limited(
             [tv_check.PYTHON, os.path.abspath(__file__), "--export-one", name,
-             "--fixtures", args.fixtures, "--out", onnx_path], args.timeout, MEMORY)
+             "--fixtures", args.fixtures, "--out", onnx_path, "--opset", str(opset)],
+            args.timeout, MEMORY)
         result["export_seconds"] = round(secs, 1)
         if rc != 0 or not os.path.exists(onnx_path):
             result.update(status="export-failed",
@@ -91,7 +96,7 @@ def run_tool(name, tool, args):
             # Height and width free; validation runs a second height and width too.
             cmd += ["--dynamic_axes", "input:2,3"]
     rc, out, err, secs, _, stopped = tv_check.run_limited(cmd, args.timeout, MEMORY)
-    if tool != "torch.onnx.export":
+    if not tool.startswith("torch.onnx.export"):
         result["export_seconds"] = round(secs, 1)
     return verdict(result, rc, out, err, stopped)
 
@@ -105,9 +110,11 @@ def cell(r):
 
 
 def write_doc(results, doc):
-    tools = ["mlexport", "mlexport openvino", "mlexport image size", "torch.onnx.export"]
-    lines = ["| detector | mlexport (ONNX) | mlexport (OpenVINO IR) | mlexport (ONNX), height and "
-             "width free | torch.onnx.export (ONNX) |", "|---|---|---|---|---|"]
+    tools = ["mlexport", "mlexport openvino", "mlexport image size", "torch.onnx.export",
+             "torch.onnx.export opset 14"]
+    lines = ["| detector | mlexport (ONNX, opset 14) | mlexport (OpenVINO IR) | mlexport (ONNX), "
+             "height and width free | torch.onnx.export (opset 17) | torch.onnx.export (opset 14) |",
+             "|---|---|---|---|---|---|"]
     for name in MODELS:
         if not any((name, t) in results for t in tools):
             continue
@@ -130,11 +137,12 @@ def main():
                     default="mlexport,mlexport openvino,mlexport image size,torch.onnx.export")
     ap.add_argument("--export-one")
     ap.add_argument("--out")
+    ap.add_argument("--opset", type=int, default=17)
     args = ap.parse_args()
     args.fixtures = args.fixtures or os.path.join(args.build, "tests", "models_detection",
                                                   "fixtures")
     if args.export_one:
-        export_one(args.export_one, args.fixtures, args.out)
+        export_one(args.export_one, args.fixtures, args.out, args.opset)
         return 0
     os.makedirs(args.work, exist_ok=True)
     results_path = os.path.join(args.work, "detection_peer.jsonl")
