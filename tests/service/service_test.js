@@ -19,17 +19,29 @@ const FINAL = new Set(['completed', 'failed', 'cancelled']);
 
 // ---- workspace and server ----
 
-// A fresh copy of the small demo workspace (the template is made once per build tree).
-function makeWorkspace(name) {
+// The small demo workspace every case copies, made once per build tree. ctest makes it first
+// (service.template, a fixture); a case run alone makes it itself. Each maker writes its own
+// partial copy, so two makers never write into one directory, and the first rename wins.
+function makeTemplate() {
   const template = path.join(WORK, 'template');
-  if (!fs.existsSync(path.join(template, 'projects'))) {
-    fs.mkdirSync(WORK, {recursive: true});
-    const partial = template + '.partial';
-    fs.rmSync(partial, {recursive: true, force: true});
-    execFileSync('bash', [path.join(SOURCE, 'apps/mlexport-server/make_demo_workspace.sh'), BUILD,
-                          partial, '--small'], {stdio: 'inherit'});
+  if (fs.existsSync(path.join(template, 'projects'))) return template;
+  fs.mkdirSync(WORK, {recursive: true});
+  const partial = `${template}.partial.${process.pid}`;
+  fs.rmSync(partial, {recursive: true, force: true});
+  execFileSync('bash', [path.join(SOURCE, 'apps/mlexport-server/make_demo_workspace.sh'), BUILD,
+                        partial, '--small'], {stdio: 'inherit'});
+  try {
     fs.renameSync(partial, template);
+  } catch (e) {
+    if (!fs.existsSync(path.join(template, 'projects'))) throw e;
+    fs.rmSync(partial, {recursive: true, force: true});
   }
+  return template;
+}
+
+// A fresh copy of the small demo workspace.
+function makeWorkspace(name) {
+  const template = makeTemplate();
   const dir = path.join(WORK, name);
   fs.rmSync(dir, {recursive: true, force: true});
   fs.cpSync(template, dir, {recursive: true});
@@ -674,6 +686,8 @@ cases.page = async () => {
     await stopServer(server);
   }
 };
+
+cases.template = async () => { makeTemplate(); };
 
 const name = process.argv[2];
 if (!cases[name]) {
