@@ -203,6 +203,13 @@ void apply_dynamic_axes(ExportJob& job, ir::Graph& graph, const AxesSpec& spec) 
       throw bad_input("--dynamic_axes: the axes named '" + a.symbol + "' have different sizes (" +
                       std::to_string(it->second) + " and " + std::to_string(size) + ")");
   }
+  // The import's own input symbols ("batch_size"): an output dim named by one of them follows an
+  // input axis, which the runs below decide.
+  std::set<std::string> import_symbols;
+  for (const ir::Value* in : inputs)
+    if (in->shape)
+      for (const ir::Dim& dim : *in->shape)
+        if (!dim.is_fixed()) import_symbols.insert(dim.symbol);
   for (size_t k = 0; k < inputs.size(); ++k) {
     ir::Shape shape = ir::fixed_shape(job.specs[k].second);
     for (const auto& a : job.dynamic_axes)
@@ -249,6 +256,17 @@ void apply_dynamic_axes(ExportJob& job, ir::Graph& graph, const AxesSpec& spec) 
         else if (dim.symbol != symbol)  // follows several symbols
           dim = ir::Dim::named(outputs[o]->name + "_dim" + std::to_string(d));
       }
+    }
+  }
+  // Any other dim the graph leaves open is decided by the data (a detector's count, known only
+  // when the model runs): it stays open whatever sizes the runs above happened to give it.
+  for (size_t o = 0; o < outputs.size() && o < out_shapes.size(); ++o) {
+    const auto& graph_shape = outputs[o]->shape;
+    if (!graph_shape || graph_shape->size() != out_shapes[o].size()) continue;
+    for (size_t d = 0; d < graph_shape->size(); ++d) {
+      const ir::Dim& open = (*graph_shape)[d];
+      if (out_shapes[o][d].is_fixed() && !open.is_fixed() && !import_symbols.count(open.symbol))
+        out_shapes[o][d] = open;
     }
   }
   for (const auto& w : wanted_outputs) {

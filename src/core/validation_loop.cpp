@@ -117,6 +117,8 @@ void check_dynamic_axes(ExportJob& job, const Runner& exported,
       failed.cosine_similarity = 0;
       second.outputs = {failed};
     }
+    // The job's running count: the second size's detections join the first's.
+    if (!second.detections.empty()) result.detections = second.detections;
     for (auto& m : second.outputs) {
       if (m.name.rfind("at ", 0) != 0) m.name += " (" + at + ")";
       result.outputs.push_back(m);
