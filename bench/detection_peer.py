@@ -60,7 +60,8 @@ def verdict(result, rc, out, err, stopped):
     if stopped or rc not in (0, 1) or not validation:
         result.update(status="failed", reason=stopped or tv_check.last_error_line(err or out))
         return result
-    result.update(status=validation.get("status"), detections=validation.get("detections", ""))
+    result.update(status=validation.get("status"), detections=validation.get("detections", ""),
+                  timings={k: round(v, 1) for k, v in report.get("timings", {}).items()})
     return result
 
 

@@ -50,6 +50,14 @@ void compare_one_sample(ExportJob& job, const std::vector<std::string>& names,
               : validate::compare_output(names[k], reference[k], got[k], tolerance));
 }
 
+// Adds the branches and loop counts a run on `inputs` takes to the job's coverage. Called once
+// per input: on a detector each such run costs as much as the model itself.
+void record_coverage(ExportJob& job, const std::vector<ir::Tensor>& inputs) {
+  if (job.has_control_flow)
+    job.control_flow.merge(job.model.reference->control_flow_coverage(inputs));
+}
+
+// Compares the reference and the exported file on each sample (their coverage is the caller's).
 void compare_samples(ExportJob& job, const Runner& exported,
                      const std::vector<std::vector<ir::Tensor>>& samples,
                      const validate::Tolerance& tolerance, ValidationResult& result) {
@@ -57,8 +65,6 @@ void compare_samples(ExportJob& job, const Runner& exported,
     const std::vector<ir::Tensor> scores = job.model.reference->run(inputs);
     const std::vector<ir::Tensor> reference =
         apply_segmentation_output(scores, job.segmentation_output);
-    if (job.has_control_flow)
-      job.control_flow.merge(job.model.reference->control_flow_coverage(inputs));
     runtime::RunResult run = exported(inputs);
     result.runtime = run.runtime;
     if (run.outputs.size() != reference.size())
@@ -96,7 +102,9 @@ void check_dynamic_axes(ExportJob& job, const Runner& exported,
     std::string failure;
     try {
       const size_t matched_before = job.detections_matched, total_before = job.detections_total;
-      compare_samples(job, exported, {inputs_at(job, varied, seed++)}, tolerance, second);
+      const std::vector<ir::Tensor> inputs = inputs_at(job, varied, seed++);
+      record_coverage(job, inputs);
+      compare_samples(job, exported, {inputs}, tolerance, second);
       const size_t matched = job.detections_matched - matched_before;
       const size_t total = job.detections_total - total_before;
       if (second.status == "FAIL" && second.compare == "detections") {
@@ -180,6 +188,7 @@ void cover_control_flow(ExportJob& job, const Runner& exported,
       continue;
     }
     fruitless = 0;
+    job.control_flow = merged;
     compare_samples(job, exported, {candidate}, tolerance, result);
   }
   result.control_flow = job.control_flow.summary();
@@ -206,6 +215,7 @@ ValidationResult validate_with(ExportJob& job, const Runner& exported,
     samples.push_back(load_sample_inputs(path));
   job.control_flow = job.model.reference->control_flow_coverage(job.inputs);
   job.has_control_flow = !job.control_flow.empty();
+  for (size_t s = 1; s < samples.size(); ++s) record_coverage(job, samples[s]);
   compare_samples(job, exported, samples, tolerance, result);
   // Formats written without the IR (TorchScript, torch) are dynamic in dim 0 by nature.
   if (job.dynamic_axes.empty() && request.dynamic_axes)
