@@ -30,10 +30,10 @@ struct DetectionComparison {
   std::vector<std::string> unmatched;
 };
 
-// Matches each reference detection, highest score first, with an unmatched exported one of the
-// same label whose score agrees within the tolerance's WARN band and whose box within ten times
-// it (on the scaled difference); when all match, the exported outputs are put in the reference's
-// order and compared output by output on the bands.
+// Matches each reference detection, highest score first, with the closest unmatched exported
+// one of the same label whose score and box agree within ten times the tolerance's WARN band (on
+// the scaled difference); when all match, the exported outputs are put in the reference's order
+// and compared output by output on the bands.
 DetectionComparison compare_detections(const std::vector<std::string>& names,
                                        const std::vector<ir::Tensor>& reference,
                                        const std::vector<ir::Tensor>& exported,

@@ -1,0 +1,119 @@
+// Detections compared as sets (--compare detections): which pairs match, and the verdict after.
+#include <gtest/gtest.h>
+
+#include "validate/order_free.h"
+
+namespace mlexport::validate {
+namespace {
+
+struct Detection {
+  float x0, y0, x1, y1, score;
+  int64_t label;
+};
+
+// boxes [N,4], scores [N], labels [N]: the outputs of a torchvision detector.
+std::vector<ir::Tensor> outputs(const std::vector<Detection>& ds) {
+  const auto n = static_cast<int64_t>(ds.size());
+  ir::Tensor boxes(ir::DType::Float32, {n, 4}), scores(ir::DType::Float32, {n}),
+      labels(ir::DType::Int64, {n});
+  for (size_t i = 0; i < ds.size(); ++i) {
+    const Detection& d = ds[i];
+    float* b = boxes.data<float>() + 4 * i;
+    b[0] = d.x0, b[1] = d.y0, b[2] = d.x1, b[3] = d.y1;
+    scores.data<float>()[i] = d.score;
+    labels.data<int64_t>()[i] = d.label;
+  }
+  return {boxes, scores, labels};
+}
+
+const std::vector<std::string> kNames = {"boxes", "scores", "labels"};
+
+const std::vector<Detection> kReference = {
+    {10, 10, 100, 120, 0.90f, 3},
+    {50, 40, 300, 310, 0.75f, 1},
+    {12, 11, 101, 119, 0.40f, 3},
+};
+
+struct Case {
+  const char* name;
+  std::vector<Detection> exported;
+  size_t matched;       // pairs found
+  const char* verdict;  // the worst output's status
+};
+
+class CompareDetections : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CompareDetections, PairsAndJudges) {
+  const Case& c = GetParam();
+  const auto reference = outputs(kReference);
+  const auto layout = find_detection_layout(reference);
+  ASSERT_TRUE(layout);
+  const DetectionComparison d =
+      compare_detections(kNames, reference, outputs(c.exported), *layout, Tolerance{});
+  EXPECT_EQ(d.matched, c.matched);
+  EXPECT_EQ(d.reference_count, kReference.size());
+  EXPECT_EQ(d.exported_count, c.exported.size());
+  std::string worst = "PASS";
+  for (const auto& m : d.outputs)
+    if (m.status == "FAIL" || (m.status == "WARN" && worst == "PASS")) worst = m.status;
+  EXPECT_EQ(worst, c.verdict);
+  EXPECT_EQ(d.unmatched.size(), kReference.size() - c.matched);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sets, CompareDetections,
+    ::testing::Values(
+        // Another order is the same set.
+        Case{"reordered",
+             {kReference[2], kReference[0], kReference[1]},
+             3,
+             "PASS"},
+        // A score 5e-4 away is the same detection (paired), and that drift decides the verdict.
+        Case{"score_drift_past_the_warn_band",
+             {kReference[0], {50, 40, 300, 310, 0.7505f, 1}, kReference[2]},
+             3,
+             "FAIL"},
+        Case{"score_drift_within_the_warn_band",
+             {kReference[0], {50, 40, 300, 310, 0.75005f, 1}, kReference[2]},
+             3,
+             "WARN"},
+        // A score 5e-3 away is another detection.
+        Case{"score_too_far",
+             {kReference[0], {50, 40, 300, 310, 0.755f, 1}, kReference[2]},
+             2,
+             "FAIL"},
+        // A box a fifth of a pixel off (scaled 6e-4 on a 310-pixel box scale) pairs; 2 px does not.
+        Case{"box_drift",
+             {kReference[0], {50.2f, 40, 300, 310, 0.75f, 1}, kReference[2]},
+             3,
+             "FAIL"},
+        Case{"box_too_far",
+             {kReference[0], {52, 40, 300, 310, 0.75f, 1}, kReference[2]},
+             2,
+             "FAIL"},
+        Case{"other_label",
+             {kReference[0], {50, 40, 300, 310, 0.75f, 2}, kReference[2]},
+             2,
+             "FAIL"},
+        Case{"one_missing", {kReference[0], kReference[1]}, 2, "FAIL"},
+        Case{"one_extra",
+             {kReference[0], kReference[1], kReference[2], {0, 0, 5, 5, 0.1f, 7}},
+             3,
+             "FAIL"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// Two detections of one label whose scores both lie within the pairing band: each pairs with
+// the closest, not the first that qualifies, so the compared outputs are exact.
+TEST(CompareDetections, PairsTheClosestCandidate) {
+  const std::vector<Detection> reference = {{10, 10, 100, 100, 0.5003f, 4},
+                                            {10, 10, 100, 100, 0.5000f, 4}};
+  const std::vector<Detection> exported = {reference[1], reference[0]};
+  const auto ref = outputs(reference);
+  const DetectionComparison d = compare_detections(kNames, ref, outputs(exported),
+                                                   *find_detection_layout(ref), Tolerance{});
+  ASSERT_EQ(d.matched, 2u);
+  for (const auto& m : d.outputs) EXPECT_EQ(m.max_diff, 0) << m.name;
+}
+
+}  // namespace
+}  // namespace mlexport::validate
