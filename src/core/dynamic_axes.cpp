@@ -218,7 +218,7 @@ void apply_dynamic_axes(ExportJob& job, ir::Graph& graph, const AxesSpec& spec) 
   }
 
   // Which output dims follow each symbol: the model run at the symbol's second size.
-  const std::vector<ir::Tensor> base = job.model.reference->run(job.inputs);
+  const std::vector<ir::Tensor> base = job.reference_runs.run(*job.model.reference, job.inputs);
   std::vector<ir::Shape> out_shapes;
   for (const auto& t : base) out_shapes.push_back(ir::fixed_shape(t.shape));
   for (const std::string& symbol : dynamic_symbols(job)) {
@@ -236,7 +236,7 @@ void apply_dynamic_axes(ExportJob& job, ir::Graph& graph, const AxesSpec& spec) 
     const std::vector<ir::Tensor> varied_inputs =
         inputs_at(job, varied, job.request.validation.seed + 1);
     try {
-      other = job.model.reference->run(varied_inputs);
+      other = job.reference_runs.run(*job.model.reference, varied_inputs);
     } catch (const std::exception& e) {
       throw bad_input("--dynamic_axes: " + where + " ('" + symbol +
                       "') cannot be dynamic: the model fails at size " + std::to_string(new_size) +

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/opened_model.h"
+#include "core/reference_runs.h"
 #include "core/segmentation_output.h"
 #include "ir/graph.h"
 #include "mlexport/export.h"
@@ -65,6 +66,8 @@ struct ExportJob {
   ir::ControlFlowCoverage control_flow;
   // --segmentation_output, parsed.
   SegmentationOutput segmentation_output;
+  // The reference's outputs on recent inputs (each input run once).
+  ReferenceRuns reference_runs;
   // Detections matched over the samples compared so far (--compare detections).
   size_t detections_matched = 0, detections_total = 0;
   // The IR as written, kept after writing when validation may localise a divergence.

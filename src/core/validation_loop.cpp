@@ -62,7 +62,7 @@ void compare_samples(ExportJob& job, const Runner& exported,
                      const std::vector<std::vector<ir::Tensor>>& samples,
                      const validate::Tolerance& tolerance, ValidationResult& result) {
   for (const auto& inputs : samples) {
-    const std::vector<ir::Tensor> scores = job.model.reference->run(inputs);
+    const std::vector<ir::Tensor> scores = job.reference_runs.run(*job.model.reference, inputs);
     const std::vector<ir::Tensor> reference =
         apply_segmentation_output(scores, job.segmentation_output);
     runtime::RunResult run = exported(inputs);

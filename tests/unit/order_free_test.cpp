@@ -64,10 +64,7 @@ INSTANTIATE_TEST_SUITE_P(
     Sets, CompareDetections,
     ::testing::Values(
         // Another order is the same set.
-        Case{"reordered",
-             {kReference[2], kReference[0], kReference[1]},
-             3,
-             "PASS"},
+        Case{"reordered", {kReference[2], kReference[0], kReference[1]}, 3, "PASS"},
         // A score 5e-4 away is the same detection (paired), and that drift decides the verdict.
         Case{"score_drift_past_the_warn_band",
              {kReference[0], {50, 40, 300, 310, 0.7505f, 1}, kReference[2]},
@@ -87,14 +84,10 @@ INSTANTIATE_TEST_SUITE_P(
              {kReference[0], {50.2f, 40, 300, 310, 0.75f, 1}, kReference[2]},
              3,
              "FAIL"},
-        Case{"box_too_far",
-             {kReference[0], {52, 40, 300, 310, 0.75f, 1}, kReference[2]},
-             2,
-             "FAIL"},
-        Case{"other_label",
-             {kReference[0], {50, 40, 300, 310, 0.75f, 2}, kReference[2]},
-             2,
-             "FAIL"},
+        Case{
+            "box_too_far", {kReference[0], {52, 40, 300, 310, 0.75f, 1}, kReference[2]}, 2, "FAIL"},
+        Case{
+            "other_label", {kReference[0], {50, 40, 300, 310, 0.75f, 2}, kReference[2]}, 2, "FAIL"},
         Case{"one_missing", {kReference[0], kReference[1]}, 2, "FAIL"},
         Case{"one_extra",
              {kReference[0], kReference[1], kReference[2], {0, 0, 5, 5, 0.1f, 7}},
@@ -109,8 +102,8 @@ TEST(CompareDetections, PairsTheClosestCandidate) {
                                             {10, 10, 100, 100, 0.5000f, 4}};
   const std::vector<Detection> exported = {reference[1], reference[0]};
   const auto ref = outputs(reference);
-  const DetectionComparison d = compare_detections(kNames, ref, outputs(exported),
-                                                   *find_detection_layout(ref), Tolerance{});
+  const DetectionComparison d =
+      compare_detections(kNames, ref, outputs(exported), *find_detection_layout(ref), Tolerance{});
   ASSERT_EQ(d.matched, 2u);
   for (const auto& m : d.outputs) EXPECT_EQ(m.max_diff, 0) << m.name;
 }
