@@ -60,8 +60,14 @@ def verdict(result, rc, out, err, stopped):
     if stopped or rc not in (0, 1) or not validation:
         result.update(status="failed", reason=stopped or tv_check.last_error_line(err or out))
         return result
+    # The outputs that decided the verdict, and the first unmatched detections.
+    worst = [(o["name"], o["status"], o.get("scaled_max_diff")) for o in validation.get("outputs", [])
+             if o.get("status") == validation.get("status") != "PASS"][:6]
     result.update(status=validation.get("status"), detections=validation.get("detections", ""),
-                  timings={k: round(v, 1) for k, v in report.get("timings", {}).items()})
+                  timings={k: round(v, 1) for k, v in report.get("timings", {}).items()},
+                  deciding=worst,
+                  unmatched=[n for n in validation.get("notes", [])
+                             if n.startswith("unmatched")][:3])
     return result
 
 
