@@ -70,6 +70,7 @@ struct ExportJob {
   ReferenceRuns reference_runs;
   // Detections matched over the samples compared so far (--compare detections).
   size_t detections_matched = 0, detections_total = 0;
+  size_t detections_exchanged = 0;  // at a top-k cut (validate::DetectionComparison::exchanged)
   // The IR as written, kept after writing when validation may localise a divergence.
   std::unique_ptr<ir::Graph> graph;
   Stopwatch watch;

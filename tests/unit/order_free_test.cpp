@@ -37,8 +37,9 @@ const std::vector<Detection> kReference = {
 struct Case {
   const char* name;
   std::vector<Detection> exported;
-  size_t matched;       // pairs found
-  const char* verdict;  // the worst output's status
+  size_t matched;        // pairs found
+  const char* verdict;   // the worst output's status
+  size_t exchanged = 0;  // exchanged at the top-k cut
 };
 
 class CompareDetections : public ::testing::TestWithParam<Case> {};
@@ -57,7 +58,8 @@ TEST_P(CompareDetections, PairsAndJudges) {
   for (const auto& m : d.outputs)
     if (m.status == "FAIL" || (m.status == "WARN" && worst == "PASS")) worst = m.status;
   EXPECT_EQ(worst, c.verdict);
-  EXPECT_EQ(d.unmatched.size(), kReference.size() - c.matched);
+  EXPECT_EQ(d.exchanged.size(), c.exchanged);
+  EXPECT_EQ(d.unmatched.size(), kReference.size() - c.matched - c.exchanged);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -89,6 +91,38 @@ INSTANTIATE_TEST_SUITE_P(
         Case{
             "other_label", {kReference[0], {50, 40, 300, 310, 0.75f, 2}, kReference[2]}, 2, "FAIL"},
         Case{"one_missing", {kReference[0], kReference[1]}, 2, "FAIL"},
+        // The lowest-scored detection on each side, one label, scores 3e-4 apart: the model's
+        // top-k cut fell on another side of a near-tie. Reported, not a failure.
+        Case{"exchanged_at_the_cut",
+             {kReference[0], kReference[1], {200, 200, 260, 250, 0.4003f, 3}},
+             2,
+             "WARN",
+             1},
+        // At the lowest score, but the same box moved by a pixel: the same detection drifted
+        // past the pairing band, not an exchange.
+        Case{"same_detection_drifted_at_the_cut",
+             {kReference[0], kReference[1], {13, 11, 101, 119, 0.40f, 3}},
+             2,
+             "FAIL"},
+        // At the lowest score, a detection drifted past the band and, elsewhere, another of its
+        // label and score: the drifted one is not exchanged with the other.
+        Case{"drifted_not_exchanged_with_another",
+             {kReference[0], {52, 40, 300, 310, 0.40f, 3}, {13, 11, 101, 119, 0.40f, 3}},
+             1,
+             "FAIL"},
+        // Not at the lowest score: a detection of nearly the same score replaced by another.
+        Case{"exchanged_above_the_cut",
+             {kReference[0], {90, 40, 200, 310, 0.7502f, 1}, kReference[2]},
+             2,
+             "FAIL"},
+        Case{"other_label_at_the_cut",
+             {kReference[0], kReference[1], {200, 200, 260, 250, 0.4003f, 5}},
+             2,
+             "FAIL"},
+        Case{"score_too_far_at_the_cut",
+             {kReference[0], kReference[1], {200, 200, 260, 250, 0.45f, 3}},
+             2,
+             "FAIL"},
         Case{"one_extra",
              {kReference[0], kReference[1], kReference[2], {0, 0, 5, 5, 0.1f, 7}},
              3,
