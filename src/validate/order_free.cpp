@@ -32,13 +32,18 @@ ir::Tensor take_rows(const ir::Tensor& t, const std::vector<size_t>& order) {
   return out;
 }
 
+// |a - b| scaled by the magnitude, as the bands judge it.
+double scaled_difference(double a, double b, double scale) {
+  return std::fabs(a - b) / std::max(1.0, scale);
+}
+
 // Whether a and b agree within the tolerance: element-wise atol/rtol when given, else the WARN
-// band on the difference scaled by the magnitude.
+// band on the scaled difference.
 bool close(double a, double b, double scale, const Tolerance& tolerance) {
-  const double d = std::fabs(a - b);
   if (tolerance.atol || tolerance.rtol)
-    return d <= tolerance.atol.value_or(0) + tolerance.rtol.value_or(0) * std::fabs(a);
-  return d / std::max(1.0, scale) <= tolerance.warn_max_diff;
+    return std::fabs(a - b) <=
+           tolerance.atol.value_or(0) + tolerance.rtol.value_or(0) * std::fabs(a);
+  return scaled_difference(a, b, scale) <= tolerance.warn_max_diff;
 }
 
 }  // namespace
@@ -103,9 +108,6 @@ DetectionComparison compare_detections(const std::vector<std::string>& names,
   // output is, so that drift still decides the verdict.
   Tolerance match = tolerance;
   match.warn_max_diff *= 10;
-  auto scaled = [](double a, double b, double scale) {
-    return std::fabs(a - b) / std::max(1.0, scale);
-  };
   std::vector<size_t> partner(result.reference_count, SIZE_MAX);
   std::vector<bool> taken(result.exported_count, false);
   for (size_t i : by_score) {
@@ -119,12 +121,12 @@ DetectionComparison compare_detections(const std::vector<std::string>& names,
       const double got_s = got_scores.value_as_double(rj);
       if (!close(s, got_s, std::fabs(s), match)) continue;
       bool same_box = true;
-      double distance = scaled(s, got_s, std::fabs(s));
+      double distance = scaled_difference(s, got_s, std::fabs(s));
       for (int64_t c = 0; c < 4 && same_box; ++c) {
         const double a = ref_boxes.value_as_double(ri * 4 + c);
         const double b = got_boxes.value_as_double(rj * 4 + c);
         same_box = close(a, b, box_scale, match);
-        distance = std::max(distance, scaled(a, b, box_scale));
+        distance = std::max(distance, scaled_difference(a, b, box_scale));
       }
       if (same_box && distance < best_distance) best = j, best_distance = distance;
     }
