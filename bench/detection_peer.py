@@ -5,7 +5,8 @@
 
 Each detector is the fixture of tests/models_detection (make_detection_model.py: the wrapper that
 returns tensors, random weights made meaningful by measured batch-norm statistics and calibrated
-heads, score threshold 0, one 1x3x320x320 synthetic scene). mlexport exports the traced file to
+heads, or trained on synthetic shapes for Keypoint and Mask R-CNN; score threshold 0, one
+1x3x320x320 synthetic scene). mlexport exports the traced file to
 ONNX (the CLI's default opset, 14), to OpenVINO IR, and to ONNX once more with the image's height
 and width free (validated at a second height and width too); torch.onnx.export (opset 17)
 exports the same nn.Module, rebuilt and given the traced file's tensors, as a user of PyTorch's
@@ -42,7 +43,7 @@ def export_one(name, fixtures, out, opset):
     import torch
     sys.path.insert(0, DETECTION)
     import make_detection_model
-    model = make_detection_model.build(name)
+    model = make_detection_model.build(name, weights=False)
     # The traced fixture's own tensors, so both exporters start from identical weights.
     model.load_state_dict(torch.jit.load(os.path.join(fixtures, name, "model.pt")).state_dict())
     image = torch.from_numpy(np.load(os.path.join(fixtures, name, "image.npy")))
@@ -76,7 +77,7 @@ def run_tool(name, tool, args):
     model, image = os.path.join(case, "model.pt"), os.path.join(case, "image.npy")
     out_dir = os.path.join(args.work, name)
     os.makedirs(out_dir, exist_ok=True)
-    result = {"model": name, "tool": tool}
+    result = {"model": name, "tool": tool, "fixture": open(os.path.join(case, "version.txt")).read()}
     cli = os.path.join(args.build, "ml-export")
     if tool.startswith("torch.onnx.export"):
         opset = PEER_OPSETS[tool]

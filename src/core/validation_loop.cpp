@@ -41,6 +41,8 @@ void compare_one_sample(ExportJob& job, const std::vector<std::string>& names,
     for (const std::string& u : d.unmatched) result.notes.push_back("unmatched detection: " + u);
     for (const std::string& x : d.exchanged)
       result.notes.push_back("detection exchanged at the top-k cut: " + x);
+    for (const std::string& m : d.mask_edges_moved)
+      result.notes.push_back("mask edge moved by a pixel (box snapped to whole pixels): " + m);
     return;
   }
   result.compare = mode == Compare::kAuto ? "elementwise" : to_string(mode);

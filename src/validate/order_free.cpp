@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "mlexport/diagnostics.h"
+#include "validate/mask_edges.h"
 
 namespace mlexport::validate {
 namespace {
@@ -44,6 +45,44 @@ bool close(double a, double b, double scale, const Tolerance& tolerance) {
     return std::fabs(a - b) <=
            tolerance.atol.value_or(0) + tolerance.rtol.value_or(0) * std::fabs(a);
   return scaled_difference(a, b, scale) <= tolerance.warn_max_diff;
+}
+
+// Removes from the paired rows those whose masks differ past the tolerance only because an edge
+// moved by a pixel (see mask_edges.h), calling `moved` with the reference row, the move and the
+// row's largest difference.
+template <typename Moved>
+void set_aside_moved_mask_edges(const ir::Tensor& reference, const ir::Tensor& exported,
+                                const Tolerance& tolerance, std::vector<size_t>& ref_rows,
+                                std::vector<size_t>& got_rows, Moved moved) {
+  if (exported.shape.size() != reference.shape.size() ||
+      !std::equal(exported.shape.begin() + 1, exported.shape.end(), reference.shape.begin() + 1))
+    return;  // compare_output reports the shape
+  const int64_t per_row = reference.shape[0] ? reference.numel() / reference.shape[0] : 0;
+  double scale = 0;
+  for (int64_t i = 0; i < reference.numel(); ++i)
+    scale = std::max(scale, std::fabs(reference.value_as_double(i)));
+  std::vector<size_t> ref_kept, got_kept;
+  for (size_t p = 0; p < ref_rows.size(); ++p) {
+    const auto ri = static_cast<int64_t>(ref_rows[p]), rj = static_cast<int64_t>(got_rows[p]);
+    double gap = 0;
+    bool within = true;
+    for (int64_t e = 0; e < per_row; ++e) {
+      const double a = reference.value_as_double(ri * per_row + e);
+      const double b = exported.value_as_double(rj * per_row + e);
+      within = within && close(a, b, scale, tolerance);
+      gap = std::max(gap, scaled_difference(a, b, scale));
+    }
+    std::optional<MaskEdgeMove> move;
+    if (!within) move = mask_edge_moved(reference, ri, exported, rj);
+    if (move) {
+      moved(ref_rows[p], *move, gap);
+      continue;
+    }
+    ref_kept.push_back(ref_rows[p]);
+    got_kept.push_back(got_rows[p]);
+  }
+  ref_rows = std::move(ref_kept);
+  got_rows = std::move(got_kept);
 }
 
 }  // namespace
@@ -249,13 +288,36 @@ DetectionComparison compare_detections(const std::vector<std::string>& names,
     if (partner[i] != SIZE_MAX) ref_rows.push_back(i), got_rows.push_back(partner[i]);
   std::vector<size_t> per_detection = {layout.boxes, layout.scores, layout.labels};
   per_detection.insert(per_detection.end(), layout.extras.begin(), layout.extras.end());
+  double moved_gap = 0;  // the largest mask difference explained by a moved edge
   for (size_t k = 0; k < reference.size(); ++k) {
     const bool by_pair =
         std::find(per_detection.begin(), per_detection.end(), k) != per_detection.end();
-    result.outputs.push_back(by_pair
-                                 ? compare_output(names[k], take_rows(reference[k], ref_rows),
-                                                  take_rows(exported[k], got_rows), tolerance)
-                                 : compare_output(names[k], reference[k], exported[k], tolerance));
+    if (!by_pair) {
+      result.outputs.push_back(compare_output(names[k], reference[k], exported[k], tolerance));
+      continue;
+    }
+    std::vector<size_t> ref_kept = ref_rows, got_kept = got_rows;
+    auto moved = [&](size_t i, const MaskEdgeMove& move, double gap) {
+      const auto ri = static_cast<int64_t>(i);
+      moved_gap = std::max(moved_gap, gap);
+      char text[96];
+      std::snprintf(text, sizeof text, ": %lld pixels on the other side of 0.5, IoU %.4f",
+                    static_cast<long long>(move.pixels), move.iou);
+      result.mask_edges_moved.push_back("label " + std::to_string(ref_labels.value_as_int(ri)) +
+                                        " " + describe(ref_scores, ref_boxes, ri) + text);
+    };
+    if (k != layout.boxes && k != layout.scores && k != layout.labels && holds_masks(reference[k]))
+      set_aside_moved_mask_edges(reference[k], exported[k], tolerance, ref_kept, got_kept, moved);
+    result.outputs.push_back(compare_output(names[k], take_rows(reference[k], ref_kept),
+                                            take_rows(exported[k], got_kept), tolerance));
+  }
+  if (!result.mask_edges_moved.empty()) {
+    OutputMetrics m;
+    m.name = "masks with an edge moved by a pixel";
+    m.shape = {static_cast<int64_t>(result.mask_edges_moved.size())};
+    m.max_diff = m.scaled_max_diff = moved_gap;
+    m.status = m.absolute_status = "WARN";
+    result.outputs.push_back(m);
   }
   if (!result.exchanged.empty()) {
     OutputMetrics m;

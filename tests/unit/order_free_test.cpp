@@ -142,5 +142,88 @@ TEST(CompareDetections, PairsTheClosestCandidate) {
   for (const auto& m : d.outputs) EXPECT_EQ(m.max_diff, 0) << m.name;
 }
 
+// Masks [N,1,16,16] beside the detections: each a rectangle, `inside` within and 0.1 outside.
+struct MaskRect {
+  int y0, x0, y1, x1;  // inclusive corners
+  float inside = 0.9f;
+};
+
+ir::Tensor masks(const std::vector<MaskRect>& rects) {
+  const auto n = static_cast<int64_t>(rects.size());
+  ir::Tensor t(ir::DType::Float32, {n, 1, 16, 16});
+  for (int64_t i = 0; i < n; ++i)
+    for (int y = 0; y < 16; ++y)
+      for (int x = 0; x < 16; ++x) {
+        const MaskRect& r = rects[static_cast<size_t>(i)];
+        const bool in = y >= r.y0 && y <= r.y1 && x >= r.x0 && x <= r.x1;
+        t.data<float>()[(i * 16 + y) * 16 + x] = in ? r.inside : 0.1f;
+      }
+  return t;
+}
+
+const std::vector<MaskRect> kMasks = {{2, 2, 9, 9}, {4, 3, 12, 13}, {1, 1, 5, 6}};
+
+struct MaskCase {
+  const char* name;
+  std::vector<MaskRect> exported;
+  const char* verdict;
+  size_t moved;     // masks reported with an edge moved by a pixel
+  float hole = -1;  // when set, the value at (7, 7) of the first exported mask
+};
+
+class CompareMasks : public ::testing::TestWithParam<MaskCase> {};
+
+TEST_P(CompareMasks, EdgeMovedByAPixelIsReportedApart) {
+  const MaskCase& c = GetParam();
+  auto reference = outputs(kReference);
+  reference.push_back(masks(kMasks));
+  auto exported = outputs(kReference);
+  exported.push_back(masks(c.exported));
+  if (c.hole >= 0) exported[3].data<float>()[7 * 16 + 7] = c.hole;
+  const auto layout = find_detection_layout(reference);
+  ASSERT_TRUE(layout);
+  ASSERT_EQ(layout->extras, std::vector<size_t>{3});
+  const DetectionComparison d = compare_detections({"boxes", "scores", "labels", "masks"},
+                                                   reference, exported, *layout, Tolerance{});
+  EXPECT_EQ(d.matched, kReference.size());
+  std::string worst = "PASS";
+  for (const auto& m : d.outputs)
+    if (m.status == "FAIL" || (m.status == "WARN" && worst == "PASS")) worst = m.status;
+  EXPECT_EQ(worst, c.verdict);
+  EXPECT_EQ(d.mask_edges_moved.size(), c.moved);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sets, CompareMasks,
+    ::testing::Values(
+        MaskCase{"same", kMasks, "PASS", 0},
+        // One column more on the right: every differing pixel touches the reference's edge.
+        MaskCase{"edge_moved_by_a_pixel", {kMasks[0], {4, 3, 12, 14}, kMasks[2]}, "WARN", 1},
+        MaskCase{"two_edges_moved", {{2, 2, 10, 9}, {3, 3, 12, 13}, kMasks[2]}, "WARN", 2},
+        // Two columns more: the outer column lies two pixels from the edge.
+        MaskCase{"edge_moved_by_two_pixels", {kMasks[0], {4, 3, 12, 15}, kMasks[2]}, "FAIL", 0},
+        // A hole inside the first mask, far from its edge.
+        MaskCase{"hole_inside", kMasks, "FAIL", 0, 0.2f},
+        // A value that drifts without crossing 0.5 is judged on the bands.
+        MaskCase{"drift_without_crossing", kMasks, "FAIL", 0, 0.8f},
+        MaskCase{"drift_within_the_band", kMasks, "PASS", 0, 0.900001f}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// Values past 1 are not masks (heatmaps, logits): a moved edge there is a difference.
+TEST(CompareMasks, ValuesPastOneAreNotMasks) {
+  auto reference = outputs(kReference);
+  std::vector<MaskRect> rects = kMasks;
+  for (auto& r : rects) r.inside = 1.5f;
+  reference.push_back(masks(rects));
+  auto exported = outputs(kReference);
+  rects[1].x1 += 1;
+  exported.push_back(masks(rects));
+  const DetectionComparison d =
+      compare_detections({"boxes", "scores", "labels", "heatmaps"}, reference, exported,
+                         *find_detection_layout(reference), Tolerance{});
+  EXPECT_TRUE(d.mask_edges_moved.empty());
+  EXPECT_EQ(d.outputs[3].status, "FAIL");
+}
+
 }  // namespace
 }  // namespace mlexport::validate

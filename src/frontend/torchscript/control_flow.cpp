@@ -265,17 +265,10 @@ void GraphWalker::translate_loop(const JitNode* node, const std::string& source)
       ctx_.record(body->inputs()[k + 1], init_recorded[k], false);
       ctx_.bind(body->inputs()[k + 1], v);
     }
-    loop_frames_.push_back(LoopFrame{body, ctx_.scope_depth(), &appends});
-    ++ctx_.loop_depth;
-    try {
+    {
+      EnterLoop inside(*this, LoopFrame{body, ctx_.scope_depth(), &appends});
       outs = translate_block(body);
-    } catch (...) {
-      --ctx_.loop_depth;
-      loop_frames_.pop_back();
-      throw;
     }
-    --ctx_.loop_depth;
-    loop_frames_.pop_back();
     outs[0] = ctx_.local(ctx_.cast(outs[0], ir::DType::Bool));
     for (ir::Value* v : outs) body_graph->mark_output(v);
     for (const Append& a : appends) body_graph->mark_output(a.item);

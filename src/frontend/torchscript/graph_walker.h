@@ -90,6 +90,24 @@ class GraphWalker {
     std::vector<Append>* appends;
   };
   std::vector<LoopFrame> loop_frames_;
+  // While a Loop body is translated: its frame on loop_frames_ and the context's loop depth,
+  // both undone when the body ends or throws.
+  class EnterLoop {
+   public:
+    EnterLoop(GraphWalker& walker, LoopFrame frame) : walker_(walker) {
+      walker_.loop_frames_.push_back(frame);
+      ++walker_.ctx_.loop_depth;
+    }
+    ~EnterLoop() {
+      --walker_.ctx_.loop_depth;
+      walker_.loop_frames_.pop_back();
+    }
+    EnterLoop(const EnterLoop&) = delete;
+    EnterLoop& operator=(const EnterLoop&) = delete;
+
+   private:
+    GraphWalker& walker_;
+  };
   // Lists whose items a Loop stacked along a new axis 0 (its scan output).
   std::unordered_map<const JitValue*, ir::Value*> stacked_lists_;
 
