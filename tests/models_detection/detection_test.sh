@@ -46,6 +46,11 @@ print("status", v["status"], "|", v.get("detections"), "|", v.get("control_flow"
 assert v.get("compare") == "detections", v.get("compare")
 matched, total = map(int, v["detections"].split()[1].split("/"))
 assert total > 0 and matched == total, v["detections"]
+# A mask whose box float rounding moved across a pixel boundary is reported apart (WARN); a
+# systematic shift would move most of them.
+moved = [n for n in v.get("notes", []) if n.startswith("mask edge moved")]
+print("masks with an edge moved by a pixel:", len(moved))
+assert len(moved) * 10 <= total, (len(moved), "of", total)
 if sys.argv[2] == "image_size":
     # The count covers every size validated: at least the reference boxes of each.
     boxes = sum(o["shape"][0] for o in v["outputs"] if len(o["shape"]) == 2 and o["shape"][1] == 4)
