@@ -47,6 +47,16 @@ bool close(double a, double b, double scale, const Tolerance& tolerance) {
   return scaled_difference(a, b, scale) <= tolerance.warn_max_diff;
 }
 
+// The output line of detections reported apart (WARN): how many, and the largest difference.
+OutputMetrics reported_apart(const std::string& name, size_t count, double gap) {
+  OutputMetrics m;
+  m.name = name;
+  m.shape = {static_cast<int64_t>(count)};
+  m.max_diff = m.scaled_max_diff = gap;
+  m.status = m.absolute_status = "WARN";
+  return m;
+}
+
 // Removes from the paired rows those whose masks differ past the tolerance only because an edge
 // moved by a pixel (see mask_edges.h), calling `moved` with the reference row, the move and the
 // row's largest difference.
@@ -311,22 +321,12 @@ DetectionComparison compare_detections(const std::vector<std::string>& names,
     result.outputs.push_back(compare_output(names[k], take_rows(reference[k], ref_kept),
                                             take_rows(exported[k], got_kept), tolerance));
   }
-  if (!result.mask_edges_moved.empty()) {
-    OutputMetrics m;
-    m.name = "masks with an edge moved by a pixel";
-    m.shape = {static_cast<int64_t>(result.mask_edges_moved.size())};
-    m.max_diff = m.scaled_max_diff = moved_gap;
-    m.status = m.absolute_status = "WARN";
-    result.outputs.push_back(m);
-  }
-  if (!result.exchanged.empty()) {
-    OutputMetrics m;
-    m.name = "detections exchanged at the cut";
-    m.shape = {static_cast<int64_t>(result.exchanged.size())};
-    m.max_diff = m.scaled_max_diff = exchanged_gap;
-    m.status = m.absolute_status = "WARN";
-    result.outputs.push_back(m);
-  }
+  if (!result.mask_edges_moved.empty())
+    result.outputs.push_back(reported_apart("masks with an edge moved by a pixel",
+                                            result.mask_edges_moved.size(), moved_gap));
+  if (!result.exchanged.empty())
+    result.outputs.push_back(
+        reported_apart("detections exchanged at the cut", result.exchanged.size(), exchanged_gap));
   return result;
 }
 
