@@ -257,6 +257,13 @@ DetectionComparison compare_detections(const std::vector<std::string>& names,
         break;
       }
     }
+    // An exchange explains a near-tie at the cut of a file that otherwise found the same
+    // detections; where others are missing too, the detections differ, and none is excused.
+    if (result.matched + result.exchanged.size() != result.reference_count) {
+      std::fill(exchanged.begin(), exchanged.end(), false);
+      result.exchanged.clear();
+      exchanged_gap = 0;
+    }
   }
   const size_t paired = result.matched + result.exchanged.size();
   const bool all = paired == result.reference_count && paired == result.exported_count;

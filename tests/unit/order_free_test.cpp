@@ -110,6 +110,11 @@ INSTANTIATE_TEST_SUITE_P(
              {kReference[0], {52, 40, 300, 310, 0.40f, 3}, {13, 11, 101, 119, 0.40f, 3}},
              1,
              "FAIL"},
+        // A near-tie at the cut in a file that misses another detection as well: no exchange.
+        Case{"no_exchange_while_others_are_missing",
+             {kReference[0], {90, 40, 200, 310, 0.75f, 1}, {200, 200, 260, 250, 0.4003f, 3}},
+             1,
+             "FAIL"},
         // Not at the lowest score: a detection of nearly the same score replaced by another.
         Case{"exchanged_above_the_cut",
              {kReference[0], {90, 40, 200, 310, 0.7502f, 1}, kReference[2]},
