@@ -44,6 +44,16 @@ struct DynamicAxis {
   std::string symbol;
 };
 
+// The reference run again with the export's choices at top-k cuts (core/top_k_replay.h).
+struct TopKReplay {
+  bool replayed = false;            // outputs hold the run
+  std::vector<ir::Tensor> outputs;  // flattened as the reference's
+  std::vector<std::string> cuts;    // one line per cut whose choice was taken from the export
+  double gap = 0;  // the most an element past a cut exceeds one the export kept (TopKChoice::gap)
+  // A cut where the export's choice is not one that near-equal values allow; empty when none.
+  std::string refused;
+};
+
 struct ExportJob {
   const ExportRequest& request;
   ExportResult& result;
@@ -73,6 +83,10 @@ struct ExportJob {
   size_t detections_exchanged = 0;  // at a top-k cut (validate::DetectionComparison::exchanged)
   // The IR as written, kept after writing when validation may localise a divergence.
   std::unique_ptr<ir::Graph> graph;
+  // Set while an ONNX or OpenVINO export with its IR is validated (core/top_k_replay.h).
+  std::function<TopKReplay(const std::vector<ir::Tensor>&)> replay_top_k;
+  // The first validation sample that failed (empty: none); localisation runs on it.
+  std::vector<ir::Tensor> failed_inputs;
   Stopwatch watch;
 
   void event(const std::string& level, const std::string& message) const {

@@ -24,7 +24,10 @@ class ExtraOutputs {
   std::vector<ir::Value*> saved_;
 };
 
-std::vector<std::optional<ir::Tensor>> run_exposed(ExportJob& job, const ExposedGraph& exposed,
+}  // namespace
+
+std::vector<std::optional<ir::Tensor>> run_exposed(const ExposedGraph& exposed,
+                                                   const std::vector<ir::Tensor>& inputs,
                                                    const std::vector<const ir::Value*>& values) {
   std::vector<ir::Value*> held;
   std::vector<std::optional<ir::Tensor>> out(values.size());
@@ -43,7 +46,7 @@ std::vector<std::optional<ir::Tensor>> run_exposed(ExportJob& job, const Exposed
     emit::emit_onnx(*exposed.graph, path, options);
   }
   runtime::RunResult run =
-      runtime::run_onnxruntime(path, exposed.feed ? exposed.feed(job.inputs) : job.inputs);
+      runtime::run_onnxruntime(path, exposed.feed ? exposed.feed(inputs) : inputs);
   std::map<std::string, size_t> by_name;
   for (size_t k = 0; k < run.output_names.size() && k < run.outputs.size(); ++k)
     by_name[run.output_names[k]] = k;
@@ -54,6 +57,8 @@ std::vector<std::optional<ir::Tensor>> run_exposed(ExportJob& job, const Exposed
   }
   return out;
 }
+
+namespace {
 
 // --keep_fp32 values that keep the nodes where the error starts in float32: their modules first
 // (values that leave float16's range usually come back by the end of the module that made
@@ -95,11 +100,14 @@ void localize(ExportJob& job, const ExposedGraph& exposed, const validate::Toler
   validate::LocalizeOptions options;
   options.budget_bytes = job.request.validation.localize_budget_bytes;
   options.exposable = [&exposed](const ir::Value* v) { return exposed.find(v) != nullptr; };
-  auto reference = [&job](const std::vector<std::string>& keys) {
-    return job.model.reference->reference_values(job.inputs, keys);
+  // The first sample that failed, where the divergence shows; else the example.
+  const std::vector<ir::Tensor>& inputs =
+      job.failed_inputs.empty() ? job.inputs : job.failed_inputs;
+  auto reference = [&job, &inputs](const std::vector<std::string>& keys) {
+    return job.model.reference->reference_values(inputs, keys);
   };
-  auto run = [&job, &exposed](const std::vector<const ir::Value*>& values) {
-    return run_exposed(job, exposed, values);
+  auto run = [&exposed, &inputs](const std::vector<const ir::Value*>& values) {
+    return run_exposed(exposed, inputs, values);
   };
   try {
     d = validate::localize_divergence(*job.graph, reference, run, tolerance, options);

@@ -1,9 +1,11 @@
 // Localising where an ONNX or OpenVINO export diverges (validate/localize.h): the graph the
 // runtime runs is written again with chosen values as extra outputs and run in ONNX Runtime on
-// the example input, next to the source model's values at the same points.
+// the first validation sample that failed (else the example input), next to the source model's
+// values at the same points.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "core/export_job.h"
@@ -23,6 +25,12 @@ struct ExposedGraph {
   // The inputs as the file takes them (float16 with --fp16_io); empty: as they are.
   std::function<std::vector<ir::Tensor>(const std::vector<ir::Tensor>&)> feed;
 };
+
+// The values of the written IR at `values`, as the exposed graph computes them on `inputs` (one
+// run with them as extra outputs); nullopt where the graph has no such value.
+std::vector<std::optional<ir::Tensor>> run_exposed(const ExposedGraph& exposed,
+                                                   const std::vector<ir::Tensor>& inputs,
+                                                   const std::vector<const ir::Value*>& values);
 
 // Fills result.divergence when the request asks (--localize, or a WARN/FAIL by default). A
 // search that cannot finish says why in the divergence's note; it never fails the export.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,19 @@ class Reference {
   virtual std::map<std::string, ir::Tensor> reference_values(
       const std::vector<ir::Tensor>& /*inputs*/, const std::vector<std::string>& /*keys*/) {
     return {};
+  }
+
+  // A run on `inputs` in which the values at `replaced`'s keys are replaced by the given tensors
+  // (a top-k's choice taken from the export): its outputs, flattened as by run(), and its values
+  // at `keys`. nullopt for a reference that cannot do it.
+  struct Replay {
+    std::vector<ir::Tensor> outputs;
+    std::map<std::string, ir::Tensor> values;
+  };
+  virtual std::optional<Replay> replay(const std::vector<ir::Tensor>& /*inputs*/,
+                                       const std::vector<std::string>& /*keys*/,
+                                       const std::map<std::string, ir::Tensor>& /*replaced*/) {
+    return std::nullopt;
   }
 };
 

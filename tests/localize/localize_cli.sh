@@ -129,6 +129,46 @@ case_inplace_write() {
   [ "$(field "j['validation']['divergence']['compared']")" -ge 3 ] || fail "too few values compared"
 }
 
+# A top-k whose cut falls among tied values: the export keeps other zeros than LibTorch, and the
+# output, which gathers at the kept places, differs far past the bands. Validation replays the
+# model with the export's choice there and judges the outputs after it: WARN, with the cut named.
+tied_cut_case() {
+  local format=$1 ext=$2
+  run --checkpoint_path "$FIX/tied_cut.pt" --input_shape 2,64 --format "$format" \
+    --output_path "$W/t.$ext"
+  expect_eq "exit code" "$RC" 0
+  expect_eq "status" "$(field "j['validation']['status']")" WARN
+  expect_eq "cut line" \
+    "$(field "[m['status'] for m in j['validation']['outputs'] if m['name'] == 'top-k cuts taken from the export']")" \
+    "['WARN']"
+  expect_eq "model output within after the replay" \
+    "$(field "[m['status'] for m in j['validation']['outputs'] if m['name'] == 'output']")" \
+    "['PASS']"
+  grep -q "top-k cut taken from the export: TopK_[0-9]*.*positions hold other elements" \
+    "$W/log.txt" || fail "no note naming the cut"
+  grep -q "the outputs differed by up to" "$W/log.txt" || fail "no note with the difference before"
+}
+
+case_tied_cut_onnx() { tied_cut_case onnx onnx; }
+case_tied_cut_openvino() { tied_cut_case openvino xml; }
+
+# A wrong translation before the cut (the ranked values shifted by 1) is not taken for a tie:
+# FAIL, the replay refused with the reason, and localisation names the perturbed node.
+case_tied_cut_perturbed() {
+  local target
+  target=$("$ML_EXPORT" --checkpoint_path "$FIX/tied_cut.pt" --input_shape 2,64 \
+    --output_path "$W/names.onnx" --no-validate --verbose 2>&1 >/dev/null |
+    sed -nE "s/^ *%(Relu_[0-9]+): .* = Relu\(.*/\1/p" | head -1)
+  [ -n "$target" ] || { fail "no Relu node in the IR print"; return; }
+  MLEXPORT_TEST_PERTURB=$target run --checkpoint_path "$FIX/tied_cut.pt" --input_shape 2,64 \
+    --output_path "$W/t.onnx"
+  expect_eq "exit code" "$RC" 1
+  expect_eq "status" "$(field "j['validation']['status']")" FAIL
+  grep -q "top-k cuts not replayed: TopK_[0-9]*.*the values it ranks already differ" \
+    "$W/log.txt" || fail "no note refusing the replay"
+  expect_eq "node" "$(field "j['validation']['divergence']['node']")" "$target"
+}
+
 # Bad input: one line, exit code 2.
 case_keep_fp32_without_fp16() {
   run --checkpoint_path "$FIX/mlp.pt" --input_shape 2,8 --output_path "$W/m.onnx" \

@@ -79,6 +79,13 @@ class ViewWrite(torch.nn.Module):
         return torch.relu(y) + 1.0
 
 
+class TiedCut(torch.nn.Module):
+    def forward(self, x):
+        kept = torch.relu(x).topk(48, dim=1)
+        feature = torch.tanh(3.0 * x) + x
+        return torch.gather(feature, 1, kept.indices) + kept.values
+
+
 def main(folder):
     torch.manual_seed(0)
     example = torch.randn(2, 8)
@@ -88,6 +95,7 @@ def main(folder):
         # The outlier model WARNs with the weights this seed gives it here: keep the order.
         torch.jit.trace(Outlier().eval(), torch.randn(4, 16)).save(f"{folder}/outlier.pt")
         torch.jit.trace(ViewWrite().eval(), example).save(f"{folder}/view_write.pt")
+        torch.jit.trace(TiedCut().eval(), torch.randn(2, 64)).save(f"{folder}/tied_cut.pt")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 #include "core/localize_export.h"
 #include "core/task_metadata.h"
 #include "core/tolerance.h"
+#include "core/top_k_replay.h"
 #include "core/validation_loop.h"
 #include "emit/onnx/onnx_emitter.h"
 
@@ -50,16 +51,15 @@ ValidationResult validate_onnx(ExportJob& job) {
     return runtime::run_onnxruntime(path, feed(inputs));
   };
   const validate::Tolerance tolerance = requested_tolerance(request, job.precision);
+  ExposedGraph exposed;
+  exposed.graph = job.graph.get();
+  exposed.find = [](const ir::Value* v) { return const_cast<ir::Value*>(v); };
+  exposed.opset = request.opset_version;
+  exposed.feed = feed;
+  ReplayTopK replay(job, exposed, tolerance);
   ValidationResult result =
       validate_with(job, run, tolerance, "the written file run in ONNX Runtime");
-  if (job.graph) {
-    ExposedGraph exposed;
-    exposed.graph = job.graph.get();
-    exposed.find = [](const ir::Value* v) { return const_cast<ir::Value*>(v); };
-    exposed.opset = request.opset_version;
-    exposed.feed = feed;
-    localize(job, exposed, tolerance, result);
-  }
+  if (job.graph) localize(job, exposed, tolerance, result);
   return result;
 }
 

@@ -9,6 +9,7 @@
 #include "core/task_metadata.h"
 #include "core/temp_dir.h"
 #include "core/tolerance.h"
+#include "core/top_k_replay.h"
 #include "core/validation_loop.h"
 #include "emit/onnx/onnx_emitter.h"
 #include "emit/openvino/openvino_check.h"
@@ -56,9 +57,6 @@ ValidationResult validate_openvino(ExportJob& job) {
   validate::Tolerance tolerance = requested_tolerance(job.request);
   if (job.request.compress_to_fp16 && !job.request.validation.atol)
     tolerance = validate::tolerance_for_precision("fp16");
-  auto result = validate_with(job, run, tolerance,
-                              "structural check passed; the IR read back into ONNX and run in "
-                              "ONNX Runtime (no OpenVINO runtime on this platform)");
   // Localisation runs the read-back graph: its output ports carry the written IR's value names.
   ExposedGraph exposed;
   exposed.graph = graph.get();
@@ -67,6 +65,10 @@ ValidationResult validate_openvino(ExportJob& job) {
     return it == port_values.end() || !it->second->producer ? nullptr : it->second;
   };
   exposed.opset = 17;
+  ReplayTopK replay(job, exposed, tolerance);
+  auto result = validate_with(job, run, tolerance,
+                              "structural check passed; the IR read back into ONNX and run in "
+                              "ONNX Runtime (no OpenVINO runtime on this platform)");
   localize(job, exposed, tolerance, result);
   return result;
 }

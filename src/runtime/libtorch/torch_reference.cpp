@@ -11,21 +11,6 @@
 namespace mlexport::runtime::libtorch {
 namespace {
 
-void flatten(const c10::IValue& value, std::vector<ir::Tensor>& out) {
-  if (value.isTensor()) {
-    out.push_back(torchmodel::to_ir_tensor(value.toTensor()));
-  } else if (value.isTuple()) {
-    for (const auto& e : value.toTupleRef().elements()) flatten(e, out);
-  } else if (value.isList()) {
-    for (const auto& e : value.toListRef()) flatten(e, out);
-  } else if (value.isGenericDict()) {
-    for (const auto& entry : value.toGenericDict()) flatten(entry.value(), out);
-  } else {
-    throw bad_input(std::string("the model returns a ") + value.tagKind() +
-                    "; only tensors, tuples, lists and dicts of tensors are supported");
-  }
-}
-
 class TorchReference : public Reference {
  public:
   explicit TorchReference(std::shared_ptr<torchmodel::TorchModel> model)
@@ -41,7 +26,7 @@ class TorchReference : public Reference {
       throw bad_input("the model failed on the example inputs: " + first_line(e.what()));
     }
     std::vector<ir::Tensor> out;
-    flatten(result, out);
+    flatten_tensors(result, out);
     return out;
   }
 
@@ -57,6 +42,17 @@ class TorchReference : public Reference {
     const auto& translated = model_->translation;
     if (!translated.graph) return {};
     return capture_values(translated.graph, model_->self(), model_->torch_inputs(inputs), keys);
+  }
+
+  std::optional<Replay> replay(const std::vector<ir::Tensor>& inputs,
+                               const std::vector<std::string>& keys,
+                               const std::map<std::string, ir::Tensor>& replaced) override {
+    const auto& translated = model_->translation;
+    if (!translated.graph) return std::nullopt;
+    torch::NoGradGuard no_grad;
+    CapturedRun run = run_replaced(translated.graph, model_->self(), model_->torch_inputs(inputs),
+                                   keys, replaced, true);
+    return Replay{std::move(run.outputs), std::move(run.values)};
   }
 
  private:
