@@ -44,13 +44,13 @@ struct DynamicAxis {
   std::string symbol;
 };
 
-// The reference run again with the export's choices at top-k cuts (core/top_k_replay.h).
-struct TopKReplay {
+// The reference run again with the export's values at the points where rounding may move what
+// the model computes after them (core/replay_points.h).
+struct SampleReplay {
   bool replayed = false;            // outputs hold the run
   std::vector<ir::Tensor> outputs;  // flattened as the reference's
-  std::vector<std::string> cuts;    // one line per cut whose choice was taken from the export
-  double gap = 0;  // the most an element past a cut exceeds one the export kept (TopKChoice::gap)
-  // A cut where the export's choice is not one that near-equal values allow; empty when none.
+  std::vector<std::string> points;  // one line per point whose value was taken from the export
+  // A point whose difference near-equal values or the bands do not explain; empty when none.
   std::string refused;
 };
 
@@ -83,8 +83,8 @@ struct ExportJob {
   size_t detections_exchanged = 0;  // at a top-k cut (validate::DetectionComparison::exchanged)
   // The IR as written, kept after writing when validation may localise a divergence.
   std::unique_ptr<ir::Graph> graph;
-  // Set while an ONNX or OpenVINO export with its IR is validated (core/top_k_replay.h).
-  std::function<TopKReplay(const std::vector<ir::Tensor>&)> replay_top_k;
+  // Set while an ONNX or OpenVINO export with its IR is validated (core/replay_points.h).
+  std::function<SampleReplay(const std::vector<ir::Tensor>&)> replay_sample;
   // The first validation sample that failed (empty: none); localisation runs on it.
   std::vector<ir::Tensor> failed_inputs;
   Stopwatch watch;

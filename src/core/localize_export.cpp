@@ -81,8 +81,8 @@ std::vector<std::string> keep_fp32_advice(const ir::Graph& graph, const Divergen
 
 }  // namespace
 
-bool may_localize(const ExportJob& job) {
-  return job.request.validation.enabled && job.request.validation.localize != Localize::kNever;
+bool validation_keeps_ir(const ExportJob& job) {
+  return job.request.validation.enabled;
 }
 
 void localize(ExportJob& job, const ExposedGraph& exposed, const validate::Tolerance& tolerance,

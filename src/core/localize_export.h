@@ -13,8 +13,9 @@
 
 namespace mlexport::core {
 
-// Whether validation may localise, so the written IR is kept (ExportJob::graph).
-bool may_localize(const ExportJob& job);
+// Whether validation uses the written IR (ExportJob::graph), so it is kept after writing: to
+// replay a failing sample with the export's values (core/replay_points.h) and to localise.
+bool validation_keeps_ir(const ExportJob& job);
 
 // The graph ONNX Runtime runs for an export, and how it relates to the written IR.
 struct ExposedGraph {

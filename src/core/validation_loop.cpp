@@ -66,9 +66,9 @@ std::string scientific(double v) {
   return text;
 }
 
-// A sample compared, and merged into `result`. When it fails and the export's choice at a top-k
-// cut among near-equal values explains it, it is compared again with the model's run after the
-// same choices (core/top_k_replay.h), and the verdict is at best WARN.
+// A sample compared, and merged into `result`. When it fails, and the export's values at the
+// points where rounding decides what follows explain it, it is compared again with the model's
+// run after the same values (core/replay_points.h), and the verdict is at best WARN.
 void judge_sample(ExportJob& job, const std::vector<std::string>& names,
                   const std::vector<ir::Tensor>& scores, const std::vector<ir::Tensor>& reference,
                   const std::vector<ir::Tensor>& got, const std::vector<ir::Tensor>& inputs,
@@ -78,8 +78,8 @@ void judge_sample(ExportJob& job, const std::vector<std::string>& names,
   ValidationResult sample;
   compare_one_sample(job, names, scores, reference, got, tolerance, sample);
   validate::summarize(sample);
-  if (sample.status == "FAIL" && job.replay_top_k) {
-    const TopKReplay replay = job.replay_top_k(inputs);
+  if (sample.status == "FAIL" && job.replay_sample) {
+    const SampleReplay replay = job.replay_sample(inputs);
     if (replay.replayed && replay.outputs.size() == reference.size()) {
       const size_t first_matched = job.detections_matched, first_total = job.detections_total,
                    first_exchanged = job.detections_exchanged;
@@ -91,15 +91,16 @@ void judge_sample(ExportJob& job, const std::vector<std::string>& names,
                          tolerance, again);
       validate::summarize(again);
       if (again.status != "FAIL") {
-        again.notes.push_back("the outputs differed by up to " + scientific(sample.max_diff) +
-                              " after the export kept other elements among near-equal values "
-                              "at a top-k cut; compared with the model after the same choice");
-        for (const std::string& cut : replay.cuts)
-          again.notes.push_back("top-k cut taken from the export: " + cut);
+        again.notes.push_back(
+            "the outputs differed by up to " + scientific(sample.max_diff) +
+            "; compared with the model run again with the export's values where rounding "
+            "decides what follows (top-k cuts among near-equal values, boxes that RoI ops "
+            "sample)");
+        for (const std::string& point : replay.points)
+          again.notes.push_back("taken from the export: " + point);
         OutputMetrics line;
-        line.name = "top-k cuts taken from the export";
-        line.shape = {static_cast<int64_t>(replay.cuts.size())};
-        line.max_diff = line.scaled_max_diff = replay.gap;
+        line.name = "values taken from the export";
+        line.shape = {static_cast<int64_t>(replay.points.size())};
         line.status = line.absolute_status = "WARN";
         again.outputs.push_back(line);
         validate::summarize(again);
@@ -108,12 +109,14 @@ void judge_sample(ExportJob& job, const std::vector<std::string>& names,
         job.detections_matched = first_matched, job.detections_total = first_total;
         job.detections_exchanged = first_exchanged;
         sample.notes.push_back(
-            "with the export's choices at its top-k cuts, the outputs still differ (max "
-            "difference " +
+            "with the export's values at its top-k cuts and RoI boxes, the outputs still differ "
+            "(max difference " +
             scientific(again.max_diff) + ")");
+        for (const std::string& point : replay.points)
+          sample.notes.push_back("replayed with the export's value: " + point);
       }
     } else if (!replay.refused.empty()) {
-      sample.notes.push_back("top-k cuts not replayed: " + replay.refused);
+      sample.notes.push_back("not replayed with the export's values: " + replay.refused);
     }
   }
   if (sample.status == "FAIL" && job.failed_inputs.empty()) job.failed_inputs = inputs;

@@ -93,6 +93,49 @@ TopKChoice top_k_choice_within(const ir::Tensor& x, const ir::Tensor& reference_
   return c;
 }
 
+TopKChoice same_elements_in_order_within(const ir::Tensor& scores,
+                                         const ir::Tensor& reference_indices,
+                                         const ir::Tensor& exported_indices, double delta) {
+  TopKChoice c;
+  if (scores.shape.size() != 1 || reference_indices.shape.size() != 1 ||
+      exported_indices.shape != reference_indices.shape) {
+    c.reason = "the export kept " + ir::shape_to_string(exported_indices.shape) +
+               " where the model kept " + ir::shape_to_string(reference_indices.shape);
+    return c;
+  }
+  const int64_t n = scores.shape[0], k = exported_indices.numel();
+  std::vector<int64_t> model(static_cast<size_t>(k)), mine(static_cast<size_t>(k));
+  double lowest = std::numeric_limits<double>::infinity();
+  for (int64_t j = 0; j < k; ++j) {
+    const int64_t e = exported_indices.value_as_int(j);
+    model[static_cast<size_t>(j)] = reference_indices.value_as_int(j);
+    mine[static_cast<size_t>(j)] = e;
+    if (e != model[static_cast<size_t>(j)]) ++c.differing;
+    if (e < 0 || e >= n) {
+      c.reason = "the export's index " + std::to_string(e) + " is out of range";
+      return c;
+    }
+    const double v = scores.value_as_double(e);
+    if (std::isnan(v)) {
+      c.reason = "the scores hold NaN";
+      return c;
+    }
+    if (j > 0) c.gap = std::max(c.gap, v - lowest);
+    lowest = std::min(lowest, v);
+  }
+  std::sort(model.begin(), model.end());
+  std::sort(mine.begin(), mine.end());
+  if (model != mine) {
+    c.reason = "the export kept other elements, not only in another order";
+    return c;
+  }
+  c.explained = c.gap <= 2 * delta;
+  if (!c.explained)
+    c.reason = "an element it puts later exceeds one it puts earlier by " + std::to_string(c.gap) +
+               ", past twice the scores' difference (" + std::to_string(delta) + ")";
+  return c;
+}
+
 ir::Tensor gather_along(const ir::Tensor& x, const ir::Tensor& indices, int64_t axis) {
   const int64_t rank = static_cast<int64_t>(x.shape.size());
   if (axis < 0) axis += rank;

@@ -26,6 +26,15 @@ TopKChoice top_k_choice_within(const ir::Tensor& x, const ir::Tensor& reference_
                                const ir::Tensor& exported_indices, int64_t axis, bool largest,
                                double delta);
 
+// An NMS's kept indices (1-D, in decreasing score order) chosen in another order: whether the
+// export kept the same elements as the model, in an order that scores within `delta` of the
+// model's `scores` allow (no element put later exceeds one put earlier by more than 2·delta).
+// Near-equal scores come out of NMS in either order; which boxes it keeps is not judged here, so
+// another set is refused.
+TopKChoice same_elements_in_order_within(const ir::Tensor& scores,
+                                         const ir::Tensor& reference_indices,
+                                         const ir::Tensor& exported_indices, double delta);
+
 // x's values at `indices` along `axis` (ONNX GatherElements): the values a TopK that chose
 // `indices` returns.
 ir::Tensor gather_along(const ir::Tensor& x, const ir::Tensor& indices, int64_t axis);

@@ -14,6 +14,7 @@ outlier.pt   one activation channel 200x larger than the others (its weights 200
 import sys
 
 import torch
+import torchvision  # noqa: F401  (torchvision::roi_align for the trace)
 
 
 class Mlp(torch.nn.Module):
@@ -86,6 +87,24 @@ class TiedCut(torch.nn.Module):
         return torch.gather(feature, 1, kept.indices) + kept.values
 
 
+class RoiDrift(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.near = torch.nn.Linear(512, 32, bias=False)
+        self.far = torch.nn.Linear(512, 32, bias=False)
+        with torch.no_grad():
+            self.far.weight.copy_(self.near.weight * 1.00001)
+        yy, xx = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+        checker = ((yy + xx) % 2).float() * 2000.0 - 1000.0
+        self.register_buffer("features", checker.expand(1, 4, 64, 64).clone())
+
+    def forward(self, x):
+        corners = 20.0 + 3000.0 * (self.near(x) - self.far(x)).reshape(8, 4)
+        boxes = torch.cat([corners[:, :2], corners[:, :2] + 10.0 + corners[:, 2:]], dim=1)
+        rois = torch.cat([torch.zeros(8, 1), boxes], dim=1)
+        return torchvision.ops.roi_align(self.features, rois, (3, 3), 1.0, 2, False)
+
+
 def main(folder):
     torch.manual_seed(0)
     example = torch.randn(2, 8)
@@ -96,6 +115,7 @@ def main(folder):
         torch.jit.trace(Outlier().eval(), torch.randn(4, 16)).save(f"{folder}/outlier.pt")
         torch.jit.trace(ViewWrite().eval(), example).save(f"{folder}/view_write.pt")
         torch.jit.trace(TiedCut().eval(), torch.randn(2, 64)).save(f"{folder}/tied_cut.pt")
+        torch.jit.trace(RoiDrift().eval(), torch.randn(1, 512)).save(f"{folder}/roi_drift.pt")
 
 
 if __name__ == "__main__":

@@ -89,5 +89,43 @@ TEST(TopKTies, GatherAlongTakesTheChosenValues) {
   EXPECT_THROW(gather_along(x, indices({2, 1}, {3, 0}), 1), std::out_of_range);
 }
 
+// NMS kept [0, 4, 2] of scores [0.9, 0.5, 0.50001, 0.1, 0.7] (suppressed: 1, 3).
+struct OrderCase {
+  const char* name;
+  std::vector<int64_t> exported;
+  double delta;
+  bool explained;
+};
+
+class NmsOrder : public ::testing::TestWithParam<OrderCase> {};
+
+TEST_P(NmsOrder, SameElementsInAnOrderNearEqualScoresAllow) {
+  const OrderCase& c = GetParam();
+  const std::vector<float> scores = {0.9f, 0.5f, 0.50001f, 0.1f, 0.7f};
+  const auto kept = static_cast<int64_t>(c.exported.size());
+  const TopKChoice choice = same_elements_in_order_within(
+      floats({5}, scores), indices({3}, {0, 4, 2}), indices({kept}, c.exported), c.delta);
+  EXPECT_EQ(choice.explained, c.explained) << choice.reason;
+  EXPECT_EQ(choice.reason.empty(), c.explained);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rows, NmsOrder,
+    ::testing::Values(OrderCase{"same", {0, 4, 2}, 0.0, true},
+                      OrderCase{"far_apart_swapped", {4, 0, 2}, 1e-5, false},
+                      OrderCase{"suppressed_one_kept_instead", {0, 4, 1}, 1.0, false},
+                      OrderCase{"one_fewer", {0, 4}, 1.0, false}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// Near-equal scores in either order: 0.50001 and 0.5 both kept, swapped.
+TEST(NmsOrder, NearEqualScoresSwapped) {
+  const ir::Tensor scores = floats({4}, {0.9f, 0.5f, 0.50001f, 0.1f});
+  const ir::Tensor model = indices({3}, {0, 2, 1});
+  EXPECT_TRUE(
+      same_elements_in_order_within(scores, model, indices({3}, {0, 1, 2}), 1e-5).explained);
+  EXPECT_FALSE(
+      same_elements_in_order_within(scores, model, indices({3}, {0, 1, 2}), 1e-6).explained);
+}
+
 }  // namespace
 }  // namespace mlexport::validate

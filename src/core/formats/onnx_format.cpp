@@ -7,7 +7,7 @@
 #include "core/localize_export.h"
 #include "core/task_metadata.h"
 #include "core/tolerance.h"
-#include "core/top_k_replay.h"
+#include "core/replay_points.h"
 #include "core/validation_loop.h"
 #include "emit/onnx/onnx_emitter.h"
 
@@ -28,7 +28,7 @@ void write_onnx(ExportJob& job) {
   job.result.node_count = emitted.node_count;
   if (!emitted.external_data_path.empty())
     job.result.extra_paths.push_back(emitted.external_data_path);
-  if (may_localize(job)) job.graph = std::move(graph);
+  if (validation_keeps_ir(job)) job.graph = std::move(graph);
 }
 
 ValidationResult validate_onnx(ExportJob& job) {
@@ -56,7 +56,7 @@ ValidationResult validate_onnx(ExportJob& job) {
   exposed.find = [](const ir::Value* v) { return const_cast<ir::Value*>(v); };
   exposed.opset = request.opset_version;
   exposed.feed = feed;
-  ReplayTopK replay(job, exposed, tolerance);
+  ReplayPoints replay(job, exposed, tolerance);
   ValidationResult result =
       validate_with(job, run, tolerance, "the written file run in ONNX Runtime");
   if (job.graph) localize(job, exposed, tolerance, result);

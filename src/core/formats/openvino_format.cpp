@@ -9,7 +9,7 @@
 #include "core/task_metadata.h"
 #include "core/temp_dir.h"
 #include "core/tolerance.h"
-#include "core/top_k_replay.h"
+#include "core/replay_points.h"
 #include "core/validation_loop.h"
 #include "emit/onnx/onnx_emitter.h"
 #include "emit/openvino/openvino_check.h"
@@ -38,7 +38,7 @@ void write_openvino(ExportJob& job) {
   job.result.output_bytes = emitted.xml_bytes + emitted.bin_bytes;
   job.result.node_count = emitted.layer_count;
   job.result.extra_paths.push_back(bin_path_of(job.output_path));
-  if (may_localize(job)) job.graph = std::move(graph);
+  if (validation_keeps_ir(job)) job.graph = std::move(graph);
 }
 
 ValidationResult validate_openvino(ExportJob& job) {
@@ -65,7 +65,7 @@ ValidationResult validate_openvino(ExportJob& job) {
     return it == port_values.end() || !it->second->producer ? nullptr : it->second;
   };
   exposed.opset = 17;
-  ReplayTopK replay(job, exposed, tolerance);
+  ReplayPoints replay(job, exposed, tolerance);
   auto result = validate_with(job, run, tolerance,
                               "structural check passed; the IR read back into ONNX and run in "
                               "ONNX Runtime (no OpenVINO runtime on this platform)");
