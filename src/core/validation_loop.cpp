@@ -66,59 +66,78 @@ std::string scientific(double v) {
   return text;
 }
 
-// A sample compared, and merged into `result`. When it fails, and the export's values at the
-// points where rounding decides what follows explain it, it is compared again with the model's
-// run after the same values (core/replay_points.h), and the verdict is at best WARN.
+// The detections matched so far (ExportJob), set back when a sample is compared again.
+struct DetectionCounts {
+  size_t matched, total, exchanged;
+};
+
+DetectionCounts detection_counts(const ExportJob& job) {
+  return {job.detections_matched, job.detections_total, job.detections_exchanged};
+}
+
+void set_detection_counts(ExportJob& job, const DetectionCounts& counts) {
+  job.detections_matched = counts.matched;
+  job.detections_total = counts.total;
+  job.detections_exchanged = counts.exchanged;
+}
+
+// A failing sample run again with the export's values where rounding decides what follows
+// (core/replay_points.h). If the outputs then agree, `sample` becomes that comparison, at best
+// WARN; otherwise it stays, with a note. `before`: the counts before the sample was compared.
+void replay_failing_sample(ExportJob& job, const std::vector<std::string>& names,
+                           const std::vector<ir::Tensor>& got,
+                           const std::vector<ir::Tensor>& inputs,
+                           const validate::Tolerance& tolerance, const DetectionCounts& before,
+                           ValidationResult& sample) {
+  const SampleReplay replay = job.replay_sample(inputs);
+  if (!replay.replayed || replay.outputs.size() != got.size()) {
+    if (!replay.refused.empty())
+      sample.notes.push_back("not replayed with the export's values: " + replay.refused);
+    return;
+  }
+  const DetectionCounts first = detection_counts(job);
+  set_detection_counts(job, before);
+  ValidationResult again;
+  compare_one_sample(job, names, replay.outputs,
+                     apply_segmentation_output(replay.outputs, job.segmentation_output), got,
+                     tolerance, again);
+  validate::summarize(again);
+  if (again.status == "FAIL") {
+    set_detection_counts(job, first);
+    sample.notes.push_back(
+        "run again with the export's values where rounding decides what "
+        "follows, the outputs still differ (max difference " +
+        scientific(again.max_diff) + ")");
+    for (const std::string& point : replay.points)
+      sample.notes.push_back("replayed with the export's value: " + point);
+    return;
+  }
+  again.notes.push_back("the outputs differed by up to " + scientific(sample.max_diff) +
+                        "; compared with the model run again with the export's values where "
+                        "rounding decides what follows (top-k cuts and NMS orders among "
+                        "near-equal values, boxes that RoI ops sample)");
+  for (const std::string& point : replay.points)
+    again.notes.push_back("taken from the export: " + point);
+  OutputMetrics line;
+  line.name = "values taken from the export";
+  line.shape = {static_cast<int64_t>(replay.points.size())};
+  line.status = line.absolute_status = "WARN";
+  again.outputs.push_back(line);
+  validate::summarize(again);
+  sample = std::move(again);
+}
+
+// A sample compared and merged into `result`; a failing one is replayed first.
 void judge_sample(ExportJob& job, const std::vector<std::string>& names,
                   const std::vector<ir::Tensor>& scores, const std::vector<ir::Tensor>& reference,
                   const std::vector<ir::Tensor>& got, const std::vector<ir::Tensor>& inputs,
                   const validate::Tolerance& tolerance, ValidationResult& result) {
-  const size_t matched = job.detections_matched, total = job.detections_total,
-               exchanged = job.detections_exchanged;
+  const DetectionCounts before = detection_counts(job);
   ValidationResult sample;
   compare_one_sample(job, names, scores, reference, got, tolerance, sample);
   validate::summarize(sample);
-  if (sample.status == "FAIL" && job.replay_sample) {
-    const SampleReplay replay = job.replay_sample(inputs);
-    if (replay.replayed && replay.outputs.size() == reference.size()) {
-      const size_t first_matched = job.detections_matched, first_total = job.detections_total,
-                   first_exchanged = job.detections_exchanged;
-      job.detections_matched = matched, job.detections_total = total;
-      job.detections_exchanged = exchanged;
-      ValidationResult again;
-      compare_one_sample(job, names, replay.outputs,
-                         apply_segmentation_output(replay.outputs, job.segmentation_output), got,
-                         tolerance, again);
-      validate::summarize(again);
-      if (again.status != "FAIL") {
-        again.notes.push_back(
-            "the outputs differed by up to " + scientific(sample.max_diff) +
-            "; compared with the model run again with the export's values where rounding "
-            "decides what follows (top-k cuts among near-equal values, boxes that RoI ops "
-            "sample)");
-        for (const std::string& point : replay.points)
-          again.notes.push_back("taken from the export: " + point);
-        OutputMetrics line;
-        line.name = "values taken from the export";
-        line.shape = {static_cast<int64_t>(replay.points.size())};
-        line.status = line.absolute_status = "WARN";
-        again.outputs.push_back(line);
-        validate::summarize(again);
-        sample = std::move(again);
-      } else {
-        job.detections_matched = first_matched, job.detections_total = first_total;
-        job.detections_exchanged = first_exchanged;
-        sample.notes.push_back(
-            "with the export's values at its top-k cuts and RoI boxes, the outputs still differ "
-            "(max difference " +
-            scientific(again.max_diff) + ")");
-        for (const std::string& point : replay.points)
-          sample.notes.push_back("replayed with the export's value: " + point);
-      }
-    } else if (!replay.refused.empty()) {
-      sample.notes.push_back("not replayed with the export's values: " + replay.refused);
-    }
-  }
+  if (sample.status == "FAIL" && job.replay_sample)
+    replay_failing_sample(job, names, got, inputs, tolerance, before, sample);
   if (sample.status == "FAIL" && job.failed_inputs.empty()) job.failed_inputs = inputs;
   result.compare = sample.compare;
   if (!sample.detections.empty()) result.detections = sample.detections;
