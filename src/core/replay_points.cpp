@@ -1,7 +1,6 @@
 #include "core/replay_points.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
@@ -11,6 +10,8 @@
 
 namespace mlexport::core {
 namespace {
+
+using validate::scientific;
 
 enum class PointKind { kTopK, kRoiBoxes, kNmsOrder };
 
@@ -102,12 +103,6 @@ std::string where(const ir::Node& node) {
   return node.name + (location.empty() ? "" : " (" + location + ")");
 }
 
-std::string figure(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2e", v);
-  return text;
-}
-
 bool identical(const ir::Tensor& a, const ir::Tensor& b) {
   if (a.shape != b.shape || a.dtype != b.dtype) return false;
   return std::equal(a.raw(), a.raw() + a.nbytes(), b.raw());
@@ -142,12 +137,12 @@ Check check_point(const Point& p, const Values& model, const Exposed& exported,
     const OutputMetrics m = validate::compare_output(p.value->name, model_value->second,
                                                      export_value->second, tolerance);
     if (m.status == "FAIL") {
-      c.line =
-          "the boxes it samples differ past the bands (max difference " + figure(m.max_diff) + ")";
+      c.line = "the boxes it samples differ past the bands (max difference " +
+               scientific(m.max_diff) + ")";
       return c;
     }
     c.verdict = Verdict::kExplained;
-    c.line = "samples the export's boxes, within " + figure(m.max_diff) + " of the model's";
+    c.line = "samples the export's boxes, within " + scientific(m.max_diff) + " of the model's";
     return c;
   }
   const auto model_choice = model.find(p.indices->reference);
@@ -159,7 +154,8 @@ Check check_point(const Point& p, const Values& model, const Exposed& exported,
   const OutputMetrics ranked =
       validate::compare_output(p.value->name, model_value->second, export_value->second, tolerance);
   if (ranked.status == "FAIL") {
-    c.line = "the values it ranks already differ (max difference " + figure(ranked.max_diff) + ")";
+    c.line =
+        "the values it ranks already differ (max difference " + scientific(ranked.max_diff) + ")";
     return c;
   }
   const bool nms = p.kind == PointKind::kNmsOrder;
@@ -178,14 +174,14 @@ Check check_point(const Point& p, const Values& model, const Exposed& exported,
     c.line = "(NMS) keeps the same elements in another order at " +
              std::to_string(choice.differing) + " of " +
              std::to_string(export_choice->second.numel()) +
-             " positions, scores out of order by at most " + figure(choice.gap) +
-             " (the scores differ by up to " + figure(ranked.max_diff) + ")";
+             " positions, scores out of order by at most " + scientific(choice.gap) +
+             " (the scores differ by up to " + scientific(ranked.max_diff) + ")";
     return c;
   }
   c.line = "keeps other elements at " + std::to_string(choice.differing) + " of " +
            std::to_string(export_choice->second.numel()) +
-           " positions, none past the cut by more than " + figure(choice.gap) +
-           " (the values it ranks differ by up to " + figure(ranked.max_diff) + ")";
+           " positions, none past the cut by more than " + scientific(choice.gap) +
+           " (the values it ranks differ by up to " + scientific(ranked.max_diff) + ")";
   return c;
 }
 

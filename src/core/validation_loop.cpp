@@ -1,7 +1,5 @@
 #include "core/validation_loop.h"
 
-#include <cstdio>
-
 #include "core/dynamic_axes.h"
 #include "core/inputs.h"
 #include "core/tolerance.h"
@@ -60,12 +58,6 @@ void compare_one_sample(ExportJob& job, const std::vector<std::string>& names,
               : validate::compare_output(names[k], reference[k], got[k], tolerance));
 }
 
-std::string scientific(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2e", v);
-  return text;
-}
-
 // The detections matched so far (ExportJob), set back when a sample is compared again.
 struct DetectionCounts {
   size_t matched, total, exchanged;
@@ -107,12 +99,12 @@ void replay_failing_sample(ExportJob& job, const std::vector<std::string>& names
     sample.notes.push_back(
         "run again with the export's values where rounding decides what "
         "follows, the outputs still differ (max difference " +
-        scientific(again.max_diff) + ")");
+        validate::scientific(again.max_diff) + ")");
     for (const std::string& point : replay.points)
       sample.notes.push_back("replayed with the export's value: " + point);
     return;
   }
-  again.notes.push_back("the outputs differed by up to " + scientific(sample.max_diff) +
+  again.notes.push_back("the outputs differed by up to " + validate::scientific(sample.max_diff) +
                         "; compared with the model run again with the export's values where "
                         "rounding decides what follows (top-k cuts and NMS orders among "
                         "near-equal values, boxes that RoI ops sample)");

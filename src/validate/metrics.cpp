@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "mlexport/diagnostics.h"
@@ -92,6 +93,12 @@ OutputMetrics compare_output(const std::string& name, const ir::Tensor& referenc
     m.status = band_status(judged, m.cosine_similarity, tolerance);
   }
   return m;
+}
+
+std::string scientific(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2e", v);
+  return text;
 }
 
 void summarize(ValidationResult& result) {

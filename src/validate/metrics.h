@@ -35,6 +35,9 @@ std::string band_status(double max_diff, double cosine, const Tolerance& toleran
 OutputMetrics compare_output(const std::string& name, const ir::Tensor& reference,
                              const ir::Tensor& exported, const Tolerance& tolerance);
 
+// A difference as the report's notes print it: "2.91e-02".
+std::string scientific(double v);
+
 // Folds per-output metrics (over outputs and samples) into one result, worst first.
 void summarize(ValidationResult& result);
 
