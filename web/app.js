@@ -48,6 +48,7 @@ async function loadProjects() {
 async function chooseProject(id) {
   state.project = id;
   const r = await api('GET', `/api/projects/${encodeURIComponent(id)}/experiments`);
+  if (state.project !== id) return;  // another project was chosen while this one loaded
   state.experiments = r.json.experiments;
   text($('#project-task'), `task: ${r.json.project.task}`);
   const body = $('#experiments tbody');

@@ -96,6 +96,9 @@ async function main() {
 
     // Project, experiment, checkpoint, ONNX with dynamic batch.
     await page.select('#project', 'defect-inspection');
+    // The first project's list may still be loading: wait until every list has arrived, so the
+    // rows clicked are the ones that stay.
+    await page.waitForNetworkIdle({idleTime: 300});
     await page.waitForSelector('#experiments input[value="exp-tiny-net"]');
     await page.click('#experiments input[value="exp-tiny-net"]');
     await page.click('input[name=checkpoint][value="best"]');
